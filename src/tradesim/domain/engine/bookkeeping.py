@@ -1,0 +1,41 @@
+"""Keeping the engine's order tables consistent as orders open, change and close."""
+
+from __future__ import annotations
+
+from tradesim.domain.engine.base import Events
+from tradesim.domain.engine.book import Book
+from tradesim.domain.engine.risk import RiskMixin
+from tradesim.domain.engine.state import AccountState
+from tradesim.domain.enums import CancelReason, OrderStatus
+from tradesim.domain.events import OrderCancelled
+from tradesim.domain.orders import Order
+
+
+class BookkeepingMixin(RiskMixin):
+    def _store(self, order: Order, state: AccountState, book: Book) -> None:
+        """Keep the engine's view of `order` current; a closed order leaves every index."""
+        order_id = order.order_id
+        if order.status.is_open or order.status is OrderStatus.TRIGGERED:
+            self._orders[order_id] = order
+            state.open_orders.add(order_id)
+            return
+        self._orders.pop(order_id, None)
+        state.open_orders.discard(order_id)
+        state.release(order_id)
+        book.unindex(order)
+        if order.is_position_tpsl and state.tpsl.get((order.symbol, order.stop_order_type)) == order_id:
+            del state.tpsl[(order.symbol, order.stop_order_type)]
+
+    def _rest(self, order: Order, state: AccountState, book: Book) -> None:
+        """Put an open order in the book: index it and hold back what it needs."""
+        self._store(order, state, book)
+        book.index(order, self._next_seq())
+        self._reserve_for(state, book, order)
+
+    def _cancel(self, order: Order, reason: CancelReason) -> Events:
+        """Cancel (or, before its trigger, deactivate) an open order. Position fields are the caller's."""
+        state = self._accounts[order.account_id]
+        book = self._books[(order.category, order.symbol)]
+        cancelled = order.cancelled(reason, self._clock())
+        self._store(cancelled, state, book)
+        return [OrderCancelled(cancelled, reason)]

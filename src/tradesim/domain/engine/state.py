@@ -1,0 +1,47 @@
+"""What the engine keeps per account between events."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tradesim.domain.enums import StopOrderType
+from tradesim.domain.numbers import ZERO
+from tradesim.domain.positions import Position
+
+
+class AccountState:
+    """Balances per coin, linear positions per symbol (flat ones keep leverage), and reservations.
+
+    `reserved` maps an open order to what it holds back: for linear orders the order cost in the
+    settle coin, for spot orders the coin it will spend. `reserved_total` sums it per coin.
+    """
+
+    __slots__ = ("account_id", "balances", "open_orders", "positions", "reserved", "reserved_total", "tpsl")
+
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+        self.balances: dict[str, Decimal] = {}
+        self.positions: dict[str, Position] = {}
+        self.open_orders: set[str] = set()
+        self.reserved: dict[str, tuple[str, Decimal]] = {}
+        self.reserved_total: dict[str, Decimal] = {}
+        #: (symbol, StopOrderType) -> order id of the position's full-size take-profit / stop-loss.
+        self.tpsl: dict[tuple[str, StopOrderType], str] = {}
+
+    def balance(self, coin: str) -> Decimal:
+        return self.balances.get(coin, ZERO)
+
+    def reserve(self, order_id: str, coin: str, amount: Decimal) -> None:
+        self.release(order_id)
+        if amount > 0:
+            self.reserved[order_id] = (coin, amount)
+            self.reserved_total[coin] = self.reserved_total.get(coin, ZERO) + amount
+
+    def release(self, order_id: str) -> None:
+        held = self.reserved.pop(order_id, None)
+        if held is not None:
+            coin, amount = held
+            self.reserved_total[coin] -= amount
+
+    def reserved_in(self, coin: str) -> Decimal:
+        return self.reserved_total.get(coin, ZERO)
