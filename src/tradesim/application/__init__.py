@@ -1,1 +1,1 @@
-"""application."""
+"""Use cases: what the api and the worker do, written against ports only."""

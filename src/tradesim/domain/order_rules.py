@@ -10,10 +10,51 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tradesim.domain.commands import PlaceOrder
-from tradesim.domain.enums import Category, OrderType, Side, TimeInForce, TriggerDirection
+from tradesim.domain.enums import Category, OrderStatus, OrderType, Side, TimeInForce, TriggerDirection
 from tradesim.domain.errors import InvalidInput, InvalidTpSl, InvalidTrigger, UnsupportedForCategory
 from tradesim.domain.instruments import Instrument
-from tradesim.domain.numbers import money_str, to_decimal
+from tradesim.domain.numbers import ZERO, money_str, to_decimal
+from tradesim.domain.orders import Order
+
+
+def _decimal_or(value: object, default: Decimal | None) -> Decimal | None:
+    try:
+        return to_decimal(value) if value is not None else default
+    except InvalidInput:
+        return default
+
+
+def order_from_command(cmd: PlaceOrder, order_id: str, now: int) -> Order:
+    """The order a `PlaceOrder` describes, as first recorded: New, or Untriggered when conditional.
+
+    Malformed numbers are neutralised (zero qty, no price) rather than raising, so that an
+    order refused by `validate_place_order` can still be recorded as Rejected.
+    """
+    trigger = _decimal_or(cmd.trigger_price, None)
+    return Order(
+        order_id=order_id,
+        account_id=cmd.account_id,
+        symbol=cmd.symbol,
+        side=cmd.side,
+        order_type=cmd.order_type,
+        qty=_decimal_or(cmd.qty, ZERO) or ZERO,
+        status=OrderStatus.UNTRIGGERED if trigger is not None else OrderStatus.NEW,
+        created_time=now,
+        updated_time=now,
+        category=cmd.category,
+        price=None if cmd.order_type is OrderType.MARKET else _decimal_or(cmd.price, None),
+        time_in_force=effective_time_in_force(cmd),
+        order_link_id=cmd.order_link_id,
+        reduce_only=cmd.reduce_only,
+        close_on_trigger=cmd.close_on_trigger,
+        trigger_price=trigger,
+        trigger_direction=cmd.trigger_direction,
+        trigger_by=cmd.trigger_by,
+        take_profit=_decimal_or(cmd.take_profit, None),
+        stop_loss=_decimal_or(cmd.stop_loss, None),
+        tp_trigger_by=cmd.tp_trigger_by,
+        sl_trigger_by=cmd.sl_trigger_by,
+    )
 
 
 def effective_time_in_force(cmd: PlaceOrder) -> TimeInForce:

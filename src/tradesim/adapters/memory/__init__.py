@@ -1,1 +1,1 @@
-"""adapters/memory."""
+"""In-memory adapters of every port: for unit tests, the library, and `serve` where it fits."""

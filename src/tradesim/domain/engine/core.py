@@ -110,6 +110,21 @@ class MatchingEngine(AccountCommandsMixin):
                 state.tpsl[(order.symbol, order.stop_order_type)] = order.order_id
         self._refresh_liquidation(state)
 
+    def forget_account(self, account_id: str) -> None:
+        """Drop an account and its orders (its stored state is the truth; `restore_account` reloads it)."""
+        state = self._accounts.pop(account_id, None)
+        if state is None:
+            return
+        for order_id in state.open_orders:
+            order = self._orders.pop(order_id, None)
+            if order is not None:
+                self._books[(order.category, order.symbol)].unindex(order)
+        for symbol in state.positions:
+            book = self._books.get((Category.LINEAR, symbol))
+            if book is not None:
+                book.index_liquidation(account_id, None, None, 0)
+                book.position_accounts.discard(account_id)
+
     # -- commands -------------------------------------------------------------------------------
 
     def handle(self, command: Command) -> Events:

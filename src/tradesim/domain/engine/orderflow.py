@@ -22,7 +22,6 @@ from tradesim.domain.enums import (
     TimeInForce,
 )
 from tradesim.domain.errors import (
-    InvalidInput,
     NoMarketPrice,
     NotFound,
     ReduceOnlyWouldGrow,
@@ -30,16 +29,9 @@ from tradesim.domain.errors import (
     TradesimError,
 )
 from tradesim.domain.events import OrderAccepted, OrderRejected, OrderTriggered
-from tradesim.domain.numbers import ZERO, to_decimal
-from tradesim.domain.order_rules import effective_time_in_force, validate_place_order
+from tradesim.domain.numbers import ZERO
+from tradesim.domain.order_rules import order_from_command, validate_place_order
 from tradesim.domain.orders import Order
-
-
-def _decimal_or(value: object, default: Decimal | None) -> Decimal | None:
-    try:
-        return to_decimal(value) if value is not None else default
-    except InvalidInput:
-        return default
 
 
 class OrderFlowMixin(FillMixin):
@@ -71,33 +63,7 @@ class OrderFlowMixin(FillMixin):
         return self._activate(order, book, state)
 
     def _new_order(self, cmd: PlaceOrder, now: int) -> Order:
-        """The order as recorded, with malformed numbers neutralised so a rejection can still be kept."""
-        is_market = cmd.order_type is OrderType.MARKET
-        trigger = _decimal_or(cmd.trigger_price, None)
-        return Order(
-            order_id=cmd.order_id or self._ids(),
-            account_id=cmd.account_id,
-            symbol=cmd.symbol,
-            side=cmd.side,
-            order_type=cmd.order_type,
-            qty=_decimal_or(cmd.qty, ZERO) or ZERO,
-            status=OrderStatus.UNTRIGGERED if trigger is not None else OrderStatus.NEW,
-            created_time=now,
-            updated_time=now,
-            category=cmd.category,
-            price=None if is_market else _decimal_or(cmd.price, None),
-            time_in_force=effective_time_in_force(cmd),
-            order_link_id=cmd.order_link_id,
-            reduce_only=cmd.reduce_only,
-            close_on_trigger=cmd.close_on_trigger,
-            trigger_price=trigger,
-            trigger_direction=cmd.trigger_direction,
-            trigger_by=cmd.trigger_by,
-            take_profit=_decimal_or(cmd.take_profit, None),
-            stop_loss=_decimal_or(cmd.stop_loss, None),
-            tp_trigger_by=cmd.tp_trigger_by,
-            sl_trigger_by=cmd.sl_trigger_by,
-        )
+        return order_from_command(cmd, cmd.order_id or self._ids(), now)
 
     def _reject(self, order: Order, error: TradesimError) -> OrderRejected:
         rejected = order.rejected(error.code, error.message, self._clock())

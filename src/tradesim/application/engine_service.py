@@ -1,0 +1,99 @@
+"""The worker's use case: drive a matching engine, persist what it did, then publish it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tradesim.application.persistence import record_events
+from tradesim.domain.commands import Command, PlaceOrder
+from tradesim.domain.engine import MatchingEngine
+from tradesim.domain.events import EngineEvent
+from tradesim.domain.market import MarketEvent
+from tradesim.ports.messaging import EventBus
+from tradesim.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+class EngineService:
+    """Owns one engine. Accounts are loaded from the store the first time a command names them.
+
+    Every batch of events is committed in one transaction before it is published. When the
+    commit fails, the accounts involved are dropped from the engine, so that the next command
+    or restart reloads them from the store, which stays the truth; the caller retries the
+    command later (it was not acknowledged).
+    """
+
+    def __init__(self, engine: MatchingEngine, uow_factory: UnitOfWorkFactory, events: EventBus) -> None:
+        self.engine = engine
+        self._uow = uow_factory
+        self._events = events
+        self._dirty: set[str] = set()
+
+    async def handle(self, command: Command) -> list[EngineEvent]:
+        """Apply a command once: an order the store shows as already taken in is a redelivery."""
+        account_id = getattr(command, "account_id", None)
+        await self._reload_dirty()
+        async with self._uow() as uow:
+            if isinstance(command, PlaceOrder) and command.order_id:
+                stored = await uow.orders.get(command.order_id)
+                if stored is not None and (stored.accepted_time or stored.status.is_terminal):
+                    return []
+            if account_id is not None and not self.engine.has_account(account_id):
+                await self._load(uow, account_id)
+        return await self._commit_and_publish(self.engine.handle(command))
+
+    async def on_market(self, event: MarketEvent) -> list[EngineEvent]:
+        await self._reload_dirty()
+        return await self._commit_and_publish(self.engine.on_market(event))
+
+    async def _load(self, uow: UnitOfWork, account_id: str) -> None:
+        if await uow.accounts.get(account_id) is None:
+            return
+        self.engine.restore_account(
+            account_id,
+            await uow.balances.get(account_id),
+            await uow.positions.list_by_account(account_id),
+            await uow.orders.list_open([account_id]),
+        )
+
+    async def _reload_dirty(self) -> None:
+        """Accounts dropped after a failed commit come back from the store as soon as it answers."""
+        if not self._dirty:
+            return
+        async with self._uow() as uow:
+            for account_id in sorted(self._dirty):
+                if not self.engine.has_account(account_id):
+                    await self._load(uow, account_id)
+        self._dirty.clear()
+
+    async def restore_all(self) -> int:
+        """Load every account with an open order or position (after a start); returns how many."""
+        async with self._uow() as uow:
+            open_orders = await uow.orders.list_open()
+            accounts = await uow.accounts.list_all()
+            loaded = 0
+            for account in accounts:
+                positions = await uow.positions.list_by_account(account.account_id)
+                orders = [o for o in open_orders if o.account_id == account.account_id]
+                if not orders and not any(p.side is not None for p in positions):
+                    continue
+                self.engine.restore_account(
+                    account.account_id, await uow.balances.get(account.account_id), positions, orders
+                )
+                loaded += 1
+        return loaded
+
+    async def _commit_and_publish(self, events: Sequence[EngineEvent]) -> list[EngineEvent]:
+        if not events:
+            return []
+        try:
+            async with self._uow() as uow:
+                await record_events(uow, events)
+                await uow.commit()
+        except Exception:
+            # The engine moved ahead of the store; the store is the truth, so forget and reload.
+            for account_id in {e.account_id for e in events}:
+                self.engine.forget_account(account_id)
+                self._dirty.add(account_id)
+            raise
+        await self._events.publish(events)
+        return list(events)

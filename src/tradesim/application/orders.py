@@ -1,0 +1,126 @@
+"""Order entry on the api side: check, record as New, queue. Never matches anything itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import attrs
+
+from tradesim.application.ownership import owned_account
+from tradesim.domain.commands import AmendOrder, CancelOrder, PlaceOrder, SetLeverage, SetTradingStop
+from tradesim.domain.enums import Category
+from tradesim.domain.errors import NotFound, OrderNotOpen
+from tradesim.domain.instruments import InstrumentCatalog
+from tradesim.domain.order_rules import order_from_command, validate_place_order
+from tradesim.domain.orders import Order
+from tradesim.ports.clock import Clock
+from tradesim.ports.errors import DuplicateOrderLinkId
+from tradesim.ports.messaging import OrderQueue
+from tradesim.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+@attrs.frozen
+class PlacedOrder:
+    """`created` is False when an `orderLinkId` repeat returned the order placed the first time."""
+
+    order: Order
+    created: bool
+
+
+class OrderService:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        queue: OrderQueue,
+        catalog: InstrumentCatalog,
+        clock: Clock,
+        ids: Callable[[], str],
+    ) -> None:
+        self._uow = uow_factory
+        self._queue = queue
+        self._catalog = catalog
+        self._clock = clock
+        self._ids = ids
+
+    async def place(self, user_id: str, cmd: PlaceOrder, *, last_price: Decimal | None = None) -> PlacedOrder:
+        """Validate against the instrument rules, record the order as New (or Untriggered), queue it.
+
+        Raises:
+            NotFound: the account is missing or belongs to someone else.
+            RuleViolation / InvalidInput: the typed rule the order breaks; nothing is recorded.
+        """
+        instrument = self._catalog.get(cmd.symbol, cmd.category)
+        async with self._uow() as uow:
+            await owned_account(uow, user_id, cmd.account_id)
+            if cmd.order_link_id:
+                existing = await uow.orders.get_by_link_id(cmd.account_id, cmd.order_link_id)
+                if existing is not None:
+                    return PlacedOrder(existing, created=False)
+        validate_place_order(cmd, instrument, last_price=last_price)
+        order = order_from_command(cmd, self._ids(), self._clock.now_ms())
+        try:
+            async with self._uow() as uow:
+                await uow.orders.add(order)
+                await uow.commit()
+        except DuplicateOrderLinkId:
+            # Lost a race with an identical request: answer with the order that won.
+            async with self._uow() as uow:
+                existing = await uow.orders.get_by_link_id(cmd.account_id, cmd.order_link_id)
+            if existing is None:
+                raise
+            return PlacedOrder(existing, created=False)
+        # Recorded before queued: if this process dies now, the sweeper re-queues the New order.
+        await self._queue.enqueue(attrs.evolve(cmd, order_id=order.order_id))
+        return PlacedOrder(order, created=True)
+
+    async def get(self, user_id: str, order_id: str) -> Order:
+        async with self._uow() as uow:
+            return await self._owned_order(uow, user_id, order_id)
+
+    async def list(self, user_id: str, account_id: str, *, open_only: bool = False, limit: int = 100) -> list[Order]:
+        async with self._uow() as uow:
+            await owned_account(uow, user_id, account_id)
+            return await uow.orders.list_by_account(account_id, open_only=open_only, limit=limit)
+
+    async def cancel(self, user_id: str, order_id: str) -> Order:
+        """Queue a cancel for an open order; the engine confirms it with an order event.
+
+        Raises:
+            NotFound: no such order for this user. OrderNotOpen: it is already closed.
+        """
+        async with self._uow() as uow:
+            order = await self._owned_order(uow, user_id, order_id)
+        if not order.status.is_open:
+            raise OrderNotOpen(f"order {order_id} is {order.status.value}; only open orders can be cancelled")
+        await self._queue.enqueue(CancelOrder(order.account_id, order.order_id, order.symbol, order.category))
+        return order
+
+    async def amend(self, user_id: str, cmd: AmendOrder) -> Order:
+        async with self._uow() as uow:
+            order = await self._owned_order(uow, user_id, cmd.order_id)
+        if not order.status.is_open:
+            raise OrderNotOpen(f"order {cmd.order_id} is {order.status.value}; only open orders can be amended")
+        await self._queue.enqueue(
+            attrs.evolve(cmd, account_id=order.account_id, symbol=order.symbol, category=order.category)
+        )
+        return order
+
+    async def set_trading_stop(self, user_id: str, cmd: SetTradingStop) -> None:
+        self._catalog.get(cmd.symbol, Category.LINEAR)
+        async with self._uow() as uow:
+            await owned_account(uow, user_id, cmd.account_id)
+        await self._queue.enqueue(cmd)
+
+    async def set_leverage(self, user_id: str, cmd: SetLeverage) -> None:
+        self._catalog.get(cmd.symbol, Category.LINEAR).check_leverage(cmd.leverage)
+        async with self._uow() as uow:
+            await owned_account(uow, user_id, cmd.account_id)
+        await self._queue.enqueue(cmd)
+
+    async def _owned_order(self, uow: UnitOfWork, user_id: str, order_id: str) -> Order:
+        order = await uow.orders.get(order_id)
+        if order is None:
+            raise NotFound(f"order {order_id} not found")
+        await owned_account(uow, user_id, order.account_id)
+        return order

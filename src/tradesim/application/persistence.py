@@ -1,0 +1,43 @@
+"""Writing the engine's events to the stores: one transaction per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tradesim.domain.events import (
+    BalanceChanged,
+    CommandRejected,
+    EngineEvent,
+    OrderFilled,
+    PositionChanged,
+)
+from tradesim.domain.orders import Order
+from tradesim.domain.positions import Position
+from tradesim.ports.unit_of_work import UnitOfWork
+
+
+async def record_events(uow: UnitOfWork, events: Sequence[EngineEvent]) -> None:
+    """Apply `events` inside the caller's transaction (the caller commits).
+
+    Orders and positions are saved once, in their last state. A ledger entry already stored
+    (a redelivered fill) is skipped together with its balance change, so replays are no-ops.
+    """
+    orders: dict[str, Order] = {}
+    positions: dict[tuple[str, str], Position] = {}
+    for event in events:
+        if isinstance(event, BalanceChanged):
+            entry = event.entry
+            if await uow.ledger.add(entry):
+                await uow.balances.apply(entry.account_id, entry.coin, entry.amount)
+        elif isinstance(event, PositionChanged):
+            positions[(event.position.account_id, event.position.symbol)] = event.position
+        elif isinstance(event, CommandRejected):
+            continue
+        else:
+            orders[event.order.order_id] = event.order
+            if isinstance(event, OrderFilled):
+                await uow.executions.add(event.execution)
+    for order in orders.values():
+        await uow.orders.save(order)
+    for position in positions.values():
+        await uow.positions.save(position)

@@ -1,0 +1,21 @@
+"""Errors adapters raise, grouped by what the caller should do."""
+
+from __future__ import annotations
+
+from tradesim.domain.errors import TradesimError
+
+
+class DependencyUnavailable(TradesimError):
+    """A database, Redis or object store is down or timed out. Retry later; nothing was half-written."""
+
+    code = "DEPENDENCY_UNAVAILABLE"
+
+
+class DuplicateOrderLinkId(TradesimError):
+    """The account already has an order with this `orderLinkId`."""
+
+    code = "DUPLICATE_ORDER_LINK_ID"
+
+
+class DuplicateEmail(TradesimError):
+    code = "DUPLICATE_EMAIL"

@@ -1,0 +1,90 @@
+"""Messages between processes: prices, account events and the order queue."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Protocol, TypeVar
+
+import attrs
+
+from tradesim.domain.commands import Command
+from tradesim.domain.events import EngineEvent
+from tradesim.domain.market import MarketEvent
+
+
+def price_channel(symbol: str) -> str:
+    """The pub/sub channel of a symbol's prices, as the blueprint names it."""
+    return f"ticker.{symbol}"
+
+
+def account_channel(account_id: str) -> str:
+    return f"account.{account_id}"
+
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Subscription(Protocol[T_co]):
+    """An open subscription: iterate it for messages; `aclose()` ends it."""
+
+    def __aiter__(self) -> AsyncIterator[T_co]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class PriceBus(Protocol):
+    """Market data fan-out on `ticker.{SYMBOL}`: best effort, latest wins, nothing stored."""
+
+    async def publish(self, event: MarketEvent) -> None: ...
+
+    def subscribe(self, symbols: Iterable[str]) -> Subscription[MarketEvent]: ...
+
+
+class AccountEventSubscription(Subscription[EngineEvent], Protocol):
+    """Events of the accounts being watched; the set can change while iterating."""
+
+    async def watch(self, account_id: str) -> None: ...
+
+    async def unwatch(self, account_id: str) -> None: ...
+
+
+class EventBus(Protocol):
+    """Engine events to whoever shows them (the api's sockets), on `account.{ACCOUNT_ID}`."""
+
+    async def publish(self, events: Sequence[EngineEvent]) -> None: ...
+
+    def subscribe(self) -> AccountEventSubscription: ...
+
+
+@attrs.frozen(slots=True)
+class Delivery:
+    """A command handed to a consumer; it stays pending until acknowledged."""
+
+    delivery_id: str
+    partition: int
+    command: Command
+    attempts: int = 1
+
+
+class OrderQueue(Protocol):
+    """Commands for the engines, partitioned by symbol; at-least-once with acknowledgement.
+
+    A delivery not acknowledged within `min_idle_ms` (its consumer died) can be reclaimed by
+    another consumer. Consumers process idempotently (by order id), so redelivery is safe.
+    """
+
+    partitions: int
+
+    def partition_of(self, symbol: str) -> int: ...
+
+    async def enqueue(self, command: Command) -> str:
+        """Returns the delivery id."""
+        ...
+
+    async def receive(
+        self, consumer: str, partitions: Sequence[int], *, max_count: int = 100, block_ms: int = 1000
+    ) -> list[Delivery]: ...
+
+    async def ack(self, deliveries: Sequence[Delivery]) -> None: ...
+
+    async def reclaim(self, consumer: str, partitions: Sequence[int], *, min_idle_ms: int) -> list[Delivery]: ...

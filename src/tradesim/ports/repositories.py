@@ -1,0 +1,130 @@
+"""Repositories: collections of domain records. They never commit; the unit of work does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Protocol
+
+from tradesim.domain.accounts import Account
+from tradesim.domain.executions import Execution, LedgerEntry
+from tradesim.domain.history import CandleFile
+from tradesim.domain.market import Candle
+from tradesim.domain.orders import Order
+from tradesim.domain.positions import Position
+from tradesim.domain.users import User
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None:
+        """Raises `DuplicateEmail` when the email is taken."""
+        ...
+
+    async def get(self, user_id: str) -> User | None: ...
+
+    async def get_by_email(self, email: str) -> User | None: ...
+
+
+class AccountRepository(Protocol):
+    async def add(self, account: Account) -> None: ...
+
+    async def get(self, account_id: str) -> Account | None: ...
+
+    async def list_by_user(self, user_id: str) -> list[Account]: ...
+
+    async def list_all(self) -> list[Account]: ...
+
+
+class BalanceRepository(Protocol):
+    """Current balance per (account, coin). Only ever moved by `apply`, with a ledger entry beside it."""
+
+    async def get(self, account_id: str) -> dict[str, Decimal]: ...
+
+    async def apply(self, account_id: str, coin: str, delta: Decimal) -> Decimal:
+        """Add `delta` atomically (safe against concurrent writers) and return the new balance."""
+        ...
+
+
+class LedgerRepository(Protocol):
+    async def add(self, entry: LedgerEntry) -> bool:
+        """Insert; False (and no change) when an entry with this id exists already."""
+        ...
+
+    async def list_by_account(self, account_id: str, *, limit: int = 100) -> list[LedgerEntry]:
+        """Newest first."""
+        ...
+
+    async def total(self, account_id: str, coin: str) -> Decimal: ...
+
+
+class OrderRepository(Protocol):
+    async def add(self, order: Order) -> None:
+        """Insert a new order. Raises `DuplicateOrderLinkId` when (account, orderLinkId) exists."""
+        ...
+
+    async def save(self, order: Order) -> None:
+        """Insert or replace by `order_id`."""
+        ...
+
+    async def get(self, order_id: str) -> Order | None: ...
+
+    async def get_by_link_id(self, account_id: str, order_link_id: str) -> Order | None: ...
+
+    async def list_by_account(self, account_id: str, *, open_only: bool = False, limit: int = 100) -> list[Order]:
+        """Newest first."""
+        ...
+
+    async def list_open(self, account_ids: Sequence[str] | None = None) -> list[Order]:
+        """Open orders (New, PartiallyFilled, Untriggered), for rebuilding an engine."""
+        ...
+
+    async def list_unaccepted(self, created_before: int, *, limit: int = 1000) -> list[Order]:
+        """Orders recorded but not yet taken in by an engine (`accepted_time` 0), oldest first."""
+        ...
+
+
+class ExecutionRepository(Protocol):
+    async def add(self, execution: Execution) -> bool:
+        """Insert; False (and no change) when an execution with this id exists already."""
+        ...
+
+    async def list_by_account(self, account_id: str, *, limit: int = 100) -> list[Execution]:
+        """Newest first."""
+        ...
+
+    async def list_by_order(self, order_id: str) -> list[Execution]: ...
+
+
+class PositionRepository(Protocol):
+    async def save(self, position: Position) -> None:
+        """Insert or replace by (account, symbol)."""
+        ...
+
+    async def get(self, account_id: str, symbol: str) -> Position | None: ...
+
+    async def list_by_account(self, account_id: str) -> list[Position]: ...
+
+
+class CandleRepository(Protocol):
+    """The `market_candles` table: closed 1m candles written by the streamer."""
+
+    async def upsert(self, candles: Sequence[Candle]) -> int:
+        """Insert or replace by (category, symbol, interval, open_time); returns how many were written."""
+        ...
+
+    async def range(self, symbol: str, start_ms: int, end_ms: int, *, interval: str = "1m") -> list[Candle]:
+        """Candles with start <= open_time < end, ascending."""
+        ...
+
+
+class CandleFileIndex(Protocol):
+    """The `candle_files` table: which days of history exist in the object store."""
+
+    async def record(self, entry: CandleFile) -> None:
+        """Insert or replace by (category, symbol, day)."""
+        ...
+
+    async def get(self, symbol: str, day: date) -> CandleFile | None: ...
+
+    async def list(self, symbol: str) -> list[CandleFile]: ...

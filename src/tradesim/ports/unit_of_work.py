@@ -1,0 +1,50 @@
+"""The unit of work: one transaction across repositories. The only thing that commits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from tradesim.ports.repositories import (
+    AccountRepository,
+    BalanceRepository,
+    CandleFileIndex,
+    CandleRepository,
+    ExecutionRepository,
+    LedgerRepository,
+    OrderRepository,
+    PositionRepository,
+    UserRepository,
+)
+
+
+class UnitOfWork(Protocol):
+    """``async with uow:`` opens a transaction; leaving without `commit()` rolls it back.
+
+    Raises:
+        DependencyUnavailable: the store is down or timed out (on enter, any call, or commit).
+    """
+
+    users: UserRepository
+    accounts: AccountRepository
+    balances: BalanceRepository
+    ledger: LedgerRepository
+    orders: OrderRepository
+    executions: ExecutionRepository
+    positions: PositionRepository
+    candles: CandleRepository
+    candle_files: CandleFileIndex
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

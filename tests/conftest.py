@@ -1,0 +1,31 @@
+"""Shared test configuration: where the real services and the shared data live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+def require_services() -> bool:
+    """In CI a missing service is a failure, never a skip."""
+    return os.environ.get("TRADESIM_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(reason: str) -> None:
+    """Skip (on a developer machine) or fail (in CI) a test whose service is missing."""
+    if require_services():
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+def shared_data(*parts: str) -> Path:
+    """A file under ../shared/data; skips the test with the reason when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path} (the ../shared folder sits beside the repo in CI)")
+    return path

@@ -1,0 +1,74 @@
+"""Adapters under contract. Each port's suite runs against every adapter listed here.
+
+To put a new adapter under contract, add a branch to the matching fixture (and its name to
+the list): the suites themselves do not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from tradesim.adapters.memory.messaging import MemoryEventBus, MemoryOrderQueue, MemoryPriceBus
+from tradesim.adapters.memory.storage import MemoryBlobStore, MemoryCandleStore
+from tradesim.adapters.memory.tables import MemoryDatabase
+from tradesim.adapters.memory.unit_of_work import MemoryUnitOfWork
+from tradesim.ports.messaging import EventBus, OrderQueue, PriceBus
+from tradesim.ports.storage import BlobStore, CandleStore
+from tradesim.ports.unit_of_work import UnitOfWork
+
+UOW_BACKENDS = ["memory"]
+BUS_BACKENDS = ["memory"]
+QUEUE_BACKENDS = ["memory"]
+BLOB_BACKENDS = ["memory"]
+CANDLE_STORE_BACKENDS = ["memory"]
+
+
+@pytest.fixture(params=UOW_BACKENDS)
+async def uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[], UnitOfWork]]:
+    if request.param == "memory":
+        database = MemoryDatabase()
+        yield lambda: MemoryUnitOfWork(database)
+    else:  # pragma: no cover - a backend listed without a builder
+        raise NotImplementedError(request.param)
+
+
+@pytest.fixture(params=BUS_BACKENDS)
+async def price_bus(request: pytest.FixtureRequest) -> AsyncIterator[PriceBus]:
+    if request.param == "memory":
+        yield MemoryPriceBus()
+    else:  # pragma: no cover
+        raise NotImplementedError(request.param)
+
+
+@pytest.fixture(params=BUS_BACKENDS)
+async def event_bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
+    if request.param == "memory":
+        yield MemoryEventBus()
+    else:  # pragma: no cover
+        raise NotImplementedError(request.param)
+
+
+@pytest.fixture(params=QUEUE_BACKENDS)
+async def order_queue(request: pytest.FixtureRequest) -> AsyncIterator[OrderQueue]:
+    if request.param == "memory":
+        yield MemoryOrderQueue(partitions=4)
+    else:  # pragma: no cover
+        raise NotImplementedError(request.param)
+
+
+@pytest.fixture(params=BLOB_BACKENDS)
+async def blob_store(request: pytest.FixtureRequest) -> AsyncIterator[BlobStore]:
+    if request.param == "memory":
+        yield MemoryBlobStore()
+    else:  # pragma: no cover
+        raise NotImplementedError(request.param)
+
+
+@pytest.fixture(params=CANDLE_STORE_BACKENDS)
+async def candle_store(request: pytest.FixtureRequest) -> AsyncIterator[CandleStore]:
+    if request.param == "memory":
+        yield MemoryCandleStore()
+    else:  # pragma: no cover
+        raise NotImplementedError(request.param)

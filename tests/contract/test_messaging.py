@@ -1,0 +1,110 @@
+"""Contracts of the price bus, the event bus and the order queue."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from tests.contract import records
+from tradesim.domain import CancelOrder, OrderType, PlaceOrder, Side, Ticker
+from tradesim.domain.events import BalanceChanged
+from tradesim.ports.messaging import EventBus, OrderQueue, PriceBus
+
+
+def _ticker(symbol: str, last: str) -> Ticker:
+    return Ticker.of(symbol, last=last, ts=records.T0)
+
+
+async def _next(iterator: object) -> object:
+    async with asyncio.timeout(2.0):
+        return await anext(iterator)  # type: ignore[call-overload]
+
+
+async def test_price_bus_delivers_only_subscribed_symbols_in_order(price_bus: PriceBus) -> None:
+    subscription = price_bus.subscribe(["BTCUSDT"])
+    stream = aiter(subscription)
+    await asyncio.sleep(0.05)  # let a network subscription settle
+    await price_bus.publish(_ticker("ETHUSDT", "2000"))
+    await price_bus.publish(_ticker("BTCUSDT", "30000.1"))
+    await price_bus.publish(_ticker("BTCUSDT", "30000.2"))
+    first = await _next(stream)
+    second = await _next(stream)
+    assert isinstance(first, Ticker)
+    assert isinstance(second, Ticker)
+    assert (first.symbol, first.last_price) == ("BTCUSDT", Decimal("30000.1"))
+    assert second.last_price == Decimal("30000.2")
+    await subscription.aclose()
+
+
+async def test_event_bus_delivers_events_of_watched_accounts_only(event_bus: EventBus) -> None:
+    subscription = event_bus.subscribe()
+    await subscription.watch("acc-2")
+    stream = aiter(subscription)
+    await asyncio.sleep(0.05)
+    await event_bus.publish([BalanceChanged(records.entry(1, "5", account_id="acc-1"))])
+    await event_bus.publish([BalanceChanged(records.entry(2, "7.25", account_id="acc-2"))])
+    got = await _next(stream)
+    assert isinstance(got, BalanceChanged)
+    assert (got.entry.account_id, got.entry.amount) == ("acc-2", Decimal("7.25"))
+    await subscription.unwatch("acc-2")
+    await subscription.aclose()
+
+
+def _place(n: int, symbol: str = "BTCUSDT") -> PlaceOrder:
+    return PlaceOrder(
+        account_id="acc-1",
+        symbol=symbol,
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        qty=Decimal("0.010"),
+        price=Decimal("30000.10"),
+        order_id=f"ord-{n}",
+    )
+
+
+async def test_queue_partitions_by_symbol_stably(order_queue: OrderQueue) -> None:
+    assert order_queue.partition_of("BTCUSDT") == order_queue.partition_of("BTCUSDT")
+    assert {order_queue.partition_of(s) for s in ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT")} <= set(
+        range(order_queue.partitions)
+    )
+
+
+async def test_queue_delivers_in_order_and_acknowledged_entries_are_gone(order_queue: OrderQueue) -> None:
+    partition = order_queue.partition_of("BTCUSDT")
+    for n in (1, 2, 3):
+        await order_queue.enqueue(_place(n))
+    await order_queue.enqueue(CancelOrder("acc-1", "ord-1", "BTCUSDT"))
+    got = await order_queue.receive("worker-a", [partition], max_count=10, block_ms=500)
+    assert [getattr(d.command, "order_id", None) for d in got] == ["ord-1", "ord-2", "ord-3", "ord-1"]
+    assert got[0].command == _place(1)
+    assert isinstance(got[3].command, CancelOrder)
+    await order_queue.ack(got)
+    assert await order_queue.receive("worker-a", [partition], block_ms=100) == []
+    assert await order_queue.reclaim("worker-b", [partition], min_idle_ms=0) == []
+
+
+async def test_queue_redelivers_unacknowledged_entries_to_another_consumer(order_queue: OrderQueue) -> None:
+    partition = order_queue.partition_of("BTCUSDT")
+    await order_queue.enqueue(_place(1))
+    first = await order_queue.receive("worker-a", [partition], block_ms=500)
+    assert len(first) == 1
+    assert await order_queue.reclaim("worker-b", [partition], min_idle_ms=60_000) == []
+    await asyncio.sleep(0.02)
+    again = await order_queue.reclaim("worker-b", [partition], min_idle_ms=10)
+    assert [d.command for d in again] == [_place(1)]
+    assert again[0].attempts >= 2
+    await order_queue.ack(again)
+    assert await order_queue.reclaim("worker-c", [partition], min_idle_ms=0) == []
+
+
+async def test_queue_receive_waits_for_new_entries(order_queue: OrderQueue) -> None:
+    partition = order_queue.partition_of("ETHUSDT")
+
+    async def later() -> None:
+        await asyncio.sleep(0.1)
+        await order_queue.enqueue(_place(5, "ETHUSDT"))
+
+    task = asyncio.create_task(later())
+    got = await order_queue.receive("worker-a", [partition], block_ms=3000)
+    await task
+    assert [d.command for d in got] == [_place(5, "ETHUSDT")]

@@ -1,0 +1,222 @@
+"""Contract of the repositories and the unit of work, for every adapter in `UOW_BACKENDS`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from tests.contract import records
+from tradesim.domain import OrderStatus
+from tradesim.domain.errors import Conflict
+from tradesim.domain.history import CandleFile
+from tradesim.ports.errors import DuplicateEmail, DuplicateOrderLinkId
+from tradesim.ports.unit_of_work import UnitOfWork
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+async def test_committed_writes_are_visible_to_later_transactions(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.users.add(records.user())
+        await uow.accounts.add(records.account())
+        await uow.orders.add(records.order())
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.users.get("user-1") == records.user()
+        assert await uow.accounts.get("acc-1") == records.account()
+        assert await uow.orders.get("ord-1") == records.order()
+
+
+async def test_leaving_without_commit_rolls_back(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.accounts.add(records.account())
+        await uow.balances.apply("acc-1", "USDT", Decimal("100"))
+    async with uow_factory() as uow:
+        assert await uow.accounts.get("acc-1") is None
+        assert await uow.balances.get("acc-1") == {}
+
+
+async def test_an_exception_rolls_back_everything_in_the_transaction(uow_factory: UowFactory) -> None:
+    with pytest.raises(RuntimeError):
+        async with uow_factory() as uow:
+            await uow.accounts.add(records.account())
+            await uow.ledger.add(records.entry(1, "100"))
+            raise RuntimeError("boom")
+    async with uow_factory() as uow:
+        assert await uow.accounts.get("acc-1") is None
+        assert await uow.ledger.list_by_account("acc-1") == []
+
+
+async def test_a_transaction_sees_its_own_writes(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.orders.add(records.order())
+        assert await uow.orders.get("ord-1") == records.order()
+        assert await uow.balances.apply("acc-1", "USDT", Decimal("5.5")) == Decimal("5.5")
+        assert await uow.balances.apply("acc-1", "USDT", Decimal("-1.25")) == Decimal("4.25")
+
+
+async def test_duplicate_email_is_refused(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.users.add(records.user())
+        await uow.commit()
+    twin = attrs.evolve(records.user(2), email="TRADER1@example.com")
+    with pytest.raises(DuplicateEmail):
+        async with uow_factory() as uow:
+            await uow.users.add(twin)
+            await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.users.get_by_email("Trader1@Example.com") == records.user()
+
+
+async def test_order_link_id_is_unique_per_account_only(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.orders.add(records.order(1, link="my-1"))
+        await uow.orders.add(records.order(2, account_id="acc-2", link="my-1"))
+        await uow.commit()
+    with pytest.raises(DuplicateOrderLinkId):
+        async with uow_factory() as uow:
+            await uow.orders.add(records.order(3, link="my-1"))
+            await uow.commit()
+    async with uow_factory() as uow:
+        found = await uow.orders.get_by_link_id("acc-1", "my-1")
+        assert found is not None
+        assert found.order_id == "ord-1"
+        assert await uow.orders.get("ord-3") is None
+
+
+async def test_order_save_replaces_and_lists_are_newest_first(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        for n in (1, 2, 3):
+            await uow.orders.add(records.order(n))
+        await uow.orders.save(attrs.evolve(records.order(2), status=OrderStatus.CANCELLED))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [o.order_id for o in await uow.orders.list_by_account("acc-1")] == ["ord-3", "ord-2", "ord-1"]
+        assert [o.order_id for o in await uow.orders.list_by_account("acc-1", open_only=True)] == ["ord-3", "ord-1"]
+        assert [o.order_id for o in await uow.orders.list_by_account("acc-1", limit=1)] == ["ord-3"]
+        assert [o.order_id for o in await uow.orders.list_open(["acc-1"])] == ["ord-1", "ord-3"]
+
+
+async def test_unaccepted_orders_are_listed_for_the_sweeper(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.orders.add(records.order(1))
+        await uow.orders.add(attrs.evolve(records.order(2), accepted_time=records.T0 + 5))
+        await uow.orders.add(records.order(3, status=OrderStatus.REJECTED))
+        await uow.orders.add(records.order(9))
+        await uow.commit()
+    async with uow_factory() as uow:
+        pending = await uow.orders.list_unaccepted(created_before=records.T0 + 5)
+    assert [o.order_id for o in pending] == ["ord-1"]
+
+
+async def test_ledger_entries_are_idempotent_and_sum_per_coin(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.ledger.add(records.entry(1, "100"))
+        assert await uow.ledger.add(records.entry(2, "-0.5"))
+        assert await uow.ledger.add(records.entry(3, "0.25", coin="BTC"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert not await uow.ledger.add(records.entry(1, "100"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.ledger.total("acc-1", "USDT") == Decimal("99.5")
+        assert await uow.ledger.total("acc-1", "BTC") == Decimal("0.25")
+        assert [e.entry_id for e in await uow.ledger.list_by_account("acc-1")] == ["entry-3", "entry-2", "entry-1"]
+
+
+async def test_executions_are_idempotent_by_exec_id(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.executions.add(records.execution(1))
+        assert await uow.executions.add(records.execution(2))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert not await uow.executions.add(records.execution(1))
+        assert [e.exec_id for e in await uow.executions.list_by_account("acc-1")] == ["exec-2", "exec-1"]
+        assert [e.exec_id for e in await uow.executions.list_by_order("ord-1")] == ["exec-1", "exec-2"]
+
+
+async def test_concurrent_balance_changes_all_land(uow_factory: UowFactory) -> None:
+    """Two transactions that overlap in time both add to the balance: no lost update."""
+    started = asyncio.Event()
+
+    async def deposit(amount: str, wait: bool) -> None:
+        async with uow_factory() as uow:
+            await uow.balances.apply("acc-1", "USDT", Decimal(amount))
+            if wait:
+                started.set()
+                await asyncio.sleep(0.05)
+            else:
+                await started.wait()
+            await uow.commit()
+
+    await asyncio.gather(deposit("10", True), deposit("2.5", False))
+    async with uow_factory() as uow:
+        assert await uow.balances.get("acc-1") == {"USDT": Decimal("12.5")}
+
+
+async def test_concurrent_insert_of_the_same_ledger_entry_lands_once(uow_factory: UowFactory) -> None:
+    both_inside = asyncio.Barrier(2)
+    outcomes: list[str] = []
+
+    async def record() -> None:
+        try:
+            async with uow_factory() as uow:
+                added = await uow.ledger.add(records.entry(7, "3"))
+                if added:
+                    await uow.balances.apply("acc-1", "USDT", Decimal("3"))
+                await both_inside.wait()
+                await uow.commit()
+                outcomes.append("committed" if added else "skipped")
+        except Conflict:
+            outcomes.append("conflict")
+
+    await asyncio.gather(record(), record())
+    async with uow_factory() as uow:
+        assert await uow.ledger.total("acc-1", "USDT") == Decimal("3")
+        assert await uow.balances.get("acc-1") == {"USDT": Decimal("3")}
+    assert "committed" in outcomes
+
+
+async def test_positions_are_upserted_by_account_and_symbol(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.positions.save(records.position(size="0.010"))
+        await uow.positions.save(records.position(size="0.025"))
+        await uow.positions.save(records.position(symbol="ETHUSDT", size="1.00"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        btc = await uow.positions.get("acc-1", "BTCUSDT")
+        assert btc is not None
+        assert btc.size == Decimal("0.025")
+        assert btc.liq_price == Decimal("27300.10")
+        assert [p.symbol for p in await uow.positions.list_by_account("acc-1")] == ["BTCUSDT", "ETHUSDT"]
+
+
+async def test_candles_upsert_and_range_is_half_open_and_ascending(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.candles.upsert([records.candle(m) for m in (2, 0, 1, 3)]) == 4
+        assert await uow.candles.upsert([records.candle(1, close="29995.5")]) == 1
+        await uow.commit()
+    start = records.candle(0).open_time
+    async with uow_factory() as uow:
+        found = await uow.candles.range("BTCUSDT", start, start + 3 * 60_000)
+    assert [c.open_time - start for c in found] == [0, 60_000, 120_000]
+    assert found[1].close == Decimal("29995.5")
+    assert found[0].turnover == Decimal("370395.12")
+
+
+async def test_candle_file_index_records_days(uow_factory: UowFactory) -> None:
+    first = CandleFile("BTCUSDT", date(2024, 1, 2), "file:///x/02.parquet", 1440, "ab" * 32)
+    async with uow_factory() as uow:
+        await uow.candle_files.record(first)
+        await uow.candle_files.record(CandleFile("BTCUSDT", date(2024, 1, 1), "file:///x/01.parquet", 1440, "cd" * 32))
+        await uow.candle_files.record(attrs.evolve(first, rows=1439))
+        await uow.commit()
+    async with uow_factory() as uow:
+        listed = await uow.candle_files.list("BTCUSDT")
+        assert [(f.day.day, f.rows) for f in listed] == [(1, 1440), (2, 1439)]
+        assert await uow.candle_files.get("BTCUSDT", date(2024, 1, 3)) is None

@@ -1,0 +1,135 @@
+"""The worker's loop: commands and prices in, committed then published events out."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import pytest
+
+from tests.unit.application.conftest import World
+from tradesim.domain import OrderFilled, OrderStatus, OrderType, PlaceOrder, Side, Ticker
+from tradesim.domain.events import EngineEvent
+from tradesim.ports.errors import DependencyUnavailable
+
+
+async def _drain(world: World) -> list[EngineEvent]:
+    events: list[EngineEvent] = []
+    deliveries = await world.queue.receive("w", list(range(world.queue.partitions)), block_ms=10)
+    for delivery in deliveries:
+        events.extend(await world.engine_service.handle(delivery.command))
+    await world.queue.ack(deliveries)
+    return events
+
+
+async def _ticker(world: World, last: str) -> list[EngineEvent]:
+    price = Decimal(last)
+    return await world.engine_service.on_market(
+        Ticker(
+            symbol="BTCUSDT",
+            last_price=price,
+            bid_price=price - Decimal("0.1"),
+            ask_price=price,
+            mark_price=price,
+            ts=world.clock.now_ms(),
+        )
+    )
+
+
+async def _market_buy(world: World, account_id: str, qty: str = "0.100") -> str:
+    placed = await world.orders.place(
+        "user-1",
+        PlaceOrder(account_id, "BTCUSDT", Side.BUY, OrderType.MARKET, Decimal(qty)),
+    )
+    return placed.order.order_id
+
+
+async def test_a_buy_through_the_queue_is_filled_persisted_and_published(world: World) -> None:
+    account = await world.accounts.open("user-1", "Main", Decimal("10000"))
+    subscription = world.events.subscribe()
+    await subscription.watch(account.account_id)
+    await _ticker(world, "30000.0")
+    order_id = await _market_buy(world, account.account_id)
+    events = await _drain(world)
+    fills = [e for e in events if isinstance(e, OrderFilled)]
+    assert len(fills) == 1
+    # 0.1 BTC at the ask 30000.0; taker fee 0.1 x 30000 x 0.055% = 1.65 USDT
+    assert fills[0].execution.exec_price == Decimal("30000.0")
+    assert fills[0].execution.exec_fee == Decimal("1.650000")
+    async with world.uow() as uow:
+        stored = await uow.orders.get(order_id)
+        assert stored is not None
+        assert stored.status is OrderStatus.FILLED
+        assert await uow.balances.get(account.account_id) == {"USDT": Decimal("9998.350000")}
+        assert await uow.ledger.total(account.account_id, "USDT") == Decimal("9998.350000")
+        position = await uow.positions.get(account.account_id, "BTCUSDT")
+        assert position is not None
+        assert position.size == Decimal("0.100")
+    pushed = [await asyncio.wait_for(anext(aiter(subscription)), 1) for _ in range(len(events))]
+    assert pushed == events
+    await subscription.aclose()
+
+
+async def test_a_redelivered_place_order_changes_nothing(world: World) -> None:
+    account = await world.accounts.open("user-1", "Main", Decimal("10000"))
+    await _ticker(world, "30000.0")
+    order_id = await _market_buy(world, account.account_id)
+    deliveries = await world.queue.receive("w", list(range(world.queue.partitions)), block_ms=10)
+    first = await world.engine_service.handle(deliveries[0].command)
+    again = await world.engine_service.handle(deliveries[0].command)
+    assert first
+    assert again == []
+    async with world.uow() as uow:
+        assert len(await uow.executions.list_by_order(order_id)) == 1
+        assert await uow.balances.get(account.account_id) == {"USDT": Decimal("9998.350000")}
+
+
+async def test_a_resting_limit_fills_on_a_later_tick_after_a_restart(world: World) -> None:
+    account = await world.accounts.open("user-1", "Main", Decimal("10000"))
+    await _ticker(world, "30000.0")
+    placed = await world.orders.place(
+        "user-1",
+        PlaceOrder(
+            account.account_id, "BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.010"), price=Decimal("29900.0")
+        ),
+    )
+    await _drain(world)
+    # A new worker process: empty engine, same store.
+    from tradesim.application.engine_service import EngineService
+    from tradesim.domain import MatchingEngine, default_catalog
+
+    fresh = EngineService(MatchingEngine(default_catalog(), world.clock.now_ms), world.uow, world.events)
+    assert await fresh.restore_all() == 1
+    world.engine_service = fresh
+    await _ticker(world, "29950.0")
+    events = await _ticker(world, "29900.0")
+    fills = [e for e in events if isinstance(e, OrderFilled)]
+    assert [f.order.order_id for f in fills] == [placed.order.order_id]
+    assert fills[0].execution.is_maker
+    assert fills[0].execution.exec_price == Decimal("29900.0")
+
+
+async def test_when_the_store_is_down_the_command_fails_and_nothing_is_lost(world: World) -> None:
+    account = await world.accounts.open("user-1", "Main", Decimal("10000"))
+    await _ticker(world, "30000.0")
+    order_id = await _market_buy(world, account.account_id)
+    deliveries = await world.queue.receive("w", list(range(world.queue.partitions)), block_ms=10)
+    await world.engine_service.handle(
+        PlaceOrder(account.account_id, "BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.010"), price=Decimal("29000.0"))
+    )  # loads the account while the store is up
+    world.database.available = False
+    with pytest.raises(DependencyUnavailable):  # refused before the engine is touched
+        await world.engine_service.handle(deliveries[0].command)
+    assert world.engine_service.engine.open_orders(account.account_id)
+    world.database.available = True
+    world.database.commits_fail = True
+    with pytest.raises(DependencyUnavailable):  # the engine filled, the commit failed
+        await world.engine_service.handle(deliveries[0].command)
+    assert not world.engine_service.engine.has_account(account.account_id)
+    world.database.commits_fail = False
+    events = await world.engine_service.handle(deliveries[0].command)  # the unacknowledged redelivery
+    assert any(isinstance(e, OrderFilled) for e in events)
+    async with world.uow() as uow:
+        assert len(await uow.executions.list_by_order(order_id)) == 1
+        balance = (await uow.balances.get(account.account_id))["USDT"]
+        assert balance == await uow.ledger.total(account.account_id, "USDT")
