@@ -1,0 +1,43 @@
+"""The composition root. Built by an entrypoint from `Settings`; nothing is built at import time."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from tradesim.application.accounts import AccountService
+from tradesim.application.engine_service import EngineService
+from tradesim.application.orders import OrderService
+from tradesim.domain.engine import MatchingEngine
+from tradesim.entrypoints.containers.core import Core
+from tradesim.entrypoints.containers.messaging import Messaging
+from tradesim.entrypoints.containers.persistence import Persistence
+from tradesim.entrypoints.containers.storage import Storage
+from tradesim.entrypoints.settings import Settings
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    core = providers.Container(Core, settings=settings)
+    persistence = providers.Container(Persistence, core=core)
+    messaging = providers.Container(Messaging, core=core)
+    storage = providers.Container(Storage, core=core)
+
+    accounts = providers.Factory(
+        AccountService, uow_factory=persistence.unit_of_work.provider, clock=core.clock, ids=core.ids
+    )
+    orders = providers.Factory(
+        OrderService,
+        uow_factory=persistence.unit_of_work.provider,
+        queue=messaging.order_queue,
+        catalog=core.catalog,
+        clock=core.clock,
+        ids=core.ids,
+    )
+    engine = providers.Singleton(MatchingEngine, catalog=core.catalog, clock=core.clock.provided.now_ms)
+    engine_service = providers.Singleton(
+        EngineService, engine=engine, uow_factory=persistence.unit_of_work.provider, events=messaging.event_bus
+    )
+
+
+def build_container(settings: Settings) -> Container:
+    return Container(settings=settings)

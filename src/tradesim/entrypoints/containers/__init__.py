@@ -1,0 +1,1 @@
+"""Dependency-injector containers, one per role; `tradesim.entrypoints.container` composes them."""

@@ -1,0 +1,142 @@
+"""Configuration from the environment (DESIGN.md section 3 fixes the names).
+
+`Settings.from_env` reads everything once at start; nothing else reads `os.environ`. In
+production it refuses to start when a secret is missing, the database is SQLite or DEBUG is
+on, with a message that names every problem at once.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import attrs
+
+BYBIT_WS_URL = "wss://stream.bybit.com/v5/public"
+BYBIT_REST_URL = "https://api.bybit.com"
+BITGET_WS_URL = "wss://ws.bitget.com/v2/ws/public"
+BITGET_REST_URL = "https://api.bitget.com"
+SECRETS = ("JWT_SECRET", "DB_PASSWORD", "BYBIT_API_KEY")
+
+
+class ConfigurationError(Exception):
+    """The environment describes a configuration the service must not start with."""
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@attrs.frozen
+class Settings:
+    environment: str = "development"
+    debug: bool = False
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str | None = None
+    object_store_url: str = ""
+    s3_endpoint_url: str | None = None
+    symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT")
+    bybit_ws_url: str = BYBIT_WS_URL
+    bybit_rest_url: str = BYBIT_REST_URL
+    bitget_ws_url: str = BITGET_WS_URL
+    bitget_rest_url: str = BITGET_REST_URL
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    jwt_secret: str = attrs.field(default="", repr=False)
+    db_password: str | None = attrs.field(default=None, repr=False)
+    bybit_api_key: str | None = attrs.field(default=None, repr=False)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the environment. Raises `ConfigurationError` naming every problem found."""
+        env = os.environ if environ is None else environ
+        problems: list[str] = []
+        environment = env.get("ENVIRONMENT", "development").strip().lower() or "development"
+        if environment not in {"development", "production", "test"}:
+            problems.append(f"ENVIRONMENT must be development, production or test, not {environment!r}")
+        debug = _flag(env.get("DEBUG"))
+        data_dir = Path(env.get("TRADESIM_DATA_DIR", "var"))
+        database_url = env.get("TRADESIM_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'tradesim.sqlite3'}"
+        db_password = env.get("DB_PASSWORD") or None
+        database_url = _with_password(database_url, db_password)
+        object_store_url = env.get("TRADESIM_OBJECT_STORE_URL") or (data_dir / "objects").resolve().as_uri()
+        symbols = tuple(
+            s.strip().upper() for s in env.get("TRADESIM_SYMBOLS", "BTCUSDT,ETHUSDT").split(",") if s.strip()
+        )
+        if not symbols:
+            problems.append("TRADESIM_SYMBOLS names no symbol")
+        port_text = env.get("TRADESIM_HTTP_PORT", "8000")
+        port = int(port_text) if port_text.isdigit() and 0 < int(port_text) < 65536 else 0
+        if not port:
+            problems.append(f"TRADESIM_HTTP_PORT must be a port number, not {port_text!r}")
+        jwt_secret = env.get("JWT_SECRET", "")
+        if environment == "production":
+            missing = [name for name in SECRETS if not env.get(name)]
+            if missing:
+                problems.append(f"missing secret(s) {', '.join(missing)} (inject them from Secrets Manager)")
+            if database_url.startswith("sqlite"):
+                problems.append("TRADESIM_DATABASE_URL must point at PostgreSQL in production, not SQLite")
+            if debug:
+                problems.append("DEBUG must be off in production")
+            if not env.get("TRADESIM_REDIS_URL"):
+                problems.append("TRADESIM_REDIS_URL must be set in production (the in-process bus serves one process)")
+        elif not jwt_secret:
+            jwt_secret = _local_jwt_secret(data_dir)
+        if problems:
+            raise ConfigurationError("refusing to start: " + "; ".join(problems))
+        return cls(
+            environment=environment,
+            debug=debug,
+            data_dir=data_dir,
+            database_url=database_url,
+            redis_url=env.get("TRADESIM_REDIS_URL") or None,
+            object_store_url=object_store_url,
+            s3_endpoint_url=env.get("TRADESIM_S3_ENDPOINT_URL") or None,
+            symbols=symbols,
+            bybit_ws_url=env.get("TRADESIM_BYBIT_WS_URL", BYBIT_WS_URL),
+            bybit_rest_url=env.get("TRADESIM_BYBIT_REST_URL", BYBIT_REST_URL),
+            bitget_ws_url=env.get("TRADESIM_BITGET_WS_URL", BITGET_WS_URL),
+            bitget_rest_url=env.get("TRADESIM_BITGET_REST_URL", BITGET_REST_URL),
+            http_host=env.get("TRADESIM_HTTP_HOST", "127.0.0.1"),
+            http_port=port,
+            jwt_secret=jwt_secret,
+            db_password=db_password,
+            bybit_api_key=env.get("BYBIT_API_KEY") or None,
+        )
+
+
+def _with_password(url: str, password: str | None) -> str:
+    """Put DB_PASSWORD into a PostgreSQL URL that has a user but no password (as ECS injects it)."""
+    if not password or not url.startswith("postgresql"):
+        return url
+    parts = urlsplit(url)
+    if parts.password or not parts.username:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _local_jwt_secret(data_dir: Path) -> str:
+    """Development only: a random secret generated on first run and kept under the data dir."""
+    path = data_dir / "jwt_secret"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret)
+    return secret

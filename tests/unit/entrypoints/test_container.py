@@ -1,0 +1,26 @@
+"""The composition root wires real use cases from settings alone."""
+
+from decimal import Decimal
+from pathlib import Path
+
+from tradesim.domain import OrderFilled, OrderType, PlaceOrder, Side, Ticker
+from tradesim.entrypoints.container import build_container
+from tradesim.entrypoints.settings import Settings
+
+
+async def test_an_order_placed_through_the_container_is_filled_by_its_engine(tmp_path: Path) -> None:
+    container = build_container(Settings.from_env({"TRADESIM_DATA_DIR": str(tmp_path)}))
+    account = await container.accounts().open("user-1", "Main", Decimal("1000"))
+    service = container.engine_service()
+    now = container.core.clock().now_ms()
+    await service.on_market(Ticker.of("ETHUSDT", last="2000.00", bid="1999.99", ask="2000.01", ts=now))
+    placed = await container.orders().place(
+        "user-1", PlaceOrder(account.account_id, "ETHUSDT", Side.SELL, OrderType.MARKET, Decimal("0.10"))
+    )
+    queue = container.messaging.order_queue()
+    [delivery] = await queue.receive("test", [0], block_ms=10)
+    events = await service.handle(delivery.command)
+    [fill] = [e for e in events if isinstance(e, OrderFilled)]
+    assert fill.order.order_id == placed.order.order_id
+    assert fill.execution.exec_price == Decimal("1999.99")
+    assert container.engine_service() is service

@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pytest
+
+from tradesim.entrypoints.settings import ConfigurationError, Settings
+
+PRODUCTION = {
+    "ENVIRONMENT": "production",
+    "TRADESIM_DATABASE_URL": "postgresql+asyncpg://tradesim@db.internal:5432/tradesim",
+    "TRADESIM_REDIS_URL": "rediss://cache.internal:6379/0",
+    "TRADESIM_OBJECT_STORE_URL": "s3://tradesim-data/prod",
+    "JWT_SECRET": "s3cr3t-from-secrets-manager",
+    "DB_PASSWORD": "p@ss/word",
+    "BYBIT_API_KEY": "key",
+}
+
+
+def test_embedded_defaults_use_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings.from_env({"TRADESIM_DATA_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'tradesim.sqlite3'}"
+    assert settings.object_store_url == (tmp_path / "objects").as_uri()
+    assert settings.redis_url is None
+    assert settings.symbols == ("BTCUSDT", "ETHUSDT")
+    assert (settings.http_host, settings.http_port) == ("127.0.0.1", 8000)
+
+
+def test_development_generates_and_keeps_a_jwt_secret(tmp_path: Path) -> None:
+    first = Settings.from_env({"TRADESIM_DATA_DIR": str(tmp_path)})
+    second = Settings.from_env({"TRADESIM_DATA_DIR": str(tmp_path)})
+    assert len(first.jwt_secret) >= 48
+    assert first.jwt_secret == second.jwt_secret
+    assert (tmp_path / "jwt_secret").stat().st_mode & 0o777 == 0o600
+
+
+def test_production_builds_the_database_url_from_the_injected_password() -> None:
+    settings = Settings.from_env(PRODUCTION)
+    assert settings.database_url == "postgresql+asyncpg://tradesim:p%40ss%2Fword@db.internal:5432/tradesim"
+    assert "p@ss" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"JWT_SECRET": ""}, "missing secret(s) JWT_SECRET"),
+        ({"DB_PASSWORD": "", "BYBIT_API_KEY": ""}, "missing secret(s) DB_PASSWORD, BYBIT_API_KEY"),
+        ({"TRADESIM_DATABASE_URL": "sqlite+aiosqlite:///x.db"}, "must point at PostgreSQL in production"),
+        ({"DEBUG": "true"}, "DEBUG must be off in production"),
+        ({"TRADESIM_REDIS_URL": ""}, "TRADESIM_REDIS_URL must be set in production"),
+    ],
+)
+def test_production_refuses_to_start_and_says_why(change: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match="refusing to start") as info:
+        Settings.from_env({**PRODUCTION, **change})
+    assert message in str(info.value)
+
+
+def test_bad_values_are_named() -> None:
+    with pytest.raises(ConfigurationError, match="TRADESIM_HTTP_PORT must be a port number, not 'http'"):
+        Settings.from_env({"TRADESIM_HTTP_PORT": "http", "JWT_SECRET": "x"})
