@@ -220,3 +220,79 @@ async def test_candle_file_index_records_days(uow_factory: UowFactory) -> None:
         listed = await uow.candle_files.list("BTCUSDT")
         assert [(f.day.day, f.rows) for f in listed] == [(1, 1440), (2, 1439)]
         assert await uow.candle_files.get("BTCUSDT", date(2024, 1, 3)) is None
+
+
+async def test_refresh_token_families_are_revoked_together(uow_factory: UowFactory) -> None:
+    from tradesim.domain.users import RefreshToken
+
+    tokens = [
+        RefreshToken("t1", "user-1", "fam-a", expires_at=records.T0 + 10, created_time=records.T0),
+        RefreshToken("t2", "user-1", "fam-a", expires_at=records.T0 + 20, created_time=records.T0 + 1),
+        RefreshToken("t3", "user-1", "fam-b", expires_at=records.T0 + 20, created_time=records.T0 + 2),
+    ]
+    async with uow_factory() as uow:
+        for token in tokens:
+            await uow.refresh_tokens.add(token)
+        await uow.refresh_tokens.save(attrs.evolve(tokens[0], replaced_by="t2"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.refresh_tokens.revoke_family("fam-a") == 2
+        await uow.commit()
+    async with uow_factory() as uow:
+        t1, t2, t3 = [await uow.refresh_tokens.get(t) for t in ("t1", "t2", "t3")]
+        assert t1 is not None
+        assert t1.revoked
+        assert t1.replaced_by == "t2"
+        assert t2 is not None
+        assert t2.revoked
+        assert t3 is not None
+        assert not t3.revoked
+        assert await uow.refresh_tokens.revoke_family("fam-a") == 0
+
+
+async def test_journal_entries_with_attachments_tags_and_filters(uow_factory: UowFactory) -> None:
+    from tradesim.domain.journal import Attachment, JournalEntry
+
+    first = JournalEntry(
+        "j1",
+        "user-1",
+        "Breakout long",
+        notes="Waited for the retest.",
+        tags=["Breakout", "btc"],
+        account_id="acc-1",
+        order_id="ord-1",
+        created_time=records.T0,
+    )
+    second = JournalEntry(
+        "j2", "user-1", "Asia session", tags=["review"], account_id="acc-2", created_time=records.T0 + 5
+    )
+    other = JournalEntry("j3", "user-2", "Not yours", created_time=records.T0 + 9)
+    shot = Attachment("a1", "j1", "journal/user-1/j1/a1.png", "image/png", 2048, records.T0 + 1, "chart.png")
+    async with uow_factory() as uow:
+        for entry in (first, second, other):
+            await uow.journal.add(entry)
+        await uow.journal.add_attachment(shot)
+        await uow.commit()
+    async with uow_factory() as uow:
+        got = await uow.journal.get("j1")
+        assert got is not None
+        assert got.tags == ("breakout", "btc")
+        assert got.attachments == (shot,)
+        assert [e.entry_id for e in await uow.journal.list_by_user("user-1")] == ["j2", "j1"]
+        assert [e.entry_id for e in await uow.journal.list_by_user("user-1", account_id="acc-1")] == ["j1"]
+        assert [e.entry_id for e in await uow.journal.list_by_user("user-1", tag="REVIEW")] == ["j2"]
+        await uow.journal.save(attrs.evolve(first, notes="Edited.", updated_time=records.T0 + 7))
+        await uow.commit()
+    async with uow_factory() as uow:
+        edited = await uow.journal.get("j1")
+        assert edited is not None
+        assert edited.notes == "Edited."
+        assert edited.attachments == (shot,)
+        await uow.journal.delete_attachment("a1")
+        await uow.journal.delete("j2")
+        await uow.commit()
+    async with uow_factory() as uow:
+        kept = await uow.journal.get("j1")
+        assert kept is not None
+        assert kept.attachments == ()
+        assert await uow.journal.get("j2") is None

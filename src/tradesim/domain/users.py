@@ -1,4 +1,4 @@
-"""Users of the service (traders and strategy developers)."""
+"""Users of the service (traders and strategy developers) and their sessions."""
 
 from __future__ import annotations
 
@@ -25,3 +25,17 @@ class User:
     email: str = attrs.field(converter=_lower, validator=_email)
     password_hash: str = attrs.field(repr=False)
     created_time: int = 0
+
+
+@attrs.frozen(slots=True)
+class RefreshToken:
+    """One refresh token (by its id, never its value). Tokens of one login form a `family`:
+    using one replaces it with the next; using a replaced one again revokes the family."""
+
+    token_id: str
+    user_id: str
+    family_id: str
+    expires_at: int
+    created_time: int
+    revoked: bool = False
+    replaced_by: str = ""

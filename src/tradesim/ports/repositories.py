@@ -10,10 +10,11 @@ from typing import Protocol
 from tradesim.domain.accounts import Account
 from tradesim.domain.executions import Execution, LedgerEntry
 from tradesim.domain.history import CandleFile
+from tradesim.domain.journal import Attachment, JournalEntry
 from tradesim.domain.market import Candle
 from tradesim.domain.orders import Order
 from tradesim.domain.positions import Position
-from tradesim.domain.users import User
+from tradesim.domain.users import RefreshToken, User
 
 
 class UserRepository(Protocol):
@@ -128,3 +129,43 @@ class CandleFileIndex(Protocol):
     async def get(self, symbol: str, day: date) -> CandleFile | None: ...
 
     async def list(self, symbol: str) -> list[CandleFile]: ...
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(self, token: RefreshToken) -> None: ...
+
+    async def get(self, token_id: str) -> RefreshToken | None: ...
+
+    async def save(self, token: RefreshToken) -> None:
+        """Replace by `token_id` (to mark it revoked or replaced)."""
+        ...
+
+    async def revoke_family(self, family_id: str) -> int:
+        """Revoke every token of a login; returns how many were still live."""
+        ...
+
+
+class JournalRepository(Protocol):
+    async def add(self, entry: JournalEntry) -> None: ...
+
+    async def get(self, entry_id: str) -> JournalEntry | None:
+        """With its attachments."""
+        ...
+
+    async def save(self, entry: JournalEntry) -> None:
+        """Replace the entry's own fields by `entry_id` (attachments are managed separately)."""
+        ...
+
+    async def delete(self, entry_id: str) -> None:
+        """Delete the entry and its attachment records (the blobs are the caller's)."""
+        ...
+
+    async def list_by_user(
+        self, user_id: str, *, account_id: str | None = None, tag: str | None = None, limit: int = 100
+    ) -> list[JournalEntry]:
+        """Newest first (by `created_time`)."""
+        ...
+
+    async def add_attachment(self, attachment: Attachment) -> None: ...
+
+    async def delete_attachment(self, attachment_id: str) -> None: ...

@@ -12,9 +12,11 @@ from tradesim.ports.repositories import (
     CandleFileIndex,
     CandleRepository,
     ExecutionRepository,
+    JournalRepository,
     LedgerRepository,
     OrderRepository,
     PositionRepository,
+    RefreshTokenRepository,
     UserRepository,
 )
 
@@ -35,6 +37,8 @@ class UnitOfWork(Protocol):
     positions: PositionRepository
     candles: CandleRepository
     candle_files: CandleFileIndex
+    refresh_tokens: RefreshTokenRepository
+    journal: JournalRepository
 
     async def __aenter__(self) -> Self: ...
 

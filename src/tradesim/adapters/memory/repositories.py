@@ -6,17 +6,20 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 
+import attrs
+
 from tradesim.adapters.memory.tables import Tables
 from tradesim.domain.accounts import Account
 from tradesim.domain.enums import OrderStatus
 from tradesim.domain.errors import Conflict
 from tradesim.domain.executions import Execution, LedgerEntry
 from tradesim.domain.history import CandleFile
+from tradesim.domain.journal import Attachment, JournalEntry
 from tradesim.domain.market import Candle
 from tradesim.domain.numbers import ZERO
 from tradesim.domain.orders import Order
 from tradesim.domain.positions import Position
-from tradesim.domain.users import User
+from tradesim.domain.users import RefreshToken, User
 from tradesim.ports.errors import DuplicateEmail, DuplicateOrderLinkId
 
 Op = Callable[[Tables], None]
@@ -206,3 +209,74 @@ class MemoryCandleFileIndex(_Repo):
 
     async def list(self, symbol: str) -> list[CandleFile]:
         return sorted((f for (_, s, _d), f in self._work.candle_files.items() if s == symbol), key=lambda f: f.day)
+
+
+class MemoryRefreshTokenRepository(_Repo):
+    async def add(self, token: RefreshToken) -> None:
+        self._write(lambda t: t.refresh_tokens.__setitem__(token.token_id, token))
+
+    async def get(self, token_id: str) -> RefreshToken | None:
+        return self._work.refresh_tokens.get(token_id)
+
+    async def save(self, token: RefreshToken) -> None:
+        self._write(lambda t: t.refresh_tokens.__setitem__(token.token_id, token))
+
+    async def revoke_family(self, family_id: str) -> int:
+        live = [k for k, v in self._work.refresh_tokens.items() if v.family_id == family_id and not v.revoked]
+
+        def op(t: Tables) -> None:
+            for key, token in list(t.refresh_tokens.items()):
+                if token.family_id == family_id and not token.revoked:
+                    t.refresh_tokens[key] = attrs.evolve(token, revoked=True)
+
+        self._write(op)
+        return len(live)
+
+
+class MemoryJournalRepository(_Repo):
+    async def add(self, entry: JournalEntry) -> None:
+        self._write(lambda t: t.journal.__setitem__(entry.entry_id, attrs.evolve(entry, attachments=())))
+
+    async def get(self, entry_id: str) -> JournalEntry | None:
+        entry = self._work.journal.get(entry_id)
+        return None if entry is None else self._with_attachments(entry)
+
+    async def save(self, entry: JournalEntry) -> None:
+        self._write(lambda t: t.journal.__setitem__(entry.entry_id, attrs.evolve(entry, attachments=())))
+
+    async def delete(self, entry_id: str) -> None:
+        def op(t: Tables) -> None:
+            t.journal.pop(entry_id, None)
+            for key in [k for k, a in t.attachments.items() if a.entry_id == entry_id]:
+                del t.attachments[key]
+
+        self._write(op)
+
+    async def list_by_user(
+        self, user_id: str, *, account_id: str | None = None, tag: str | None = None, limit: int = 100
+    ) -> list[JournalEntry]:
+        found = [
+            e
+            for e in self._work.journal.values()
+            if e.user_id == user_id
+            and (account_id is None or e.account_id == account_id)
+            and (tag is None or tag.lower() in e.tags)
+        ]
+        found.sort(key=lambda e: (e.created_time, e.entry_id), reverse=True)
+        return [self._with_attachments(e) for e in found[:limit]]
+
+    async def add_attachment(self, attachment: Attachment) -> None:
+        self._write(lambda t: t.attachments.__setitem__(attachment.attachment_id, attachment))
+
+    async def delete_attachment(self, attachment_id: str) -> None:
+        def op(t: Tables) -> None:
+            t.attachments.pop(attachment_id, None)
+
+        self._write(op)
+
+    def _with_attachments(self, entry: JournalEntry) -> JournalEntry:
+        attached = sorted(
+            (a for a in self._work.attachments.values() if a.entry_id == entry.entry_id),
+            key=lambda a: (a.created_time, a.attachment_id),
+        )
+        return attrs.evolve(entry, attachments=tuple(attached))

@@ -10,10 +10,11 @@ import attrs
 from tradesim.domain.accounts import Account
 from tradesim.domain.executions import Execution, LedgerEntry
 from tradesim.domain.history import CandleFile
+from tradesim.domain.journal import Attachment, JournalEntry
 from tradesim.domain.market import Candle
 from tradesim.domain.orders import Order
 from tradesim.domain.positions import Position
-from tradesim.domain.users import User
+from tradesim.domain.users import RefreshToken, User
 
 
 @attrs.define
@@ -27,6 +28,9 @@ class Tables:
     positions: dict[tuple[str, str], Position] = attrs.field(factory=dict)
     candles: dict[tuple[str, str, str, int], Candle] = attrs.field(factory=dict)
     candle_files: dict[tuple[str, str, date], CandleFile] = attrs.field(factory=dict)
+    refresh_tokens: dict[str, RefreshToken] = attrs.field(factory=dict)
+    journal: dict[str, JournalEntry] = attrs.field(factory=dict)
+    attachments: dict[str, Attachment] = attrs.field(factory=dict)
 
     def copy(self) -> Tables:
         # Records are immutable, so copying the dicts isolates a transaction completely.

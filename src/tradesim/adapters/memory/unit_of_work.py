@@ -11,9 +11,11 @@ from tradesim.adapters.memory.repositories import (
     MemoryCandleFileIndex,
     MemoryCandleRepository,
     MemoryExecutionRepository,
+    MemoryJournalRepository,
     MemoryLedgerRepository,
     MemoryOrderRepository,
     MemoryPositionRepository,
+    MemoryRefreshTokenRepository,
     MemoryUserRepository,
     Op,
 )
@@ -48,6 +50,8 @@ class MemoryUnitOfWork:
         self.positions = MemoryPositionRepository(work, self._log)
         self.candles = MemoryCandleRepository(work, self._log)
         self.candle_files = MemoryCandleFileIndex(work, self._log)
+        self.refresh_tokens = MemoryRefreshTokenRepository(work, self._log)
+        self.journal = MemoryJournalRepository(work, self._log)
         return self
 
     async def __aexit__(
