@@ -51,7 +51,7 @@ class Edge(Construct):
             security_group=security_group,
             drop_invalid_header_fields=True,
             deletion_protection=deployment.is_production,
-            # WebSockets stay open between price pushes; the api's pings come well within this.
+            # An idle WebSocket is cut after this long; clients ping far more often than that.
             idle_timeout=Duration.seconds(300),
         )
         self.alb.log_access_logs(data.log_bucket, prefix="alb")

@@ -34,8 +34,8 @@ class NetworkStack(Stack):
                 ec2.SubnetConfiguration(name=APP, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20),
                 ec2.SubnetConfiguration(name=DATA, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24),
             ],
-            # True would deploy a Lambda custom resource to empty the default group; nothing uses that
-            # group (every resource names its own), see README.
+            # True would deploy a Lambda-backed custom resource only to empty the default group, which
+            # nothing here uses: every resource names its own group.
             restrict_default_security_group=False,
         )
         for subnet in self.vpc.public_subnets:

@@ -41,16 +41,37 @@ PROCESSES = {
     for p in (
         # The api signs tokens, stores journal images and reads history for charts.
         Process(
-            "api", ("api",), ("JWT_SECRET", "DB_PASSWORD", "REDIS_AUTH_TOKEN"), BucketAccess.READ_WRITE, True, True
+            name="api",
+            command=("api",),
+            secrets=("JWT_SECRET", "DB_PASSWORD", "REDIS_AUTH_TOKEN"),
+            bucket=BucketAccess.READ_WRITE,
+            uses_redis=True,
+            serves_http=True,
         ),
         # Workers replay and backtest stored history; they write results to the database only.
-        Process("worker", ("worker",), ("DB_PASSWORD", "REDIS_AUTH_TOKEN"), BucketAccess.READ, True),
+        Process(
+            name="worker",
+            command=("worker",),
+            secrets=("DB_PASSWORD", "REDIS_AUTH_TOKEN"),
+            bucket=BucketAccess.READ,
+            uses_redis=True,
+        ),
         # The streamer publishes ticks to Redis and closed candles to the database, never to the bucket.
         Process(
-            "streamer", ("streamer",), ("DB_PASSWORD", "REDIS_AUTH_TOKEN", "BYBIT_API_KEY"), BucketAccess.NONE, True
+            name="streamer",
+            command=("streamer",),
+            secrets=("DB_PASSWORD", "REDIS_AUTH_TOKEN", "BYBIT_API_KEY"),
+            bucket=BucketAccess.NONE,
+            uses_redis=True,
         ),
         # The nightly sync writes Parquet to the bucket and the index row to the database.
-        Process("sync", ("history", "sync"), ("DB_PASSWORD", "BYBIT_API_KEY"), BucketAccess.READ_WRITE, False),
+        Process(
+            name="sync",
+            command=("history", "sync"),
+            secrets=("DB_PASSWORD", "BYBIT_API_KEY"),
+            bucket=BucketAccess.READ_WRITE,
+            uses_redis=False,
+        ),
     )
 }
 
@@ -92,6 +113,7 @@ def add_process_container(
     deployment: Deployment,
     data: DataStack,
     image: ecs.ContainerImage,
+    cpu: int | None = None,
     memory_limit_mib: int | None = None,
 ) -> ecs.ContainerDefinition:
     """Put `process` into `task_definition`, and grant its roles exactly what PROCESSES says."""
@@ -111,6 +133,7 @@ def add_process_container(
         secrets=ecs_secrets(scope, task_definition, process, data),
         logging=ecs.LogDrivers.aws_logs(stream_prefix=process.name, log_group=log_group),
         readonly_root_filesystem=True,
+        cpu=cpu,
         memory_limit_mib=memory_limit_mib,
         stop_timeout=Duration.seconds(60),
         health_check=(

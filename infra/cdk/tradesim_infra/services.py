@@ -212,6 +212,8 @@ class ServicesStack(Stack):
             deployment=self.deployment,
             data=self.data,
             image=self.image,
+            # A worker reserves one vCPU; the capacity provider adds Spot hosts from these reservations.
+            cpu=1024,
             memory_limit_mib=1536,
         )
         return ecs.Ec2Service(
