@@ -20,6 +20,17 @@ BYBIT_REST_URL = "https://api.bybit.com"
 BITGET_WS_URL = "wss://ws.bitget.com/v2/ws/public"
 BITGET_REST_URL = "https://api.bitget.com"
 SECRETS = ("JWT_SECRET", "DB_PASSWORD", "BYBIT_API_KEY")
+#: What each process must be given in production (infra/cdk injects exactly these per task).
+REQUIRED_SECRETS = {
+    "api": ("JWT_SECRET", "DB_PASSWORD"),
+    "worker": ("DB_PASSWORD",),
+    "streamer": ("DB_PASSWORD", "BYBIT_API_KEY"),
+    "sync": ("DB_PASSWORD", "BYBIT_API_KEY"),
+    "migrate": ("DB_PASSWORD",),
+    "serve": SECRETS,
+}
+#: Processes that talk to each other through Redis and cannot run without it in production.
+NEEDS_REDIS = frozenset({"api", "worker", "streamer", "serve"})
 
 
 class ConfigurationError(Exception):
@@ -59,8 +70,11 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read the environment. Raises `ConfigurationError` naming every problem found."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, role: str = "serve") -> Settings:
+        """Read the environment for the process `role` (api, worker, streamer, sync, migrate, serve).
+
+        Raises `ConfigurationError` naming every problem found.
+        """
         env = os.environ if environ is None else environ
         problems: list[str] = []
         environment = env.get("ENVIRONMENT", "development").strip().lower() or "development"
@@ -82,15 +96,16 @@ class Settings:
         if not port:
             problems.append(f"TRADESIM_HTTP_PORT must be a port number, not {port_text!r}")
         jwt_secret = env.get("JWT_SECRET", "")
+        redis_url = _with_password(env.get("TRADESIM_REDIS_URL") or "", env.get("REDIS_AUTH_TOKEN")) or None
         if environment == "production":
-            missing = [name for name in SECRETS if not env.get(name)]
+            missing = [name for name in REQUIRED_SECRETS.get(role, SECRETS) if not env.get(name)]
             if missing:
                 problems.append(f"missing secret(s) {', '.join(missing)} (inject them from Secrets Manager)")
             if database_url.startswith("sqlite"):
                 problems.append("TRADESIM_DATABASE_URL must point at PostgreSQL in production, not SQLite")
             if debug:
                 problems.append("DEBUG must be off in production")
-            if not env.get("TRADESIM_REDIS_URL"):
+            if role in NEEDS_REDIS and not redis_url:
                 problems.append("TRADESIM_REDIS_URL must be set in production (the in-process bus serves one process)")
         elif not jwt_secret:
             jwt_secret = _local_jwt_secret(data_dir)
@@ -101,7 +116,7 @@ class Settings:
             debug=debug,
             data_dir=data_dir,
             database_url=database_url,
-            redis_url=env.get("TRADESIM_REDIS_URL") or None,
+            redis_url=redis_url,
             object_store_url=object_store_url,
             s3_endpoint_url=env.get("TRADESIM_S3_ENDPOINT_URL") or None,
             symbols=symbols,
@@ -118,14 +133,17 @@ class Settings:
 
 
 def _with_password(url: str, password: str | None) -> str:
-    """Put DB_PASSWORD into a PostgreSQL URL that has a user but no password (as ECS injects it)."""
-    if not password or not url.startswith("postgresql"):
+    """Put an injected secret into a URL that has none (DB_PASSWORD, REDIS_AUTH_TOKEN under ECS).
+
+    PostgreSQL URLs carry a user; Redis AUTH tokens go in as the password of the default user.
+    """
+    if not password or not url.startswith(("postgresql", "redis")):
         return url
     parts = urlsplit(url)
-    if parts.password or not parts.username:
+    if parts.password or (url.startswith("postgresql") and not parts.username):
         return url
     host = parts.hostname or ""
-    netloc = f"{parts.username}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
+    netloc = f"{parts.username or ''}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
