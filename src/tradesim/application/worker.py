@@ -83,9 +83,16 @@ class Worker:
             asyncio.create_task(self._consume(stop), name="commands"),
             asyncio.create_task(self._sweep(stop), name="sweeper"),
         ]
+        stopped = asyncio.create_task(stop.wait(), name="stop")
         try:
-            await stop.wait()
+            done, _ = await asyncio.wait([stopped, *loops], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not stopped and task.exception() is not None:
+                    # A loop died of a bug: stop the whole worker so its supervisor restarts it.
+                    log.critical("worker %s: %s loop failed", self.config.worker_id, task.get_name())
+                    raise task.exception()  # type: ignore[misc]
         finally:
+            stopped.cancel()
             for task in loops:
                 task.cancel()
             await asyncio.gather(*loops, return_exceptions=True)

@@ -57,6 +57,10 @@ class Settings:
     bitget_rest_url: str = BITGET_REST_URL
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    #: Prefix of every Redis key and channel (lets several deployments or test runs share a server).
+    redis_namespace: str = ""
+    #: How many partitions the order queue splits symbols into (the unit of work a worker owns).
+    order_partitions: int = 8
     jwt_secret: str = attrs.field(default="", repr=False)
     db_password: str | None = attrs.field(default=None, repr=False)
     bybit_api_key: str | None = attrs.field(default=None, repr=False)
@@ -95,6 +99,10 @@ class Settings:
         port = int(port_text) if port_text.isdigit() and 0 < int(port_text) < 65536 else 0
         if not port:
             problems.append(f"TRADESIM_HTTP_PORT must be a port number, not {port_text!r}")
+        partitions_text = env.get("TRADESIM_ORDER_PARTITIONS", "8")
+        partitions = int(partitions_text) if partitions_text.isdigit() and 0 < int(partitions_text) <= 1024 else 0
+        if not partitions:
+            problems.append(f"TRADESIM_ORDER_PARTITIONS must be a number from 1 to 1024, not {partitions_text!r}")
         jwt_secret = env.get("JWT_SECRET", "")
         redis_url = _with_password(env.get("TRADESIM_REDIS_URL") or "", env.get("REDIS_AUTH_TOKEN")) or None
         if environment == "production":
@@ -126,6 +134,8 @@ class Settings:
             bitget_rest_url=env.get("TRADESIM_BITGET_REST_URL", BITGET_REST_URL),
             http_host=env.get("TRADESIM_HTTP_HOST", "127.0.0.1"),
             http_port=port,
+            redis_namespace=env.get("TRADESIM_REDIS_NAMESPACE", ""),
+            order_partitions=partitions,
             jwt_secret=jwt_secret,
             db_password=db_password,
             bybit_api_key=env.get("BYBIT_API_KEY") or None,

@@ -144,3 +144,17 @@ async def _status_is(world: World, order_id: str, status: OrderStatus) -> bool:
 
 async def _async(value: bool) -> bool:
     return value
+
+
+async def test_a_worker_whose_loop_breaks_stops_with_the_error(
+    running: tuple[World, MemoryPriceBus, MemoryPartitionLeases],
+) -> None:
+    world, prices, _ = running
+
+    class BrokenLeases(MemoryPartitionLeases):
+        async def heartbeat(self, worker_id: str, ttl_ms: int) -> list[str]:
+            raise ValueError("a bug in the lease store")
+
+    worker = _worker(world, "a", prices, BrokenLeases())
+    with pytest.raises(ValueError, match="a bug in the lease store"):
+        await asyncio.wait_for(worker.run(asyncio.Event()), 3)
