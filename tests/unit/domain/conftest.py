@@ -77,6 +77,9 @@ def btc_linear(**overrides: Any) -> Instrument:
     return Instrument.from_record(record)
 
 
+_DECIMAL_FIELDS = frozenset({"trigger_price", "take_profit", "stop_loss"})
+
+
 class Sim:
     """One engine, its clock, and every event it has returned so far (in `events`)."""
 
@@ -133,7 +136,7 @@ class Sim:
         **fields: Any,
     ) -> list[EngineEvent]:
         """A Limit order when `price` is given, else a Market order; other PlaceOrder fields as keywords."""
-        decimals = {k: D(v) if isinstance(v, str) else v for k, v in fields.items()}
+        decimals = {k: D(v) if k in _DECIMAL_FIELDS and isinstance(v, str) else v for k, v in fields.items()}
         cmd = PlaceOrder(
             account_id=account,
             symbol=symbol,
