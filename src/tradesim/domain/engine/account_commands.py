@@ -10,13 +10,23 @@ from tradesim.domain.commands import AmendOrder, CancelOrder, SetLeverage, Settl
 from tradesim.domain.engine.base import Events
 from tradesim.domain.engine.book import Book
 from tradesim.domain.engine.orderflow import OrderFlowMixin
-from tradesim.domain.enums import CancelReason, Category, LedgerKind, OrderStatus, OrderType, Side, StopOrderType
+from tradesim.domain.enums import (
+    CancelReason,
+    Category,
+    LedgerKind,
+    OrderStatus,
+    OrderType,
+    Side,
+    StopOrderType,
+    TimeInForce,
+)
 from tradesim.domain.errors import (
     InsufficientBalance,
     InvalidInput,
     InvalidTpSl,
     OrderNotOpen,
     PositionOpen,
+    PostOnlyWouldTake,
     TradesimError,
 )
 from tradesim.domain.events import CommandRejected, OrderAmended, PositionChanged
@@ -68,7 +78,6 @@ class AccountCommandsMixin(OrderFlowMixin):
         if refusal is not None:
             self._rest(order, state, book)
             return [CommandRejected(cmd.account_id, "amend", refusal, cmd.order_id)]
-        events: Events = [OrderAmended(amended)]
         touch = book.ask if amended.side is Side.BUY else book.bid
         crosses = (
             amended.status is not OrderStatus.UNTRIGGERED
@@ -77,6 +86,17 @@ class AccountCommandsMixin(OrderFlowMixin):
             and book.is_fresh(self._clock(), self.config.max_price_age_ms)
             and (touch <= amended.price if amended.side is Side.BUY else touch >= amended.price)
         )
+        if crosses and amended.time_in_force is TimeInForce.POST_ONLY:
+            assert touch is not None
+            assert amended.price is not None
+            self._rest(order, state, book)
+            best = "ask" if amended.side is Side.BUY else "bid"
+            refused = PostOnlyWouldTake(
+                f"a PostOnly {amended.side.value} at {money_str(amended.price)} would take liquidity: "
+                f"the best {best} is {money_str(touch)}"
+            )
+            return [CommandRejected(cmd.account_id, "amend", refused, cmd.order_id)]
+        events: Events = [OrderAmended(amended)]
         if crosses and amended.order_type is OrderType.LIMIT:
             self._store(amended, state, book)
             qty = self._taker_qty(amended, state, book)
