@@ -102,7 +102,10 @@ class AccountCommandsMixin(OrderFlowMixin):
             qty = self._taker_qty(amended, state, book)
             if qty > 0:
                 assert touch is not None
-                events.extend(self._execute(amended, qty, touch, is_maker=False, book=book, state=state))
+                assert amended.price is not None
+                price = self.config.slippage.adjust(amended.side, touch, qty, book.instrument)
+                price = min(price, amended.price) if amended.side is Side.BUY else max(price, amended.price)
+                events.extend(self._execute(amended, qty, price, is_maker=False, book=book, state=state))
             current = self._orders.get(amended.order_id)
             if current is not None and current.status.is_open:
                 self._rest(current, state, book)
