@@ -214,8 +214,9 @@ class AccountCommandsMixin(OrderFlowMixin):
 
     def settle_funding(self, cmd: SettleFunding) -> Events:
         book = self._books.get((Category.LINEAR, cmd.symbol))
-        if book is None:
+        if book is None or cmd.funding_time <= book.funding_settled_at:
             return []
+        book.funding_settled_at = cmd.funding_time
         return self._settle_funding(
             book, to_decimal(cmd.rate, "rate"), to_decimal(cmd.mark_price, "markPrice"), cmd.funding_time
         )
