@@ -170,12 +170,15 @@ class MatchingEngine(AccountCommandsMixin):
         return []
 
     def on_trade(self, trade: Trade) -> Events:
-        """A public trade moves the last price (only); resting orders and last-price triggers react."""
+        """A public trade moves the last price (only); resting orders and last-price triggers react.
+
+        It does not refresh the book's age: the bid and ask still date from the last ticker, so
+        taker fills wait for a fresh ticker once that one is older than the staleness limit.
+        """
         book = self._books.get((trade.category, trade.symbol))
         if book is None or book.mark is None:
             return []
         book.last = trade.price
-        book.ts = trade.ts
         if self._clock() - trade.ts > self.config.max_price_age_ms or not self._due(book, trade.price, book.mark):
             return []
         return self._match(book, trade.price, book.mark)
