@@ -127,8 +127,13 @@ class OrderFlowMixin(FillMixin):
             if grows is not None:
                 return [self._reject(order, grows)]
         touch = (book.ask if order.side is Side.BUY else book.bid) if fresh else None
-        reference = order.price if order.price is not None else touch
-        assert reference is not None
+        # Funds are checked at the worst price the order can fill at: its limit, or the touch moved
+        # by the slippage model (a market buy that spends its whole balance must not overdraw it).
+        if order.price is not None:
+            reference = order.price
+        else:
+            assert touch is not None
+            reference = self.config.slippage.adjust(order.side, touch, order.remaining_qty, instrument)
         refusal = self._check_funds(state, book, order, reference)
         if refusal is not None:
             return [self._reject(order, refusal)]
