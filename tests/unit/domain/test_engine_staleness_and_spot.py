@@ -153,3 +153,20 @@ def test_a_resting_spot_order_holds_back_what_it_will_spend() -> None:
     # Maker fill at 29,000: pays 580 USDT, gets 0.02 BTC less 0.1% = 0.00002.
     assert (fill.exec_price, fill.is_maker, fill.exec_fee) == (D(29000), True, D("0.00002"))
     assert sim.engine.balances("acc") == {"USDT": D(420), "BTC": D("0.01998")}
+
+
+def test_funds_are_checked_at_the_slipped_price_so_a_balance_never_goes_negative() -> None:
+    from tradesim.domain import EngineConfig, FixedTickSlippage
+
+    sim = Sim(config=EngineConfig(slippage=FixedTickSlippage(100)))
+    sim.open(balance="300.0001")
+    sim.tick("30000", bid="29999.99", ask="30000.01", category=SPOT)
+    # At the ask, 0.01 BTC costs 300.0001, exactly the balance; 100 ticks of 0.01 of slippage make it
+    # 0.01 x 30,001.01 = 300.0101, which the account does not have.
+    rejected = one(sim.buy("0.01", category=SPOT), OrderRejected)
+    assert rejected.error.message == "order needs 300.0101 USDT but only 300.0001 USDT is available"
+    assert sim.engine.balances("acc") == {"USDT": D("300.0001")}
+    (fill,) = fills(sim.buy("0.009", category=SPOT))
+    # 0.009 x 30,001.01 = 270.00909 spent; 300.0001 - 270.00909 = 29.99101 left.
+    assert fill.exec_price == D("30001.01")
+    assert sim.engine.balances("acc")["USDT"] == D("29.99101")
