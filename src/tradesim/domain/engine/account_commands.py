@@ -111,6 +111,9 @@ class AccountCommandsMixin(OrderFlowMixin):
                 self._rest(current, state, book)
             return events
         self._rest(amended, state, book)
+        unseen = amended.status is not OrderStatus.UNTRIGGERED and amended.order_type is OrderType.LIMIT
+        if unseen and not book.is_fresh(self._clock(), self.config.max_price_age_ms):
+            book.unseen[amended.order_id] = None
         return events
 
     def _amended(self, order: Order, cmd: AmendOrder) -> Order:

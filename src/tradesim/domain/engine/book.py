@@ -35,6 +35,7 @@ class Book:
         "sell_limits",
         "stale",
         "ts",
+        "unseen",
     )
 
     def __init__(self, instrument: Instrument) -> None:
@@ -59,6 +60,9 @@ class Book:
         self.liq_long = PriceHeap(highest_first=True)
         self.liq_short = PriceHeap(highest_first=False)
         self.position_accounts: set[str] = set()
+        #: Limit orders that went to rest while there was no fresh price (in arrival order). They have
+        #: never met the book: the first fresh ticker matches them as if they had just arrived.
+        self.unseen: dict[str, None] = {}
 
     def is_fresh(self, now: int, max_age_ms: int) -> bool:
         return self.last is not None and not self.stale and now - self.ts <= max_age_ms

@@ -8,7 +8,9 @@ Rules it applies (Bybit v5 USDT linear perpetuals and spot):
 - A market order takes the opposite best price of the latest ticker (ask for buys, bid for
   sells), moved by the slippage model; a marketable limit order fills at the better of its
   price and the book; a resting limit order fills at its own price, as maker, when the last
-  price reaches it (touch).
+  price reaches it (touch). A GTC limit order placed while there is no fresh price rests
+  unseen: the first fresh ticker (or a trade before it) matches it as if it had just arrived,
+  so it never pays more than the market it first meets.
 - A conditional order triggers when its chosen price (last or mark) reaches the trigger in
   its direction; it then behaves as a new order.
 - No taker fill uses a price older than `EngineConfig.max_price_age_ms` or from a feed marked stale.
@@ -162,8 +164,12 @@ class MatchingEngine(AccountCommandsMixin):
         book.stale = False
         due_at = book.next_funding_time
         funding_due = due_at is not None and ticker.ts >= due_at and due_at > book.funding_settled_at
-        if (funding_due or self._due(book, last, mark)) and self._clock() - ticker.ts <= self.config.max_price_age_ms:
+        if (funding_due or book.unseen or self._due(book, last, mark)) and (
+            self._clock() - ticker.ts <= self.config.max_price_age_ms
+        ):
             events = self._settle_due_funding(book, mark, ticker) if funding_due else []
+            if book.unseen:
+                events.extend(self._match_unseen(book))
             events.extend(self._match(book, last, mark))
             return events
         self._remember_funding(book, ticker)

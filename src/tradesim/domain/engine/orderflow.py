@@ -42,6 +42,9 @@ def _decimal_or(value: object, default: Decimal | None) -> Decimal | None:
         return default
 
 
+_RESTING = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+
+
 class OrderFlowMixin(FillMixin):
     def place(self, cmd: PlaceOrder) -> Events:
         """Take a new order. A refused order comes back as `OrderRejected` naming the rule it broke.
@@ -167,6 +170,35 @@ class OrderFlowMixin(FillMixin):
             order = order.transition(OrderStatus.NEW, now)
             events.append(OrderAccepted(order))
         self._rest(order, state, book)
+        if not fresh:
+            book.unseen[order.order_id] = None
+        return events
+
+    def _match_unseen(self, book: Book) -> Events:
+        """A fresh ticker meets the limit orders that rested without a price: those it crosses take the book.
+
+        Each fills as taker at the better of its price and the touch, exactly as if it had arrived
+        now; the others become ordinary resting orders.
+        """
+        events: Events = []
+        waiting = list(book.unseen)
+        book.unseen.clear()
+        for order_id in waiting:
+            order = self._orders.get(order_id)
+            if order is None or order.status not in _RESTING or order.price is None:
+                continue
+            touch = book.ask if order.side is Side.BUY else book.bid
+            if touch is None or (touch > order.price if order.side is Side.BUY else touch < order.price):
+                continue
+            state = self._accounts[order.account_id]
+            if order.reduce_only and book.instrument.is_linear and self._reduce_only_refusal(state, order):
+                continue
+            qty = self._taker_qty(order, state, book)
+            if qty <= 0:
+                continue
+            price = self.config.slippage.adjust(order.side, touch, qty, book.instrument)
+            price = min(price, order.price) if order.side is Side.BUY else max(price, order.price)
+            events.extend(self._execute(order, qty, price, is_maker=False, book=book, state=state))
         return events
 
     def _close_unfilled(self, order: Order, state: AccountState, book: Book, reason: CancelReason) -> Events:
@@ -232,7 +264,14 @@ class OrderFlowMixin(FillMixin):
             if position is None or position.side is not order.side.opposite:
                 return self._cancel(order, CancelReason.REDUCE_ONLY_NO_POSITION)
             qty = min(qty, position.size)
-        events = self._execute(order, qty, order.price, is_maker=True, book=book, state=state)
+        price, is_maker = order.price, True
+        if order_id in book.unseen:
+            # Never met the book: the last price that reached it is the market it meets, as taker.
+            del book.unseen[order_id]
+            assert book.last is not None
+            price = min(price, book.last) if order.side is Side.BUY else max(price, book.last)
+            is_maker = False
+        events = self._execute(order, qty, price, is_maker=is_maker, book=book, state=state)
         current = self._orders.get(order_id)
         if current is not None and current.status.is_open:
             book.index(current, self._next_seq())
