@@ -170,3 +170,30 @@ def test_funds_are_checked_at_the_slipped_price_so_a_balance_never_goes_negative
     # 0.009 x 30,001.01 = 270.00909 spent; 300.0001 - 270.00909 = 29.99101 left.
     assert fill.exec_price == D("30001.01")
     assert sim.engine.balances("acc")["USDT"] == D("29.99101")
+
+
+def test_a_limit_placed_before_any_price_meets_the_first_ticker_as_a_new_order(sim: Sim) -> None:
+    # No price yet: a GTC buy at 35,000 and a sell at 25,000 can only rest.
+    buy = one(sim.buy("0.01", price="35000"), OrderAccepted).order.order_id
+    sell = one(sim.sell("0.01", price="25000"), OrderAccepted).order.order_id
+    far = one(sim.buy("0.01", price="20000"), OrderAccepted).order.order_id
+    # The first ticker shows 30,000: both crossing orders take the book as taker at the touch,
+    # not at their own (much worse) prices. The one below the market keeps resting.
+    events = sim.tick("30000", bid="29999.9", ask="30000.1")
+    by_order = {f.order_id: (f.exec_price, f.is_maker) for f in fills(events)}
+    assert by_order == {buy: (D("30000.1"), False), sell: (D("29999.9"), False)}
+    assert [o.order_id for o in sim.engine.open_orders()] == [far]
+    # Once it has seen the book it is an ordinary resting order: maker at its own price.
+    sim.advance(1000)
+    (fill,) = fills(sim.tick("19990"))
+    assert (fill.order_id, fill.exec_price, fill.is_maker) == (far, D(20000), True)
+
+
+def test_a_limit_placed_while_the_feed_is_stale_does_not_fill_above_the_market(sim: Sim) -> None:
+    sim.tick("30000", bid="29999.9", ask="30000.1")
+    sim.advance(60_000)
+    order_id = one(sim.buy("0.01", price="31000"), OrderAccepted).order.order_id
+    # A trade at 29,000 arrives before any fresh ticker: the order meets that price, as taker.
+    events = sim.engine.on_trade(Trade("BTCUSDT", D("29000"), D("1"), Side.SELL, ts=sim.clock()))
+    (fill,) = fills(events)
+    assert (fill.order_id, fill.exec_price, fill.is_maker) == (order_id, D(29000), False)
