@@ -153,6 +153,27 @@ def test_ioc_fills_what_it_can_and_cancels_the_rest() -> None:
     assert sim.engine.open_orders() == []
 
 
+def test_a_gtc_remainder_that_still_crosses_the_book_takes_the_next_tickers_size_not_its_own_price() -> None:
+    sim = Sim(config=EngineConfig(cap_taker_fills_to_book_size=True))
+    sim.open()
+    sim.tick("30000", bid="29999.9", ask="30000.1", bid_size="1", ask_size="0.004")
+    # GTC buy 0.01 at 30,100: takes the 0.004 shown at 30,000.1; the other 0.006 still crosses the book.
+    order_id = one(sim.buy("0.01", price="30100"), OrderAccepted).order.order_id
+    assert sim.position().size == D("0.004")
+    # The next ticker shows 0.004 more at 30,000.2: the remainder takes that, as taker, not its own 30,100.
+    sim.advance(1000)
+    (fill,) = fills(sim.tick("30000", bid="29999.9", ask="30000.2", bid_size="1", ask_size="0.004"))
+    assert (fill.order_id, fill.exec_qty, fill.exec_price, fill.is_maker) == (order_id, D("0.004"), D("30000.2"), False)
+    # The ask moves above 30,100: the last 0.002 now rests at 30,100 as an ordinary order...
+    sim.advance(1000)
+    assert fills(sim.tick("30150", bid="30149.9", ask="30150.1", bid_size="1", ask_size="1")) == []
+    # ...and fills as maker at its own price when the last price comes back to it.
+    sim.advance(1000)
+    (fill,) = fills(sim.tick("30100", bid="30099.9", ask="30100.1", bid_size="1", ask_size="1"))
+    assert (fill.exec_qty, fill.exec_price, fill.is_maker) == (D("0.002"), D(30100), True)
+    assert sim.position().size == D("0.01")
+
+
 def test_a_non_marketable_ioc_is_cancelled_at_once(sim: Sim) -> None:
     sim.tick("30000", bid="29999.9", ask="30000.1")
     events = sim.buy("0.01", price="29000", time_in_force=TimeInForce.IOC)

@@ -189,11 +189,12 @@ def test_a_limit_placed_before_any_price_meets_the_first_ticker_as_a_new_order(s
     assert (fill.order_id, fill.exec_price, fill.is_maker) == (far, D(20000), True)
 
 
-def test_a_limit_placed_while_the_feed_is_stale_does_not_fill_above_the_market(sim: Sim) -> None:
+def test_a_limit_placed_while_the_feed_is_stale_waits_for_a_fresh_book(sim: Sim) -> None:
     sim.tick("30000", bid="29999.9", ask="30000.1")
     sim.advance(60_000)
     order_id = one(sim.buy("0.01", price="31000"), OrderAccepted).order.order_id
-    # A trade at 29,000 arrives before any fresh ticker: the order meets that price, as taker.
-    events = sim.engine.on_trade(Trade("BTCUSDT", D("29000"), D("1"), Side.SELL, ts=sim.clock()))
-    (fill,) = fills(events)
-    assert (fill.order_id, fill.exec_price, fill.is_maker) == (order_id, D(29000), False)
+    # A public trade at 29,000 does not fill it: the order has not met a book yet.
+    assert fills(sim.engine.on_trade(Trade("BTCUSDT", D("29000"), D("1"), Side.SELL, ts=sim.clock()))) == []
+    # The next fresh ticker does, as taker at its ask, far below the order's 31,000.
+    (fill,) = fills(sim.tick("29000", bid="28999.9", ask="29000.1"))
+    assert (fill.order_id, fill.exec_price, fill.is_maker) == (order_id, D("29000.1"), False)

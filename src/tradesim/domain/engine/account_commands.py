@@ -71,12 +71,13 @@ class AccountCommandsMixin(OrderFlowMixin):
             return [CommandRejected(cmd.account_id, "amend", error, cmd.order_id)]
         state = self._accounts[order.account_id]
         book = self._books[(order.category, order.symbol)]
+        was_unseen = order.order_id in book.unseen
         book.unindex(order)
         state.release(order.order_id)
         price = amended.price if amended.price is not None else book.last
         refusal = None if price is None else self._check_funds(state, book, amended, price)
         if refusal is not None:
-            self._rest(order, state, book)
+            self._rest(order, state, book, unseen=was_unseen)
             return [CommandRejected(cmd.account_id, "amend", refusal, cmd.order_id)]
         touch = book.ask if amended.side is Side.BUY else book.bid
         crosses = (
@@ -89,7 +90,7 @@ class AccountCommandsMixin(OrderFlowMixin):
         if crosses and amended.time_in_force is TimeInForce.POST_ONLY:
             assert touch is not None
             assert amended.price is not None
-            self._rest(order, state, book)
+            self._rest(order, state, book, unseen=was_unseen)
             best = "ask" if amended.side is Side.BUY else "bid"
             refused = PostOnlyWouldTake(
                 f"a PostOnly {amended.side.value} at {money_str(amended.price)} would take liquidity: "
@@ -108,12 +109,12 @@ class AccountCommandsMixin(OrderFlowMixin):
                 events.extend(self._execute(amended, qty, price, is_maker=False, book=book, state=state))
             current = self._orders.get(amended.order_id)
             if current is not None and current.status.is_open:
-                self._rest(current, state, book)
+                # What the displayed size left still crosses the book: it meets the next ticker.
+                self._rest(current, state, book, unseen=True)
             return events
-        self._rest(amended, state, book)
-        unseen = amended.status is not OrderStatus.UNTRIGGERED and amended.order_type is OrderType.LIMIT
-        if unseen and not book.is_fresh(self._clock(), self.config.max_price_age_ms):
-            book.unseen[amended.order_id] = None
+        limit = amended.status is not OrderStatus.UNTRIGGERED and amended.order_type is OrderType.LIMIT
+        fresh = book.is_fresh(self._clock(), self.config.max_price_age_ms)
+        self._rest(amended, state, book, unseen=limit and not fresh)
         return events
 
     def _amended(self, order: Order, cmd: AmendOrder) -> Order:

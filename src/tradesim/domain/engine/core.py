@@ -8,9 +8,10 @@ Rules it applies (Bybit v5 USDT linear perpetuals and spot):
 - A market order takes the opposite best price of the latest ticker (ask for buys, bid for
   sells), moved by the slippage model; a marketable limit order fills at the better of its
   price and the book; a resting limit order fills at its own price, as maker, when the last
-  price reaches it (touch). A GTC limit order placed while there is no fresh price rests
-  unseen: the first fresh ticker (or a trade before it) matches it as if it had just arrived,
-  so it never pays more than the market it first meets.
+  price reaches it (touch). A GTC limit order that has not met the book (placed or amended
+  while there is no fresh price, or the remainder that still crosses the book after taking the
+  displayed size) waits outside the resting index: the next fresh ticker matches it as if it
+  had just arrived, so it never pays more than the market it meets.
 - A conditional order triggers when its chosen price (last or mark) reaches the trigger in
   its direction; it then behaves as a new order.
 - No taker fill uses a price older than `EngineConfig.max_price_age_ms` or from a feed marked stale.

@@ -169,16 +169,17 @@ class OrderFlowMixin(FillMixin):
         if order.status is OrderStatus.TRIGGERED:
             order = order.transition(OrderStatus.NEW, now)
             events.append(OrderAccepted(order))
-        self._rest(order, state, book)
-        if not fresh:
-            book.unseen[order.order_id] = None
+        # Without a fresh price the order has not met the book yet; with one, a remainder left after
+        # taking the displayed size still crosses it. Either way it is not a resting order yet.
+        self._rest(order, state, book, unseen=not fresh or marketable)
         return events
 
     def _match_unseen(self, book: Book) -> Events:
-        """A fresh ticker meets the limit orders that rested without a price: those it crosses take the book.
+        """A fresh ticker meets the limit orders that have not met the book: those it crosses take it.
 
-        Each fills as taker at the better of its price and the touch, exactly as if it had arrived
-        now; the others become ordinary resting orders.
+        Each fills as taker at the better of its price and the touch (up to the displayed size when
+        that is capped), exactly as if it had arrived now; what still crosses waits for the next
+        ticker, and an order the touch does not cross becomes an ordinary resting order.
         """
         events: Events = []
         waiting = list(book.unseen)
@@ -189,16 +190,23 @@ class OrderFlowMixin(FillMixin):
                 continue
             touch = book.ask if order.side is Side.BUY else book.bid
             if touch is None or (touch > order.price if order.side is Side.BUY else touch < order.price):
+                book.index(order, self._next_seq())
                 continue
             state = self._accounts[order.account_id]
+            if order.time_in_force is TimeInForce.POST_ONLY:
+                events.extend(self._cancel(order, CancelReason.POST_ONLY_WOULD_TAKE))
+                continue
             if order.reduce_only and book.instrument.is_linear and self._reduce_only_refusal(state, order):
+                events.extend(self._cancel(order, CancelReason.REDUCE_ONLY_NO_POSITION))
                 continue
             qty = self._taker_qty(order, state, book)
-            if qty <= 0:
-                continue
-            price = self.config.slippage.adjust(order.side, touch, qty, book.instrument)
-            price = min(price, order.price) if order.side is Side.BUY else max(price, order.price)
-            events.extend(self._execute(order, qty, price, is_maker=False, book=book, state=state))
+            if qty > 0:
+                price = self.config.slippage.adjust(order.side, touch, qty, book.instrument)
+                price = min(price, order.price) if order.side is Side.BUY else max(price, order.price)
+                events.extend(self._execute(order, qty, price, is_maker=False, book=book, state=state))
+            current = self._orders.get(order_id)
+            if current is not None and current.status.is_open:
+                book.unseen[order_id] = None
         return events
 
     def _close_unfilled(self, order: Order, state: AccountState, book: Book, reason: CancelReason) -> Events:
@@ -264,14 +272,7 @@ class OrderFlowMixin(FillMixin):
             if position is None or position.side is not order.side.opposite:
                 return self._cancel(order, CancelReason.REDUCE_ONLY_NO_POSITION)
             qty = min(qty, position.size)
-        price, is_maker = order.price, True
-        if order_id in book.unseen:
-            # Never met the book: the last price that reached it is the market it meets, as taker.
-            del book.unseen[order_id]
-            assert book.last is not None
-            price = min(price, book.last) if order.side is Side.BUY else max(price, book.last)
-            is_maker = False
-        events = self._execute(order, qty, price, is_maker=is_maker, book=book, state=state)
+        events = self._execute(order, qty, order.price, is_maker=True, book=book, state=state)
         current = self._orders.get(order_id)
         if current is not None and current.status.is_open:
             book.index(current, self._next_seq())
