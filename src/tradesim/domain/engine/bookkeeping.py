@@ -22,6 +22,7 @@ class BookkeepingMixin(RiskMixin):
         self._orders.pop(order_id, None)
         state.open_orders.discard(order_id)
         state.release(order_id)
+        self._liq_dirty.add(state.account_id)
         book.unindex(order)
         if order.is_position_tpsl and state.tpsl.get((order.symbol, order.stop_order_type)) == order_id:
             del state.tpsl[(order.symbol, order.stop_order_type)]

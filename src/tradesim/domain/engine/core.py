@@ -21,7 +21,9 @@ Rules it applies (Bybit v5 USDT linear perpetuals and spot):
 - Liquidation: when the mark price reaches a position's liquidation price, the symbol's open
   orders are cancelled and the position closes at its bankruptcy price (no fee), so an
   isolated position never loses more than its margin. A cross position's prices assume it may
-  use the whole free balance, recomputed whenever the balance changes.
+  use the whole free balance (wallet less the initial margin of positions and open orders),
+  recomputed at the end of any command or price update that changed the balance or the margin
+  the account's orders hold; a price the new level puts past it liquidates on the next update.
 - Funding: when a ticker's time passes the announced next funding time, every open position
   pays (long, positive rate) or receives size x mark x rate.
 """
@@ -115,6 +117,21 @@ class MatchingEngine(AccountCommandsMixin):
 
     # -- commands -------------------------------------------------------------------------------
 
+    def place(self, cmd: PlaceOrder) -> Events:
+        events = super().place(cmd)
+        events.extend(self._reprice_liquidations())
+        return events
+
+    def cancel(self, cmd: CancelOrder) -> Events:
+        events = super().cancel(cmd)
+        events.extend(self._reprice_liquidations())
+        return events
+
+    def amend(self, cmd: AmendOrder) -> Events:
+        events = super().amend(cmd)
+        events.extend(self._reprice_liquidations())
+        return events
+
     def handle(self, command: Command) -> Events:
         """Apply any command; refusals come back as `OrderRejected` / `CommandRejected` events."""
         if isinstance(command, PlaceOrder):
@@ -172,6 +189,7 @@ class MatchingEngine(AccountCommandsMixin):
             if book.unseen:
                 events.extend(self._match_unseen(book))
             events.extend(self._match(book, last, mark))
+            events.extend(self._reprice_liquidations())
             return events
         self._remember_funding(book, ticker)
         return []
@@ -188,7 +206,9 @@ class MatchingEngine(AccountCommandsMixin):
         book.last = trade.price
         if self._clock() - trade.ts > self.config.max_price_age_ms or not self._due(book, trade.price, book.mark):
             return []
-        return self._match(book, trade.price, book.mark)
+        events = self._match(book, trade.price, book.mark)
+        events.extend(self._reprice_liquidations())
+        return events
 
     def on_feed_status(self, status: FeedStatus) -> Events:
         """A stale feed stops taker fills on its prices until a fresh ticker arrives."""
