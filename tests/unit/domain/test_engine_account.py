@@ -202,6 +202,27 @@ def test_cross_position_uses_the_whole_free_balance_before_liquidation() -> None
     assert sim.view().wallet_balance == 0
 
 
+def test_cross_liquidation_price_follows_the_margin_held_by_open_orders() -> None:
+    from tradesim.domain import CancelOrder
+
+    sim = Sim()
+    sim.open(balance="1000")
+    sim.tick("30000", bid="30000", ask="30000")
+    sim.tick("2000", bid="2000", ask="2000", symbol="ETHUSDT")
+    sim.buy("0.1")
+    assert sim.position().liq_price == D("20166.5")  # as in the test above
+    # An ETH buy limit of 2 at 1,900 holds 380 IM + 2.09 open fee + 2 x 1,710 x 0.00055 = 1.881 close fee
+    # = 383.971 of the free balance: free 698.35 - 383.971 = 314.379, margin 300 + 314.379 = 614.379,
+    # LP = (3,000 - 614.379 + 15) / 0.1 = 24,006.21 -> 24,006.3; bankruptcy 23,856.21 -> 23,856.3.
+    events = sim.buy("2", price="1900", symbol="ETHUSDT")
+    order_id = one(events, OrderAccepted).order.order_id
+    position = one(events, PositionChanged).position
+    assert (position.symbol, position.liq_price, position.bust_price) == ("BTCUSDT", D("24006.3"), D("23856.3"))
+    # Cancelling the order gives the margin back to the position.
+    events = sim.handle(CancelOrder("acc", order_id, "ETHUSDT"))
+    assert one(events, PositionChanged).position.liq_price == D("20166.5")
+
+
 def test_a_position_is_liquidated_once_even_if_the_mark_stays_below(sim: Sim) -> None:
     sim.handle(SetLeverage("acc", "BTCUSDT", D(50), MarginMode.ISOLATED))
     sim.tick("30000", bid="30000", ask="30000")
