@@ -77,10 +77,14 @@ def test_reducing_a_position_needs_no_margin() -> None:
     # Selling 0.01 only closes the long: allowed whatever the available balance.
     fill = fills(sim.sell("0.01"))[0]
     assert fill.closed_size == D("0.01")
-    # Selling 0.02 would open a 0.01 short as well: that part needs margin, 30.3135 > what is left.
+    # Back to a 0.01 long: wallet 40 - 3 x 0.165 of fees = 39.505, 39.505 - IM 30 = 9.505.
     sim.buy("0.01")
+    # Selling 0.03 closes the 0.01 and opens a 0.02 short; only that part needs margin:
+    # IM 600 / 10 = 60 + open fee 0.33 + close fee at the short's bankruptcy 0.02 x 33,000 x 0.00055 = 0.363 -> 60.693.
     rejected = one(sim.sell("0.03"), OrderRejected)
     assert isinstance(rejected.error, InsufficientMargin)
+    assert rejected.error.message.startswith("order cost 60.693 USDT")
+    assert rejected.error.message.endswith("exceeds the available balance 9.505 USDT")
 
 
 # -- leverage -----------------------------------------------------------------------------------
