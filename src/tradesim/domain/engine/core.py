@@ -25,7 +25,8 @@ Rules it applies (Bybit v5 USDT linear perpetuals and spot):
   recomputed at the end of any command or price update that changed the balance or the margin
   the account's orders hold; a price the new level puts past it liquidates on the next update.
 - Funding: when a ticker's time passes the announced next funding time, every open position
-  pays (long, positive rate) or receives size x mark x rate.
+  pays (long, positive rate) or receives size x mark x rate, once per funding time, even if
+  that ticker is too old to trade on.
 """
 
 from __future__ import annotations
@@ -181,18 +182,19 @@ class MatchingEngine(AccountCommandsMixin):
         book.ts = ticker.ts
         book.stale = False
         due_at = book.next_funding_time
-        funding_due = due_at is not None and ticker.ts >= due_at and due_at > book.funding_settled_at
-        if (funding_due or book.unseen or self._due(book, last, mark)) and (
-            self._clock() - ticker.ts <= self.config.max_price_age_ms
-        ):
-            events = self._settle_due_funding(book, mark, ticker) if funding_due else []
+        if due_at is not None and ticker.ts >= due_at and due_at > book.funding_settled_at:
+            # Funding is settled at the ticker's mark even when the ticker arrives too late to trade on.
+            events = self._settle_due_funding(book, mark, ticker)
+        else:
+            self._remember_funding(book, ticker)
+            events = []
+        if (book.unseen or self._due(book, last, mark)) and self._clock() - ticker.ts <= self.config.max_price_age_ms:
             if book.unseen:
                 events.extend(self._match_unseen(book))
             events.extend(self._match(book, last, mark))
+        if self._liq_dirty:
             events.extend(self._reprice_liquidations())
-            return events
-        self._remember_funding(book, ticker)
-        return []
+        return events
 
     def on_trade(self, trade: Trade) -> Events:
         """A public trade moves the last price (only); resting orders and last-price triggers react.
