@@ -294,3 +294,17 @@ def test_settle_funding_for_a_time_already_settled_changes_nothing() -> None:
     sim.clock.set(funding_at)
     assert ledger(sim.tick("30000", funding_rate="0.0001", next_funding_time=funding_at + 8 * HOUR)) == []
     assert sim.view().wallet_balance == D(10000) - D("0.165") + D("0.03")
+
+
+def test_funding_is_settled_even_when_the_ticker_after_the_funding_time_arrives_late() -> None:
+    sim = Sim()
+    sim.open()
+    funding_at = T0 + HOUR
+    sim.tick("30000", bid="30000", ask="30000", funding_rate="0.0001", next_funding_time=funding_at)
+    sim.buy("0.01")
+    sim.clock.set(funding_at + 40_000)
+    # Stamped at the funding time but handled 40 s later, beyond the 30 s staleness limit: too old to
+    # trade on, yet the funding it marks is due: 0.01 x 30,000 x 0.0001 = 0.03 paid by the long.
+    late = sim.tick("30000", ts=funding_at, funding_rate="0.0001", next_funding_time=funding_at + 8 * HOUR)
+    assert [(e.kind, e.amount) for e in ledger(late)] == [(LedgerKind.FUNDING, D("-0.03"))]
+    assert ledger(sim.tick("30000", funding_rate="0.0001", next_funding_time=funding_at + 8 * HOUR)) == []
