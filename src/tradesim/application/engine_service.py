@@ -57,6 +57,10 @@ class EngineService:
                 account_id = getattr(command, "account_id", None)
                 if account_id is not None and not self.engine.has_account(account_id):
                     await self._load(uow, account_id)
+                elif account_id is not None:
+                    # Several workers may fill for one account (one per symbol partition); the
+                    # stored balance is the one to check margin against.
+                    self.engine.sync_balances(account_id, await uow.balances.get(account_id))
                 fresh.append(command)
         events: list[EngineEvent] = []
         for command in fresh:

@@ -116,6 +116,16 @@ class MatchingEngine(AccountCommandsMixin):
                 state.tpsl[(order.symbol, order.stop_order_type)] = order.order_id
         self._refresh_liquidation(state)
 
+    def sync_balances(self, account_id: str, balances: Mapping[str, Decimal]) -> None:
+        """Take the stored balances of an account (another worker may have moved them).
+
+        Positions and orders stay as they are: each engine owns those of its own symbols.
+        """
+        state = self._accounts.get(account_id)
+        if state is not None:
+            state.balances.clear()
+            state.balances.update(balances)
+
     def forget_account(self, account_id: str) -> None:
         """Drop an account and its orders (its stored state is the truth; `restore_account` reloads it)."""
         state = self._accounts.pop(account_id, None)
