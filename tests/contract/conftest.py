@@ -6,10 +6,11 @@ the list): the suites themselves do not change.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
+from tests import services
 from tradesim.adapters.memory.messaging import MemoryEventBus, MemoryOrderQueue, MemoryPriceBus
 from tradesim.adapters.memory.storage import MemoryBlobStore, MemoryCandleStore
 from tradesim.adapters.memory.tables import MemoryDatabase
@@ -19,7 +20,9 @@ from tradesim.ports.storage import BlobStore, CandleStore
 from tradesim.ports.unit_of_work import UnitOfWork
 
 UOW_BACKENDS = ["memory"]
-BUS_BACKENDS = ["memory"]
+# The price bus has a Redis adapter (issue 6); the event bus gets its own later.
+PRICE_BUS_BACKENDS = ["memory", "redis"]
+EVENT_BUS_BACKENDS = ["memory"]
 QUEUE_BACKENDS = ["memory"]
 BLOB_BACKENDS = ["memory"]
 CANDLE_STORE_BACKENDS = ["memory"]
@@ -34,15 +37,31 @@ async def uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[Callable[
         raise NotImplementedError(request.param)
 
 
-@pytest.fixture(params=BUS_BACKENDS)
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """The Redis server of this session (skips, or fails in CI, when there is none)."""
+    with services.redis_server_url() as url:
+        yield url
+
+
+@pytest.fixture(params=PRICE_BUS_BACKENDS)
 async def price_bus(request: pytest.FixtureRequest) -> AsyncIterator[PriceBus]:
     if request.param == "memory":
         yield MemoryPriceBus()
+    elif request.param == "redis":
+        from tradesim.adapters.redis.connection import redis_client
+        from tradesim.adapters.redis.price_bus import RedisPriceBus
+
+        bus = RedisPriceBus(
+            redis_client(request.getfixturevalue("redis_url")), namespace=services.unique_namespace("contract")
+        )
+        yield bus
+        await bus.aclose()
     else:  # pragma: no cover
         raise NotImplementedError(request.param)
 
 
-@pytest.fixture(params=BUS_BACKENDS)
+@pytest.fixture(params=EVENT_BUS_BACKENDS)
 async def event_bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
     if request.param == "memory":
         yield MemoryEventBus()

@@ -1,0 +1,1 @@
+"""Redis adapters: the price bus on pub/sub (`price_bus`), its wire codec (`market_codec`)."""
