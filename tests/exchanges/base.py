@@ -7,7 +7,7 @@ import contextlib
 import itertools
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -16,6 +16,18 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from tests.waiting import until
+
+
+def text_frame(payload: bytes) -> bytes:
+    """One RFC 6455 server frame: FIN, opcode text, no mask."""
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x81, size))
+    elif size < 1 << 16:
+        header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return header + payload
 
 
 def dumps(message: Any) -> str:
@@ -148,6 +160,23 @@ class FakeExchange:
         for session in self.open_sessions:
             with contextlib.suppress(ConnectionClosed):
                 await session.ws.send(frame)
+
+    async def blast(self, key: Any, payloads: Sequence[bytes], *, chunk: int = 256, high_water: int = 1 << 22) -> int:
+        """Pre-encoded text messages to every session subscribed to `key`, as fast as TCP takes them.
+
+        The frames are built here and written straight to the socket, bypassing the per-message
+        cost of the server library, so that a benchmark measures the client and not this server.
+        They are ordinary unmasked, unfragmented text frames as a venue sends them.
+        """
+        frames = [text_frame(p) for p in payloads]
+        sessions = [s for s in self.open_sessions if key in s.subscribed and not s.stalled]
+        for session in sessions:
+            transport = session.ws.transport
+            for start in range(0, len(frames), chunk):
+                transport.write(b"".join(frames[start : start + chunk]))
+                if transport.get_write_buffer_size() > high_water:  # let the reader catch up
+                    await until(lambda t=transport: t.get_write_buffer_size() <= high_water, within=60, step=0.0005)
+        return len(sessions)
 
     async def disconnect(self, code: int = 1001, reason: str = "going away") -> None:
         for session in self.open_sessions:
