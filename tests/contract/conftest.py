@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 UOW_BACKENDS = ["memory"]
-PRICE_BUS_BACKENDS = ["memory"]
+PRICE_BUS_BACKENDS = ["memory", "redis"]
 EVENT_BUS_BACKENDS = ["memory", "redis"]
 QUEUE_BACKENDS = ["memory", "redis"]
 LEASE_BACKENDS = ["memory", "redis"]
@@ -47,6 +47,15 @@ async def uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[Callable[
 async def price_bus(request: pytest.FixtureRequest) -> AsyncIterator[PriceBus]:
     if request.param == "memory":
         yield MemoryPriceBus()
+    elif request.param == "redis":
+        from tradesim.adapters.redis.connection import redis_client
+        from tradesim.adapters.redis.price_bus import RedisPriceBus
+
+        bus = RedisPriceBus(
+            redis_client(request.getfixturevalue("redis_url")), namespace=request.getfixturevalue("redis_namespace")
+        )
+        yield bus
+        await bus.aclose()
     else:  # pragma: no cover
         raise NotImplementedError(request.param)
 

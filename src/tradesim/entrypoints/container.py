@@ -14,9 +14,11 @@ from dependency_injector import containers, providers
 from tradesim.application.accounts import AccountService
 from tradesim.application.engine_service import EngineService
 from tradesim.application.orders import OrderService
+from tradesim.application.streaming import CandleWriter, MarketStreamer
 from tradesim.application.worker import Worker, WorkerConfig
 from tradesim.domain.engine import MatchingEngine
 from tradesim.entrypoints.containers.core import Core
+from tradesim.entrypoints.containers.market_data import MarketData
 from tradesim.entrypoints.containers.messaging import Messaging
 from tradesim.entrypoints.containers.persistence import Persistence
 from tradesim.entrypoints.containers.storage import Storage
@@ -36,6 +38,7 @@ class Container(containers.DeclarativeContainer):
     persistence = providers.Container(Persistence, core=core)
     messaging = providers.Container(Messaging, core=core)
     storage = providers.Container(Storage, core=core)
+    market_data = providers.Container(MarketData, core=core)
 
     accounts = providers.Factory(
         AccountService, uow_factory=persistence.unit_of_work.provider, clock=core.clock, ids=core.ids
@@ -66,6 +69,14 @@ class Container(containers.DeclarativeContainer):
         leases=messaging.leases,
         catalog=core.catalog,
         clock=core.clock,
+    )
+    candle_writer = providers.Singleton(CandleWriter, uow_factory=persistence.unit_of_work.provider)
+    streamer = providers.Singleton(
+        MarketStreamer,
+        feeds=market_data.feeds,
+        symbols=settings.provided.symbols,
+        bus=messaging.price_bus,
+        candles=candle_writer,
     )
 
 

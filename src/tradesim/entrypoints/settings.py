@@ -31,6 +31,10 @@ REQUIRED_SECRETS = {
 }
 #: Processes that talk to each other through Redis and cannot run without it in production.
 NEEDS_REDIS = frozenset({"api", "worker", "streamer", "serve"})
+#: Market feeds the streamer can run (TRADESIM_FEEDS): venue-category. One venue per category,
+#: since every feed of a category publishes on the same `ticker.{SYMBOL}` channel.
+FEEDS = ("bybit-linear", "bybit-spot", "bitget-linear", "bitget-spot")
+DEFAULT_FEEDS = ("bybit-linear",)
 
 
 class ConfigurationError(Exception):
@@ -55,10 +59,12 @@ class Settings:
     bybit_rest_url: str = BYBIT_REST_URL
     bitget_ws_url: str = BITGET_WS_URL
     bitget_rest_url: str = BITGET_REST_URL
-    http_host: str = "127.0.0.1"
-    http_port: int = 8000
+    feeds: tuple[str, ...] = DEFAULT_FEEDS
+    feed_stale_seconds: float = 10.0
     #: Prefix of every Redis key and channel (lets several deployments or test runs share a server).
     redis_namespace: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
     #: How many partitions the order queue splits symbols into (the unit of work a worker owns).
     order_partitions: int = 8
     jwt_secret: str = attrs.field(default="", repr=False)
@@ -103,6 +109,11 @@ class Settings:
         partitions = int(partitions_text) if partitions_text.isdigit() and 0 < int(partitions_text) <= 1024 else 0
         if not partitions:
             problems.append(f"TRADESIM_ORDER_PARTITIONS must be a number from 1 to 1024, not {partitions_text!r}")
+        feeds = _feeds(env.get("TRADESIM_FEEDS", ",".join(DEFAULT_FEEDS)), problems)
+        stale_text = env.get("TRADESIM_FEED_STALE_SECONDS", "10")
+        feed_stale_seconds = _positive_number(stale_text)
+        if feed_stale_seconds is None:
+            problems.append(f"TRADESIM_FEED_STALE_SECONDS must be a positive number of seconds, not {stale_text!r}")
         jwt_secret = env.get("JWT_SECRET", "")
         redis_url = _with_password(env.get("TRADESIM_REDIS_URL") or "", env.get("REDIS_AUTH_TOKEN")) or None
         if environment == "production":
@@ -132,14 +143,37 @@ class Settings:
             bybit_rest_url=env.get("TRADESIM_BYBIT_REST_URL", BYBIT_REST_URL),
             bitget_ws_url=env.get("TRADESIM_BITGET_WS_URL", BITGET_WS_URL),
             bitget_rest_url=env.get("TRADESIM_BITGET_REST_URL", BITGET_REST_URL),
+            feeds=feeds,
+            feed_stale_seconds=feed_stale_seconds or 10.0,
+            redis_namespace=env.get("TRADESIM_REDIS_NAMESPACE", ""),
             http_host=env.get("TRADESIM_HTTP_HOST", "127.0.0.1"),
             http_port=port,
-            redis_namespace=env.get("TRADESIM_REDIS_NAMESPACE", ""),
             order_partitions=partitions,
             jwt_secret=jwt_secret,
             db_password=db_password,
             bybit_api_key=env.get("BYBIT_API_KEY") or None,
         )
+
+
+def _feeds(text: str, problems: list[str]) -> tuple[str, ...]:
+    feeds = tuple(dict.fromkeys(name.strip().lower() for name in text.split(",") if name.strip()))
+    unknown = [name for name in feeds if name not in FEEDS]
+    if unknown or not feeds:
+        problems.append(f"TRADESIM_FEEDS must name some of {', '.join(FEEDS)}, not {text!r}")
+        return DEFAULT_FEEDS
+    for category in ("linear", "spot"):
+        venues = [name for name in feeds if name.endswith(f"-{category}")]
+        if len(venues) > 1:
+            problems.append(f"TRADESIM_FEEDS names {' and '.join(venues)}: choose one venue per category")
+    return feeds
+
+
+def _positive_number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0 < value < float("inf") else None
 
 
 def _with_password(url: str, password: str | None) -> str:

@@ -24,3 +24,22 @@ async def test_an_order_placed_through_the_container_is_filled_by_its_engine(tmp
     assert fill.order.order_id == placed.order.order_id
     assert fill.execution.exec_price == Decimal("1999.99")
     assert container.engine_service() is service
+
+
+def test_the_streamer_is_wired_from_the_settings(tmp_path: Path) -> None:
+    from tradesim.adapters.memory.messaging import MemoryPriceBus
+    from tradesim.adapters.redis.price_bus import RedisPriceBus
+
+    env = {"TRADESIM_DATA_DIR": str(tmp_path), "TRADESIM_FEEDS": "bybit-spot,bitget-linear"}
+    container = build_container(Settings.from_env(env))
+    feeds = container.market_data.feeds()
+    assert [(f.name, f.url) for f in feeds] == [
+        ("bybit-spot", "wss://stream.bybit.com/v5/public/spot"),
+        ("bitget", "wss://ws.bitget.com/v2/ws/public"),
+    ]
+    assert isinstance(container.messaging.price_bus(), MemoryPriceBus)
+    assert container.streamer() is container.streamer()
+    redis_env = {**env, "TRADESIM_REDIS_URL": "redis://127.0.0.1:1/0", "TRADESIM_REDIS_NAMESPACE": "ns:"}
+    bus = build_container(Settings.from_env(redis_env)).messaging.price_bus()
+    assert isinstance(bus, RedisPriceBus)
+    assert bus.channel("BTCUSDT") == "ns:ticker.BTCUSDT"

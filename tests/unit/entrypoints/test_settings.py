@@ -81,3 +81,31 @@ def test_the_redis_auth_token_goes_into_the_tls_url() -> None:
 def test_bad_values_are_named() -> None:
     with pytest.raises(ConfigurationError, match="TRADESIM_HTTP_PORT must be a port number, not 'http'"):
         Settings.from_env({"TRADESIM_HTTP_PORT": "http", "JWT_SECRET": "x"})
+
+
+def test_feeds_default_to_bybit_linear_and_name_one_venue_per_category() -> None:
+    settings = Settings.from_env({"JWT_SECRET": "x"})
+    assert settings.feeds == ("bybit-linear",)
+    assert settings.feed_stale_seconds == 10.0
+    assert settings.redis_namespace == ""
+    chosen = Settings.from_env(
+        {"JWT_SECRET": "x", "TRADESIM_FEEDS": " bybit-spot, Bitget-Linear ", "TRADESIM_FEED_STALE_SECONDS": "2.5",
+         "TRADESIM_REDIS_NAMESPACE": "staging:"}
+    )  # fmt: skip
+    assert chosen.feeds == ("bybit-spot", "bitget-linear")
+    assert (chosen.feed_stale_seconds, chosen.redis_namespace) == (2.5, "staging:")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TRADESIM_FEEDS": "binance"}, "TRADESIM_FEEDS must name some of"),
+        ({"TRADESIM_FEEDS": ","}, "TRADESIM_FEEDS must name some of"),
+        ({"TRADESIM_FEEDS": "bybit-linear,bitget-linear"}, "bybit-linear and bitget-linear: choose one venue"),
+        ({"TRADESIM_FEED_STALE_SECONDS": "0"}, "TRADESIM_FEED_STALE_SECONDS must be a positive number"),
+        ({"TRADESIM_FEED_STALE_SECONDS": "soon"}, "TRADESIM_FEED_STALE_SECONDS must be a positive number"),
+    ],
+)
+def test_bad_feed_settings_are_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.from_env({"JWT_SECRET": "x", **env})

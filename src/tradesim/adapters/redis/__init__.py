@@ -1,1 +1,2 @@
-"""Redis adapters: pub/sub for prices and account events, Streams for the order queue, leases."""
+"""Redis adapters: the price bus (pub/sub, `price_bus` + `market_codec`), account events (pub/sub),
+the order queue (Streams) and partition leases."""

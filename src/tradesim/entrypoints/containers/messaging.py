@@ -13,6 +13,7 @@ from tradesim.adapters.redis.event_bus import RedisEventBus
 from tradesim.adapters.redis.leases import RedisPartitionLeases
 from tradesim.adapters.redis.order_queue import RedisOrderQueue
 from tradesim.entrypoints.settings import Settings
+from tradesim.ports.messaging import PriceBus
 
 
 async def open_redis(settings: Settings) -> AsyncIterator[Redis | None]:
@@ -34,6 +35,16 @@ def backend_of(settings: Settings) -> str:
     return "redis" if settings.redis_url else "memory"
 
 
+def build_price_bus(settings: Settings) -> PriceBus:
+    if settings.redis_url:
+        # Imported here: the redis driver is an extra, and the in-process bus must work without it.
+        from tradesim.adapters.redis.connection import redis_client
+        from tradesim.adapters.redis.price_bus import RedisPriceBus
+
+        return RedisPriceBus(redis_client(settings.redis_url), namespace=settings.redis_namespace)
+    return MemoryPriceBus()
+
+
 class Messaging(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     backend = providers.Callable(backend_of, core.settings)
@@ -41,7 +52,7 @@ class Messaging(containers.DeclarativeContainer):
     namespace = core.settings.provided.redis_namespace
     partitions = core.settings.provided.order_partitions
 
-    price_bus = providers.Singleton(MemoryPriceBus)
+    price_bus = providers.Singleton(build_price_bus, settings=core.settings)
     event_bus = providers.Selector(
         backend,
         memory=providers.Singleton(MemoryEventBus),

@@ -1,0 +1,1 @@
+"""Bitget v2: the public WebSocket feed (`feed`, `parse`)."""

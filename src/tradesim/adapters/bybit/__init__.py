@@ -1,0 +1,1 @@
+"""Bybit v5: the public WebSocket feed (`feed`, `parse`)."""
