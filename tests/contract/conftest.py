@@ -7,13 +7,17 @@ the list): the suites themselves do not change.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 
+from tests.support.moto_s3 import MotoS3
+from tradesim.adapters.localfs.stores import LocalBlobStore, local_candle_store
 from tradesim.adapters.memory.messaging import MemoryEventBus, MemoryOrderQueue, MemoryPriceBus
 from tradesim.adapters.memory.storage import MemoryBlobStore, MemoryCandleStore
 from tradesim.adapters.memory.tables import MemoryDatabase
 from tradesim.adapters.memory.unit_of_work import MemoryUnitOfWork
+from tradesim.adapters.s3.stores import S3BlobStore, s3_candle_store
 from tradesim.ports.messaging import EventBus, OrderQueue, PriceBus
 from tradesim.ports.storage import BlobStore, CandleStore
 from tradesim.ports.unit_of_work import UnitOfWork
@@ -21,8 +25,8 @@ from tradesim.ports.unit_of_work import UnitOfWork
 UOW_BACKENDS = ["memory"]
 BUS_BACKENDS = ["memory"]
 QUEUE_BACKENDS = ["memory"]
-BLOB_BACKENDS = ["memory"]
-CANDLE_STORE_BACKENDS = ["memory"]
+BLOB_BACKENDS = ["memory", "localfs", "s3"]
+CANDLE_STORE_BACKENDS = ["memory", "localfs", "s3"]
 
 
 @pytest.fixture(params=UOW_BACKENDS)
@@ -59,16 +63,26 @@ async def order_queue(request: pytest.FixtureRequest) -> AsyncIterator[OrderQueu
 
 
 @pytest.fixture(params=BLOB_BACKENDS)
-async def blob_store(request: pytest.FixtureRequest) -> AsyncIterator[BlobStore]:
+async def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BlobStore]:
     if request.param == "memory":
         yield MemoryBlobStore()
+    elif request.param == "localfs":
+        yield LocalBlobStore(tmp_path / "objects")
+    elif request.param == "s3":
+        moto: MotoS3 = request.getfixturevalue("moto_s3")
+        yield S3BlobStore(moto.fresh_bucket())
     else:  # pragma: no cover
         raise NotImplementedError(request.param)
 
 
 @pytest.fixture(params=CANDLE_STORE_BACKENDS)
-async def candle_store(request: pytest.FixtureRequest) -> AsyncIterator[CandleStore]:
+async def candle_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[CandleStore]:
     if request.param == "memory":
         yield MemoryCandleStore()
+    elif request.param == "localfs":
+        yield local_candle_store(tmp_path / "objects", price_scales={"BTCUSDT": 2})
+    elif request.param == "s3":
+        moto: MotoS3 = request.getfixturevalue("moto_s3")
+        yield s3_candle_store(moto.fresh_bucket(), price_scales={"BTCUSDT": 2})
     else:  # pragma: no cover
         raise NotImplementedError(request.param)
