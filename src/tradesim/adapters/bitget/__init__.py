@@ -1,0 +1,1 @@
+"""Bitget v2 adapters."""
