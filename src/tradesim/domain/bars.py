@@ -153,14 +153,22 @@ class DayBars:
         return cls(
             symbol=symbol,
             day=day,
-            open_time=array("q", (c.open_time for c in ordered)),
-            open=array("q", (to_units(c.open, ps) for c in ordered)),
-            high=array("q", (to_units(c.high, ps) for c in ordered)),
-            low=array("q", (to_units(c.low, ps) for c in ordered)),
-            close=array("q", (to_units(c.close, ps) for c in ordered)),
-            volume=array("q", (to_units(c.volume, vs) for c in ordered)),
+            open_time=_ints([c.open_time for c in ordered]),
+            open=_ints([to_units(c.open, ps) for c in ordered]),
+            high=_ints([to_units(c.high, ps) for c in ordered]),
+            low=_ints([to_units(c.low, ps) for c in ordered]),
+            close=_ints([to_units(c.close, ps) for c in ordered]),
+            volume=_ints([to_units(c.volume, vs) for c in ordered]),
             price_scale=ps,
             volume_scale=vs,
             category=category,
             interval=interval,
         )
+
+
+def _ints(values: list[int]) -> Sequence[int]:
+    """A compact int64 array, or the plain list when a value does not fit 64 bits (kept exact)."""
+    try:
+        return array("q", values)
+    except OverflowError:
+        return values
