@@ -9,6 +9,7 @@ from tradesim.application.engine_service import EngineService
 from tradesim.application.orders import OrderService
 from tradesim.domain.engine import MatchingEngine
 from tradesim.entrypoints.containers.core import Core
+from tradesim.entrypoints.containers.history import History
 from tradesim.entrypoints.containers.messaging import Messaging
 from tradesim.entrypoints.containers.persistence import Persistence
 from tradesim.entrypoints.containers.storage import Storage
@@ -21,6 +22,7 @@ class Container(containers.DeclarativeContainer):
     persistence = providers.Container(Persistence, core=core)
     messaging = providers.Container(Messaging, core=core)
     storage = providers.Container(Storage, core=core)
+    history = providers.Container(History, core=core, persistence=persistence, storage=storage)
 
     accounts = providers.Factory(
         AccountService, uow_factory=persistence.unit_of_work.provider, clock=core.clock, ids=core.ids
