@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Final, Protocol
 
-from tradesim.adapters.parquet.codec import decode_bars, decode_candles, encode_candles, row_count
+from tradesim.adapters.parquet.codec import decode_bars, decode_candles, encode_bars, encode_candles, row_count
 from tradesim.domain.bars import DayBars, check_day_candles
 from tradesim.domain.history import CandleFile
 from tradesim.domain.market import Candle
@@ -58,6 +58,15 @@ class ParquetCandleStore:
         await asyncio.to_thread(self._objects.put, key, data, CONTENT_TYPE, metadata)
         category = candles[0].category.value if candles else "linear"
         return CandleFile(symbol, day, self._objects.uri(key), len(candles), checksum, category)
+
+    async def write_bars(self, bars: DayBars) -> CandleFile:
+        """Write a day already in columns (bulk loads, benchmarks): same file, no `Candle` built."""
+        data = encode_bars(bars)
+        checksum = hashlib.sha256(data).hexdigest()
+        key = candle_day_key(bars.symbol, bars.day)
+        metadata = {"sha256": checksum, "rows": str(len(bars))}
+        await asyncio.to_thread(self._objects.put, key, data, CONTENT_TYPE, metadata)
+        return CandleFile(bars.symbol, bars.day, self._objects.uri(key), len(bars), checksum, bars.category.value)
 
     async def read_day(self, symbol: str, day: date) -> list[Candle] | None:
         data = await asyncio.to_thread(self._objects.get, candle_day_key(symbol, day))
