@@ -150,7 +150,9 @@ async def test_inbox_keeps_order_per_session_and_wakes_waiters() -> None:
     await inbox.put("rep-1", ReplayControl(ReplayAction.PAUSE))
     await inbox.put("rep-1", CancelOrder("acc-r1", "ord-1", "BTCUSDT"))
     assert await waiter
+    assert sorted(await inbox.waiting()) == ["rep-1", "rep-2"]
     assert await inbox.take("rep-1", max_count=1) == [ReplayControl(ReplayAction.PAUSE)]
     assert await inbox.take("rep-1") == [CancelOrder("acc-r1", "ord-1", "BTCUSDT")]
     assert await inbox.take("rep-1") == []
     assert await inbox.take("rep-2") == [ReplayControl(ReplayAction.PLAY)]
+    assert await inbox.waiting() == []

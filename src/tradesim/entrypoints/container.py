@@ -7,11 +7,13 @@ from dependency_injector import containers, providers
 from tradesim.application.accounts import AccountService
 from tradesim.application.engine_service import EngineService
 from tradesim.application.orders import OrderService
+from tradesim.application.replay.routing import ReplayCommandRouter
 from tradesim.domain.engine import MatchingEngine
 from tradesim.entrypoints.containers.core import Core
 from tradesim.entrypoints.containers.history import History
 from tradesim.entrypoints.containers.messaging import Messaging
 from tradesim.entrypoints.containers.persistence import Persistence
+from tradesim.entrypoints.containers.replay import Replay
 from tradesim.entrypoints.containers.storage import Storage
 from tradesim.entrypoints.settings import Settings
 
@@ -23,6 +25,7 @@ class Container(containers.DeclarativeContainer):
     messaging = providers.Container(Messaging, core=core)
     storage = providers.Container(Storage, core=core)
     history = providers.Container(History, core=core, persistence=persistence, storage=storage)
+    replay = providers.Container(Replay, core=core, persistence=persistence, messaging=messaging, storage=storage)
 
     accounts = providers.Factory(
         AccountService, uow_factory=persistence.unit_of_work.provider, clock=core.clock, ids=core.ids
@@ -38,6 +41,14 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Singleton(MatchingEngine, catalog=core.catalog, clock=core.clock.provided.now_ms)
     engine_service = providers.Singleton(
         EngineService, engine=engine, uow_factory=persistence.unit_of_work.provider, events=messaging.event_bus
+    )
+    #: What the worker's order consumer calls for every queued command: replay accounts' commands
+    #: go to their session (through the in-process runner), the rest to the live engine.
+    order_router = providers.Singleton(
+        ReplayCommandRouter,
+        uow_factory=persistence.unit_of_work.provider,
+        dispatch=replay.runner,
+        live=engine_service.provided.handle,
     )
 
 

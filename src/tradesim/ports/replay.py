@@ -38,6 +38,10 @@ class ReplayInbox(Protocol):
 
     async def take(self, replay_id: str, *, max_count: int = 100) -> list[ReplayMessage]: ...
 
+    async def waiting(self, *, limit: int = 1000) -> list[str]:
+        """Replay ids with messages waiting: sessions a runner should pick up even when paused."""
+        ...
+
     async def wait(self, replay_ids: Collection[str], timeout_s: float) -> bool:
         """Until a message for one of `replay_ids` is waiting (True) or `timeout_s` passes (False)."""
         ...

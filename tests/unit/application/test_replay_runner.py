@@ -173,3 +173,29 @@ async def test_the_cache_shares_loads_and_evicts_least_recently_used_days() -> N
     await cache.day("BTCUSDT", date(2024, 1, 2))
     assert store.reads == reads + 1
     assert (cache.hits, cache.misses) == (2, 5)
+
+
+async def test_runners_adopt_sessions_that_need_one_and_let_idle_ones_go() -> None:
+    w = await history_world()
+    api = w.service(InboxDispatch(w.inbox))
+    quiet = (await api.create("user-1", "BTCUSDT", T1)).session
+    asked = (await api.create("user-1", "BTCUSDT", T1)).session
+    await w.runner.round()
+    assert w.runner.active == {}  # paused, nothing asked: no runner needed
+    await api.control("user-1", asked.replay_id, "play")
+    w.monotonic.advance(1)  # runners look for sessions to adopt every second
+    await w.runner.round()
+    assert list(w.runner.active) == [asked.replay_id]
+    assert w.runner.active[asked.replay_id].session.state is ReplayState.PLAYING
+    await api.control("user-1", asked.replay_id, "pause")
+    w.monotonic.advance(1)
+    await w.runner.round()
+    assert not w.runner.active[asked.replay_id].playing
+    w.monotonic.advance(601)  # paused and untouched for longer than `release_idle_s`
+    await w.runner.round()
+    assert w.runner.active == {}
+    async with w.uow() as uow:
+        stored = await uow.replays.get(asked.replay_id)
+    assert stored is not None
+    assert (stored.owner, stored.state) == ("", ReplayState.PAUSED)
+    assert quiet.replay_id not in w.runner.active

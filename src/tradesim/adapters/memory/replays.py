@@ -126,6 +126,9 @@ class MemoryReplayInbox:
             del self._queues[replay_id]
         return taken
 
+    async def waiting(self, *, limit: int = 1000) -> list[str]:
+        return [replay_id for replay_id, queue in self._queues.items() if queue][:limit]
+
     async def wait(self, replay_ids: Collection[str], timeout_s: float) -> bool:
         if any(self._queues.get(r) for r in replay_ids):
             return True

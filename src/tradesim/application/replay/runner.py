@@ -1,10 +1,13 @@
 """The replay runner: many sessions in one process, played at their speeds, held by lease.
 
 `tradesim serve` runs one in-process; in production every worker runs one. A runner holds a
-session by a lease in the `replay_sessions` table (`ReplayRepository.claim`), renews it while
-it runs the session, and adopts any unfinished session whose lease has lapsed: the sessions
-of a runner that died are picked up by the others (or by itself after a restart, if it comes
-back under the same `owner` name, as `serve` does) and go on from their stored state.
+session by a lease in the `replay_sessions` table (`ReplayRepository.claim`) and renews it
+while it runs the session. It adopts the sessions that need a runner and have none (lease
+lapsed): those playing, and those with messages waiting in the inbox. So the sessions of a
+runner that died are picked up by the others (or by itself after a restart, if it comes back
+under the same `owner` name, as `serve` does) and go on from their stored state. A session
+left paused and untouched for `release_idle_s` is saved and let go, to free its memory; the
+next message for it brings it back.
 
 Messages reach a session through the `ReplayInbox` (controls from the api, trading commands
 from the order router) or, in-process, by calling `control` / `submit` directly.
@@ -49,6 +52,8 @@ class ReplayRunner:
         tick_s: float = 0.02,
         idle_s: float = 1.0,
         checkpoint_s: float = 1.0,
+        release_idle_s: float = 600.0,
+        adopt_s: float = 1.0,
         monotonic_ns: Callable[[], int] = time.monotonic_ns,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -62,6 +67,10 @@ class ReplayRunner:
         self._tick_s = tick_s
         self._idle_s = idle_s
         self._checkpoint_ns = int(checkpoint_s * 1e9)
+        self._release_idle_ns = int(release_idle_s * 1e9)
+        self._adopt_ns = int(adopt_s * 1e9)
+        self._next_adopt_ns = 0
+        self._last_touched: dict[str, int] = {}
         self._monotonic_ns = monotonic_ns
         self._sleep = sleep
         self.active: dict[str, ActiveReplay] = {}
@@ -76,11 +85,13 @@ class ReplayRunner:
         Raises `ReplayConflict` (not allowed in this state), `ReplayElsewhere`, `NotFound`.
         """
         active = await self.acquire(session.replay_id)
+        self._touch(session.replay_id)
         await self._apply(active, control)
         return active.session
 
     async def submit(self, replay_id: str, command: Command) -> None:
         active = await self.acquire(replay_id)
+        self._touch(replay_id)
         await active.handle(command)
 
     # -- ownership ------------------------------------------------------------------------------
@@ -106,11 +117,16 @@ class ReplayRunner:
         await active.restore()
         active.restart_pace(self._monotonic_ns())
         self.active[replay_id] = active
+        self._touch(replay_id)
         return active
+
+    def _touch(self, replay_id: str) -> None:
+        self._last_touched[replay_id] = self._monotonic_ns()
 
     async def release(self, replay_id: str) -> None:
         """Save the session and give its lease up (another runner may take it at once)."""
         active = self.active.pop(replay_id, None)
+        self._last_touched.pop(replay_id, None)
         if active is None:
             return
         await active.checkpoint(force=True)
@@ -155,7 +171,10 @@ class ReplayRunner:
                 await self._guarded(replay_id, ActiveReplay.checkpoint)
         if now >= self._next_lease_ns:
             self._next_lease_ns = now + self._lease_ms * 1_000_000 // 3
-            await self._renew_and_adopt()
+            await self._renew()
+        if now >= self._next_adopt_ns:
+            self._next_adopt_ns = now + self._adopt_ns
+            await self._adopt()
         return played
 
     async def play_now(self, replay_id: str, bars: int) -> int:
@@ -163,7 +182,10 @@ class ReplayRunner:
         return await self.active[replay_id].play(bars)
 
     async def _drain(self, active: ActiveReplay) -> None:
-        for message in await self._inbox.take(active.replay_id):
+        messages = await self._inbox.take(active.replay_id)
+        if messages:
+            self._touch(active.replay_id)
+        for message in messages:
             if isinstance(message, ReplayControl):
                 try:
                     await self._apply(active, message)
@@ -203,9 +225,13 @@ class ReplayRunner:
                 log.exception("could not release replay %s", replay_id)
         return None
 
-    async def _renew_and_adopt(self) -> None:
+    async def _renew(self) -> None:
         now = self._ports.wall.now_ms()
         until = now + self._lease_ms
+        idle_since = self._monotonic_ns() - self._release_idle_ns
+        for replay_id, active in list(self.active.items()):
+            if not active.playing and self._last_touched.get(replay_id, 0) < idle_since:
+                await self._guarded(replay_id, lambda a: self.release(a.replay_id))
         for replay_id in list(self.active):
             try:
                 async with self._ports.uow() as uow:
@@ -217,17 +243,25 @@ class ReplayRunner:
             if not kept:
                 log.warning("replay %s was taken over by another runner; dropping it here", replay_id)
                 self.active.pop(replay_id, None)
+
+    async def _adopt(self) -> None:
+        now = self._ports.wall.now_ms()
         room = self._max_sessions - len(self.active)
         if room <= 0:
             return
         async with self._ports.uow() as uow:
             orphans = await uow.replays.list_unowned(now, limit=room)
+        waiting = set(await self._inbox.waiting())
         for session in orphans:
             if session.replay_id in self.active or session.state is ReplayState.FINISHED:
                 continue
+            if session.state is not ReplayState.PLAYING and session.replay_id not in waiting:
+                continue  # paused with nothing to do: no runner needed until a message comes
             try:
                 await self.acquire(session.replay_id)
             except ReplayElsewhere:
                 continue  # another runner was quicker
             except Exception:
                 log.exception("could not adopt replay %s", session.replay_id)
+                continue
+            await self._guarded(session.replay_id, self._drain)
