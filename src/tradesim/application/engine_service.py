@@ -66,12 +66,14 @@ class EngineService:
         self._dirty.clear()
 
     async def restore_all(self) -> int:
-        """Load every account with an open order or position (after a start); returns how many."""
+        """Load every live account with an open order or position (after a start); returns how many."""
         async with self._uow() as uow:
             open_orders = await uow.orders.list_open()
             accounts = await uow.accounts.list_all()
             loaded = 0
             for account in accounts:
+                if account.kind == "replay":
+                    continue  # a replay account trades on its session's engine, never on live prices
                 positions = await uow.positions.list_by_account(account.account_id)
                 orders = [o for o in open_orders if o.account_id == account.account_id]
                 if not orders and not any(p.side is not None for p in positions):

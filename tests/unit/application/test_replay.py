@@ -242,3 +242,12 @@ async def test_stop_loss_and_take_profit_in_the_same_bar_resolve_by_the_bars_col
         assert [(f.order.stop_order_type, f.execution.exec_price) for f in closing] == [(closed_by, exec_price)]
         [flat] = [e for e in w.account_events if isinstance(e, PositionChanged)][-1:]
         assert flat.position.size == 0
+
+
+async def test_a_restarting_live_worker_leaves_replay_accounts_to_their_sessions(world: World) -> None:
+    view = await world.replays.create("user-1", "BTCUSDT", T1 + 5 * MIN)
+    s = view.session
+    await world.replays.control("user-1", s.replay_id, "step")
+    await world.trade("user-1", limit(s.account_id, Side.BUY, "0.010", "20000.0"))  # rests
+    assert await world.live.restore_all() == 0
+    assert not world.live.engine.has_account(s.account_id)
