@@ -34,6 +34,42 @@ def shared_data(*parts: str) -> Path:
     return path
 
 
+# Real services (see tests/services.py), for integration and contract suites alike.
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    from tests import services
+
+    with services.postgres_server_url() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """An empty PostgreSQL database of this test session."""
+    from tests import services
+
+    with services.fresh_postgres_database(postgres_server) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    from tests import services
+
+    with services.redis_server_url() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_namespace() -> str:
+    """Prefix every key and channel of one test with this, so concurrent runs never meet."""
+    from tests import services
+
+    return services.unique_namespace()
+
+
 @pytest.fixture(scope="session")
 def moto_s3() -> Iterator[MotoS3]:
     """One moto S3 server on loopback for the whole session; take a fresh bucket per test."""

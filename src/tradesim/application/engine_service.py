@@ -22,24 +22,50 @@ class EngineService:
     command later (it was not acknowledged).
     """
 
-    def __init__(self, engine: MatchingEngine, uow_factory: UnitOfWorkFactory, events: EventBus) -> None:
+    def __init__(
+        self,
+        engine: MatchingEngine,
+        uow_factory: UnitOfWorkFactory,
+        events: EventBus,
+        symbols: frozenset[str] | None = None,
+    ) -> None:
+        """`symbols`: the symbols this engine owns (None: all). Only their positions and orders
+        are loaded, so an engine never writes back the state of a symbol another worker owns."""
         self.engine = engine
         self._uow = uow_factory
         self._events = events
+        self._symbols = symbols
         self._dirty: set[str] = set()
+
+    def _owned(self, symbol: str) -> bool:
+        return self._symbols is None or symbol in self._symbols
 
     async def handle(self, command: Command) -> list[EngineEvent]:
         """Apply a command once: an order the store shows as already taken in is a redelivery."""
-        account_id = getattr(command, "account_id", None)
+        return await self.handle_batch([command])
+
+    async def handle_batch(self, commands: Sequence[Command]) -> list[EngineEvent]:
+        """Apply commands in order and commit everything they caused in one transaction."""
         await self._reload_dirty()
+        fresh: list[Command] = []
         async with self._uow() as uow:
-            if isinstance(command, PlaceOrder) and command.order_id:
-                stored = await uow.orders.get(command.order_id)
-                if stored is not None and (stored.accepted_time or stored.status.is_terminal):
-                    return []
-            if account_id is not None and not self.engine.has_account(account_id):
-                await self._load(uow, account_id)
-        return await self._commit_and_publish(self.engine.handle(command))
+            for command in commands:
+                if isinstance(command, PlaceOrder) and command.order_id:
+                    stored = await uow.orders.get(command.order_id)
+                    if stored is not None and (stored.accepted_time or stored.status.is_terminal):
+                        continue
+                account_id = getattr(command, "account_id", None)
+                if account_id is not None and not self.engine.has_account(account_id):
+                    await self._load(uow, account_id)
+                elif account_id is not None:
+                    # Several workers may fill for one account (one per symbol partition); the
+                    # stored balance is the one to check margin against.
+                    self.engine.sync_balances(account_id, await uow.balances.get(account_id))
+                fresh.append(command)
+        events: list[EngineEvent] = []
+        for command in fresh:
+            events.extend(self.engine.handle(command))
+        return await self._commit_and_publish(events)
 
     async def on_market(self, event: MarketEvent) -> list[EngineEvent]:
         await self._reload_dirty()
@@ -48,11 +74,13 @@ class EngineService:
     async def _load(self, uow: UnitOfWork, account_id: str) -> None:
         if await uow.accounts.get(account_id) is None:
             return
+        positions = await uow.positions.list_by_account(account_id)
+        orders = await uow.orders.list_open([account_id])
         self.engine.restore_account(
             account_id,
             await uow.balances.get(account_id),
-            await uow.positions.list_by_account(account_id),
-            await uow.orders.list_open([account_id]),
+            [p for p in positions if self._owned(p.symbol)],
+            [o for o in orders if self._owned(o.symbol)],
         )
 
     async def _reload_dirty(self) -> None:
@@ -66,15 +94,17 @@ class EngineService:
         self._dirty.clear()
 
     async def restore_all(self) -> int:
-        """Load every live account with an open order or position (after a start); returns how many."""
+        """Load every live account with an open order or position on an owned symbol; returns how many."""
         async with self._uow() as uow:
-            open_orders = await uow.orders.list_open()
+            open_orders = [o for o in await uow.orders.list_open() if self._owned(o.symbol)]
             accounts = await uow.accounts.list_all()
             loaded = 0
             for account in accounts:
                 if account.kind == "replay":
                     continue  # a replay account trades on its session's engine, never on live prices
-                positions = await uow.positions.list_by_account(account.account_id)
+                positions = [
+                    p for p in await uow.positions.list_by_account(account.account_id) if self._owned(p.symbol)
+                ]
                 orders = [o for o in open_orders if o.account_id == account.account_id]
                 if not orders and not any(p.side is not None for p in positions):
                     continue

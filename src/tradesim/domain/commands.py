@@ -93,7 +93,11 @@ class Transfer:
 
 @attrs.frozen(slots=True)
 class SettleFunding:
-    """Settle funding on every open position of `symbol` at `rate` and `mark_price` (replays, tests)."""
+    """Settle funding on every open position of `symbol` at `rate` and `mark_price` (replays, tests).
+
+    Each funding time settles once: a time at or before the last one settled (by this command or
+    by a ticker) changes nothing.
+    """
 
     symbol: str
     rate: Decimal

@@ -98,11 +98,15 @@ def _check_currency(instance: Money, attribute: attrs.Attribute[str], value: str
         raise InvalidInput(f"currency must be an upper-case code such as USDT, got {value!r}")
 
 
+def _amount(value: object) -> Decimal:
+    return to_decimal(value, "amount")
+
+
 @attrs.frozen
 class Money:
     """An amount in one currency; refuses to mix currencies."""
 
-    amount: Decimal = attrs.field(converter=to_decimal)
+    amount: Decimal = attrs.field(converter=_amount)
     currency: str = attrs.field(validator=_check_currency)
 
     def _same(self, other: Money) -> None:

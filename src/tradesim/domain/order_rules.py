@@ -160,3 +160,28 @@ def check_tpsl_prices(
                 f"{name} {money_str(value)} must be below {money_str(base_price)} for a "
                 f"{'long' if side is Side.BUY else 'short'}"
             )
+
+
+def command_from_order(order: Order) -> PlaceOrder:
+    """The `PlaceOrder` that records `order` as it was placed (to queue a recorded order again)."""
+    return PlaceOrder(
+        account_id=order.account_id,
+        symbol=order.symbol,
+        side=order.side,
+        order_type=order.order_type,
+        qty=order.qty,
+        price=order.price,
+        time_in_force=order.time_in_force,
+        category=order.category,
+        trigger_price=order.trigger_price,
+        trigger_direction=order.trigger_direction,
+        trigger_by=order.trigger_by,
+        reduce_only=order.reduce_only,
+        close_on_trigger=order.close_on_trigger,
+        take_profit=order.take_profit,
+        stop_loss=order.stop_loss,
+        tp_trigger_by=order.tp_trigger_by,
+        sl_trigger_by=order.sl_trigger_by,
+        order_link_id=order.order_link_id,
+        order_id=order.order_id,
+    )

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
+import os
+import socket
+import uuid
+from collections.abc import Awaitable
+from typing import TypeVar
+
 from dependency_injector import containers, providers
 
 from tradesim.application.accounts import AccountService
 from tradesim.application.engine_service import EngineService
 from tradesim.application.orders import OrderService
 from tradesim.application.replay.routing import ReplayCommandRouter
+from tradesim.application.worker import Worker, WorkerConfig
 from tradesim.domain.engine import MatchingEngine
 from tradesim.entrypoints.containers.core import Core
 from tradesim.entrypoints.containers.history import History
@@ -16,6 +24,13 @@ from tradesim.entrypoints.containers.persistence import Persistence
 from tradesim.entrypoints.containers.replay import Replay
 from tradesim.entrypoints.containers.storage import Storage
 from tradesim.entrypoints.settings import Settings
+
+T = TypeVar("T")
+
+
+def worker_identity() -> str:
+    """Unique per process, readable in logs and in Redis (host, pid, random suffix)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 class Container(containers.DeclarativeContainer):
@@ -42,15 +57,37 @@ class Container(containers.DeclarativeContainer):
     engine_service = providers.Singleton(
         EngineService, engine=engine, uow_factory=persistence.unit_of_work.provider, events=messaging.event_bus
     )
-    #: What the worker's order consumer calls for every queued command: replay accounts' commands
-    #: go to their session (through the in-process runner), the rest to the live engine.
+    #: Takes replay accounts' commands out of a batch of queued commands and sends them to their
+    #: session (through this process's runner); `handle` sends the rest to `engine_service`.
     order_router = providers.Singleton(
         ReplayCommandRouter,
         uow_factory=persistence.unit_of_work.provider,
         dispatch=replay.runner,
         live=engine_service.provided.handle,
     )
+    worker_config = providers.Factory(WorkerConfig, worker_id=providers.Callable(worker_identity))
+    worker = providers.Singleton(
+        Worker,
+        config=worker_config,
+        engine_factory=providers.Factory(
+            MatchingEngine, catalog=core.catalog, clock=core.clock.provided.now_ms
+        ).provider,
+        uow_factory=persistence.unit_of_work.provider,
+        queue=messaging.order_queue,
+        prices=messaging.price_bus,
+        events=messaging.event_bus,
+        leases=messaging.leases,
+        catalog=core.catalog,
+        clock=core.clock,
+    )
 
 
 def build_container(settings: Settings) -> Container:
     return Container(settings=settings)
+
+
+async def provide(value: T | Awaitable[T]) -> T:
+    """A provider that depends on an async resource returns an awaitable; others return the object."""
+    if inspect.isawaitable(value):
+        return await value
+    return value

@@ -20,6 +20,17 @@ BYBIT_REST_URL = "https://api.bybit.com"
 BITGET_WS_URL = "wss://ws.bitget.com/v2/ws/public"
 BITGET_REST_URL = "https://api.bitget.com"
 SECRETS = ("JWT_SECRET", "DB_PASSWORD", "BYBIT_API_KEY")
+#: What each process must be given in production (infra/cdk injects exactly these per task).
+REQUIRED_SECRETS = {
+    "api": ("JWT_SECRET", "DB_PASSWORD"),
+    "worker": ("DB_PASSWORD",),
+    "streamer": ("DB_PASSWORD", "BYBIT_API_KEY"),
+    "sync": ("DB_PASSWORD", "BYBIT_API_KEY"),
+    "migrate": ("DB_PASSWORD",),
+    "serve": SECRETS,
+}
+#: Processes that talk to each other through Redis and cannot run without it in production.
+NEEDS_REDIS = frozenset({"api", "worker", "streamer", "serve"})
 
 
 class ConfigurationError(Exception):
@@ -46,6 +57,10 @@ class Settings:
     bitget_rest_url: str = BITGET_REST_URL
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    #: Prefix of every Redis key and channel (lets several deployments or test runs share a server).
+    redis_namespace: str = ""
+    #: How many partitions the order queue splits symbols into (the unit of work a worker owns).
+    order_partitions: int = 8
     jwt_secret: str = attrs.field(default="", repr=False)
     db_password: str | None = attrs.field(default=None, repr=False)
     bybit_api_key: str | None = attrs.field(default=None, repr=False)
@@ -59,8 +74,11 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read the environment. Raises `ConfigurationError` naming every problem found."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, role: str = "serve") -> Settings:
+        """Read the environment for the process `role` (api, worker, streamer, sync, migrate, serve).
+
+        Raises `ConfigurationError` naming every problem found.
+        """
         env = os.environ if environ is None else environ
         problems: list[str] = []
         environment = env.get("ENVIRONMENT", "development").strip().lower() or "development"
@@ -81,16 +99,21 @@ class Settings:
         port = int(port_text) if port_text.isdigit() and 0 < int(port_text) < 65536 else 0
         if not port:
             problems.append(f"TRADESIM_HTTP_PORT must be a port number, not {port_text!r}")
+        partitions_text = env.get("TRADESIM_ORDER_PARTITIONS", "8")
+        partitions = int(partitions_text) if partitions_text.isdigit() and 0 < int(partitions_text) <= 1024 else 0
+        if not partitions:
+            problems.append(f"TRADESIM_ORDER_PARTITIONS must be a number from 1 to 1024, not {partitions_text!r}")
         jwt_secret = env.get("JWT_SECRET", "")
+        redis_url = _with_password(env.get("TRADESIM_REDIS_URL") or "", env.get("REDIS_AUTH_TOKEN")) or None
         if environment == "production":
-            missing = [name for name in SECRETS if not env.get(name)]
+            missing = [name for name in REQUIRED_SECRETS.get(role, SECRETS) if not env.get(name)]
             if missing:
                 problems.append(f"missing secret(s) {', '.join(missing)} (inject them from Secrets Manager)")
             if database_url.startswith("sqlite"):
                 problems.append("TRADESIM_DATABASE_URL must point at PostgreSQL in production, not SQLite")
             if debug:
                 problems.append("DEBUG must be off in production")
-            if not env.get("TRADESIM_REDIS_URL"):
+            if role in NEEDS_REDIS and not redis_url:
                 problems.append("TRADESIM_REDIS_URL must be set in production (the in-process bus serves one process)")
         elif not jwt_secret:
             jwt_secret = _local_jwt_secret(data_dir)
@@ -101,7 +124,7 @@ class Settings:
             debug=debug,
             data_dir=data_dir,
             database_url=database_url,
-            redis_url=env.get("TRADESIM_REDIS_URL") or None,
+            redis_url=redis_url,
             object_store_url=object_store_url,
             s3_endpoint_url=env.get("TRADESIM_S3_ENDPOINT_URL") or None,
             symbols=symbols,
@@ -111,6 +134,8 @@ class Settings:
             bitget_rest_url=env.get("TRADESIM_BITGET_REST_URL", BITGET_REST_URL),
             http_host=env.get("TRADESIM_HTTP_HOST", "127.0.0.1"),
             http_port=port,
+            redis_namespace=env.get("TRADESIM_REDIS_NAMESPACE", ""),
+            order_partitions=partitions,
             jwt_secret=jwt_secret,
             db_password=db_password,
             bybit_api_key=env.get("BYBIT_API_KEY") or None,
@@ -118,14 +143,17 @@ class Settings:
 
 
 def _with_password(url: str, password: str | None) -> str:
-    """Put DB_PASSWORD into a PostgreSQL URL that has a user but no password (as ECS injects it)."""
-    if not password or not url.startswith("postgresql"):
+    """Put an injected secret into a URL that has none (DB_PASSWORD, REDIS_AUTH_TOKEN under ECS).
+
+    PostgreSQL URLs carry a user; Redis AUTH tokens go in as the password of the default user.
+    """
+    if not password or not url.startswith(("postgresql", "redis")):
         return url
     parts = urlsplit(url)
-    if parts.password or not parts.username:
+    if parts.password or (url.startswith("postgresql") and not parts.username):
         return url
     host = parts.hostname or ""
-    netloc = f"{parts.username}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
+    netloc = f"{parts.username or ''}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Protocol, TypeVar
 
@@ -19,6 +20,16 @@ def price_channel(symbol: str) -> str:
 
 def account_channel(account_id: str) -> str:
     return f"account.{account_id}"
+
+
+def stable_partition(key: str, partitions: int) -> int:
+    """The partition of a routing key (a symbol): the same in every process and every adapter."""
+    return zlib.crc32(key.encode()) % partitions
+
+
+def routing_key(command: Command) -> str:
+    """Commands are partitioned by symbol; those without one (transfers) by account."""
+    return str(getattr(command, "symbol", "") or getattr(command, "account_id", ""))
 
 
 T_co = TypeVar("T_co", covariant=True)

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.unit.application.conftest import World
-from tradesim.domain import OrderFilled, OrderStatus, OrderType, PlaceOrder, Side, Ticker
+from tradesim.domain import OrderFilled, OrderRejected, OrderStatus, OrderType, PlaceOrder, Side, Ticker
 from tradesim.domain.events import EngineEvent
 from tradesim.ports.errors import DependencyUnavailable
 
@@ -133,3 +133,20 @@ async def test_when_the_store_is_down_the_command_fails_and_nothing_is_lost(worl
         assert len(await uow.executions.list_by_order(order_id)) == 1
         balance = (await uow.balances.get(account.account_id))["USDT"]
         assert balance == await uow.ledger.total(account.account_id, "USDT")
+
+
+async def test_margin_is_checked_against_the_stored_balance_another_worker_moved(world: World) -> None:
+    account = await world.accounts.open("user-1", "Main", Decimal("1000"))
+    await _ticker(world, "30000.0")
+    await world.engine_service.handle(  # loads the account into this engine with 1000 USDT
+        PlaceOrder(account.account_id, "BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.001"), price=Decimal("29000.0"))
+    )
+    async with world.uow() as uow:  # another worker's ETH fill lost 990 USDT in the meantime
+        await uow.balances.apply(account.account_id, "USDT", Decimal("-990"))
+        await uow.commit()
+    # 0.01 BTC at 30000 with 10x needs 30 USDT of initial margin (plus fees): more than 10 USDT
+    events = await world.engine_service.handle(
+        PlaceOrder(account.account_id, "BTCUSDT", Side.BUY, OrderType.MARKET, Decimal("0.010"))
+    )
+    [rejected] = [e for e in events if isinstance(e, OrderRejected)]
+    assert rejected.error.code == "INSUFFICIENT_MARGIN"

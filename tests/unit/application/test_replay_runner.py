@@ -199,3 +199,15 @@ async def test_runners_adopt_sessions_that_need_one_and_let_idle_ones_go() -> No
     assert stored is not None
     assert (stored.owner, stored.state) == ("", ReplayState.PAUSED)
     assert quiet.replay_id not in w.runner.active
+
+
+async def test_split_takes_replay_commands_out_of_a_worker_batch() -> None:
+    w = await history_world()
+    s = (await w.replays.create("user-1", "BTCUSDT", T1 + 5 * MIN)).session
+    live_account = await w.accounts.open("user-1", "Live")
+    replay_order = market(s.account_id, Side.BUY, "0.010", order_id="r-1")
+    live_order = market(live_account.account_id, Side.BUY, "0.010", order_id="l-1")
+    drain = w.watch(s.replay_id, s.account_id)
+    assert await w.router.split([live_order, replay_order, live_order]) == [live_order, live_order]
+    drain()
+    assert [e.order.order_id for e in w.account_events if isinstance(e, OrderFilled)] == ["r-1"]

@@ -35,7 +35,7 @@ def test_console_script_runs() -> None:
     assert "history" in result.stdout
 
 
-@pytest.mark.parametrize("argv", [["worker"]])
+@pytest.mark.parametrize("argv", [["serve"]])
 def test_a_command_not_built_yet_says_so_and_fails(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
     assert "not built yet" in capsys.readouterr().err

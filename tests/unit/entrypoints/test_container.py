@@ -18,7 +18,7 @@ async def test_an_order_placed_through_the_container_is_filled_by_its_engine(tmp
         "user-1", PlaceOrder(account.account_id, "ETHUSDT", Side.SELL, OrderType.MARKET, Decimal("0.10"))
     )
     queue = container.messaging.order_queue()
-    [delivery] = await queue.receive("test", [0], block_ms=10)
+    [delivery] = await queue.receive("test", list(range(queue.partitions)), block_ms=10)
     events = await service.handle(delivery.command)
     [fill] = [e for e in events if isinstance(e, OrderFilled)]
     assert fill.order.order_id == placed.order.order_id

@@ -54,6 +54,30 @@ def test_production_refuses_to_start_and_says_why(change: dict[str, str], messag
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("role", "env", "missing"),
+    [
+        ("worker", {"JWT_SECRET": "", "BYBIT_API_KEY": ""}, None),
+        ("sync", {"JWT_SECRET": "", "TRADESIM_REDIS_URL": ""}, None),
+        ("worker", {"DB_PASSWORD": ""}, "missing secret(s) DB_PASSWORD"),
+        ("api", {"JWT_SECRET": ""}, "missing secret(s) JWT_SECRET"),
+        ("streamer", {"TRADESIM_REDIS_URL": ""}, "TRADESIM_REDIS_URL must be set"),
+    ],
+)
+def test_each_process_needs_only_its_own_secrets(role: str, env: dict[str, str], missing: str | None) -> None:
+    if missing is None:
+        Settings.from_env({**PRODUCTION, **env}, role=role)
+    else:
+        with pytest.raises(ConfigurationError, match="refusing to start") as info:
+            Settings.from_env({**PRODUCTION, **env}, role=role)
+        assert missing in str(info.value)
+
+
+def test_the_redis_auth_token_goes_into_the_tls_url() -> None:
+    settings = Settings.from_env({**PRODUCTION, "REDIS_AUTH_TOKEN": "t/k"}, role="worker")
+    assert settings.redis_url == "rediss://:t%2Fk@cache.internal:6379/0"
+
+
 def test_bad_values_are_named() -> None:
     with pytest.raises(ConfigurationError, match="TRADESIM_HTTP_PORT must be a port number, not 'http'"):
         Settings.from_env({"TRADESIM_HTTP_PORT": "http", "JWT_SECRET": "x"})

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import itertools
 import time
-import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 
 import attrs
@@ -14,7 +13,7 @@ import attrs
 from tradesim.domain.commands import Command
 from tradesim.domain.events import EngineEvent
 from tradesim.domain.market import MarketEvent
-from tradesim.ports.messaging import Delivery
+from tradesim.ports.messaging import Delivery, routing_key, stable_partition
 
 _CLOSED = object()
 
@@ -116,11 +115,6 @@ class _Entry:
     attempts: int = 0
 
 
-def stable_partition(key: str, partitions: int) -> int:
-    """The same key maps to the same partition in every process (unlike `hash()`)."""
-    return zlib.crc32(key.encode()) % partitions
-
-
 class MemoryOrderQueue:
     """Partitioned, acknowledged delivery with reclaim of entries whose consumer went quiet."""
 
@@ -134,8 +128,7 @@ class MemoryOrderQueue:
         return stable_partition(symbol, self.partitions)
 
     async def enqueue(self, command: Command) -> str:
-        symbol = getattr(command, "symbol", "") or getattr(command, "account_id", "")
-        partition = self.partition_of(symbol)
+        partition = self.partition_of(routing_key(command))
         delivery_id = f"{next(self._ids)}-0"
         self._entries[partition][delivery_id] = _Entry(delivery_id, partition, command)
         self._arrived.set()

@@ -1,16 +1,17 @@
 """The worker's order consumer, replay-aware: commands for a replay account go to its session.
 
 Replay trading goes through the api exactly as live trading does (`OrderService` validates,
-records the order as New, queues the command); only the consumer differs. The worker hands
-each queued command to `ReplayCommandRouter.handle` instead of straight to `EngineService`:
-a command whose account belongs to a replay session is dispatched to that session (in-process
-runner, or the inbox of whichever worker holds it), everything else goes to the live engine.
+records the order as New, queues the command); only the consumer differs. A command whose account
+belongs to a replay session is dispatched to that session (in-process runner, or the inbox of
+whichever worker holds it); everything else goes to the live engine. The `Worker` calls
+``commands = await router.split(commands)`` on each batch before `handle_batch`; a single
+command can go through `handle`.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from tradesim.application.replay.service import ReplayDispatch
 from tradesim.domain.commands import Command
@@ -39,6 +40,18 @@ class ReplayCommandRouter:
             return await self._live(command)
         await self._dispatch.submit(replay_id, command)
         return []
+
+    async def split(self, commands: Sequence[Command]) -> list[Command]:
+        """Send the replay accounts' commands to their sessions; return the others, in order."""
+        live: list[Command] = []
+        for command in commands:
+            account_id = getattr(command, "account_id", None)
+            replay_id = await self._lookup(account_id) if account_id else ""
+            if replay_id:
+                await self._dispatch.submit(replay_id, command)
+            else:
+                live.append(command)
+        return live
 
     async def _lookup(self, account_id: str) -> str:
         known = self._replay_of.get(account_id)

@@ -10,13 +10,23 @@ from tradesim.domain.commands import AmendOrder, CancelOrder, SetLeverage, Settl
 from tradesim.domain.engine.base import Events
 from tradesim.domain.engine.book import Book
 from tradesim.domain.engine.orderflow import OrderFlowMixin
-from tradesim.domain.enums import CancelReason, Category, LedgerKind, OrderStatus, OrderType, Side, StopOrderType
+from tradesim.domain.enums import (
+    CancelReason,
+    Category,
+    LedgerKind,
+    OrderStatus,
+    OrderType,
+    Side,
+    StopOrderType,
+    TimeInForce,
+)
 from tradesim.domain.errors import (
     InsufficientBalance,
     InvalidInput,
     InvalidTpSl,
     OrderNotOpen,
     PositionOpen,
+    PostOnlyWouldTake,
     TradesimError,
 )
 from tradesim.domain.events import CommandRejected, OrderAmended, PositionChanged
@@ -61,14 +71,14 @@ class AccountCommandsMixin(OrderFlowMixin):
             return [CommandRejected(cmd.account_id, "amend", error, cmd.order_id)]
         state = self._accounts[order.account_id]
         book = self._books[(order.category, order.symbol)]
+        was_unseen = order.order_id in book.unseen
         book.unindex(order)
         state.release(order.order_id)
         price = amended.price if amended.price is not None else book.last
         refusal = None if price is None else self._check_funds(state, book, amended, price)
         if refusal is not None:
-            self._rest(order, state, book)
+            self._rest(order, state, book, unseen=was_unseen)
             return [CommandRejected(cmd.account_id, "amend", refusal, cmd.order_id)]
-        events: Events = [OrderAmended(amended)]
         touch = book.ask if amended.side is Side.BUY else book.bid
         crosses = (
             amended.status is not OrderStatus.UNTRIGGERED
@@ -77,17 +87,34 @@ class AccountCommandsMixin(OrderFlowMixin):
             and book.is_fresh(self._clock(), self.config.max_price_age_ms)
             and (touch <= amended.price if amended.side is Side.BUY else touch >= amended.price)
         )
+        if crosses and amended.time_in_force is TimeInForce.POST_ONLY:
+            assert touch is not None
+            assert amended.price is not None
+            self._rest(order, state, book, unseen=was_unseen)
+            best = "ask" if amended.side is Side.BUY else "bid"
+            refused = PostOnlyWouldTake(
+                f"a PostOnly {amended.side.value} at {money_str(amended.price)} would take liquidity: "
+                f"the best {best} is {money_str(touch)}"
+            )
+            return [CommandRejected(cmd.account_id, "amend", refused, cmd.order_id)]
+        events: Events = [OrderAmended(amended)]
         if crosses and amended.order_type is OrderType.LIMIT:
             self._store(amended, state, book)
             qty = self._taker_qty(amended, state, book)
             if qty > 0:
                 assert touch is not None
-                events.extend(self._execute(amended, qty, touch, is_maker=False, book=book, state=state))
+                assert amended.price is not None
+                price = self.config.slippage.adjust(amended.side, touch, qty, book.instrument)
+                price = min(price, amended.price) if amended.side is Side.BUY else max(price, amended.price)
+                events.extend(self._execute(amended, qty, price, is_maker=False, book=book, state=state))
             current = self._orders.get(amended.order_id)
             if current is not None and current.status.is_open:
-                self._rest(current, state, book)
+                # What the displayed size left still crosses the book: it meets the next ticker.
+                self._rest(current, state, book, unseen=True)
             return events
-        self._rest(amended, state, book)
+        limit = amended.status is not OrderStatus.UNTRIGGERED and amended.order_type is OrderType.LIMIT
+        fresh = book.is_fresh(self._clock(), self.config.max_price_age_ms)
+        self._rest(amended, state, book, unseen=limit and not fresh)
         return events
 
     def _amended(self, order: Order, cmd: AmendOrder) -> Order:
@@ -191,8 +218,9 @@ class AccountCommandsMixin(OrderFlowMixin):
 
     def settle_funding(self, cmd: SettleFunding) -> Events:
         book = self._books.get((Category.LINEAR, cmd.symbol))
-        if book is None:
+        if book is None or cmd.funding_time <= book.funding_settled_at:
             return []
+        book.funding_settled_at = cmd.funding_time
         return self._settle_funding(
             book, to_decimal(cmd.rate, "rate"), to_decimal(cmd.mark_price, "markPrice"), cmd.funding_time
         )

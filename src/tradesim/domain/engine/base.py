@@ -37,6 +37,9 @@ class EngineBase:
         self._orders: dict[str, Order] = {}
         self._accounts: dict[str, AccountState] = {}
         self._books: dict[InstrumentKey, Book] = {i.key: Book(i) for i in catalog}
+        #: Accounts whose balance or reserved margin changed since their cross liquidation prices
+        #: were last computed (see `RiskMixin._reprice_liquidations`).
+        self._liq_dirty: set[str] = set()
 
     def _next_seq(self) -> int:
         self._seq += 1
@@ -80,6 +83,7 @@ class EngineBase:
         """Apply one ledger entry to a balance; the only place balances change."""
         after = state.balance(coin) + amount
         state.balances[coin] = after
+        self._liq_dirty.add(state.account_id)
         entry = LedgerEntry(
             entry_id=entry_id,
             account_id=state.account_id,

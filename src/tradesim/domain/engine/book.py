@@ -35,6 +35,7 @@ class Book:
         "sell_limits",
         "stale",
         "ts",
+        "unseen",
     )
 
     def __init__(self, instrument: Instrument) -> None:
@@ -59,6 +60,10 @@ class Book:
         self.liq_long = PriceHeap(highest_first=True)
         self.liq_short = PriceHeap(highest_first=False)
         self.position_accounts: set[str] = set()
+        #: Limit orders that have not met the book (in arrival order), kept out of the limit heaps: placed
+        #: or amended while there was no fresh price, or a remainder still crossing the book after taking
+        #: its displayed size. The next fresh ticker matches them as if they had just arrived.
+        self.unseen: dict[str, None] = {}
 
     def is_fresh(self, now: int, max_age_ms: int) -> bool:
         return self.last is not None and not self.stale and now - self.ts <= max_age_ms
@@ -79,6 +84,7 @@ class Book:
 
     def unindex(self, order: Order) -> None:
         key = order.order_id
+        self.unseen.pop(key, None)
         for heap in (self.buy_limits, self.sell_limits, self.last_rise, self.last_fall, self.mark_rise, self.mark_fall):
             heap.remove(key)
 

@@ -22,14 +22,19 @@ class BookkeepingMixin(RiskMixin):
         self._orders.pop(order_id, None)
         state.open_orders.discard(order_id)
         state.release(order_id)
+        self._liq_dirty.add(state.account_id)
         book.unindex(order)
         if order.is_position_tpsl and state.tpsl.get((order.symbol, order.stop_order_type)) == order_id:
             del state.tpsl[(order.symbol, order.stop_order_type)]
 
-    def _rest(self, order: Order, state: AccountState, book: Book) -> None:
-        """Put an open order in the book: index it and hold back what it needs."""
+    def _rest(self, order: Order, state: AccountState, book: Book, *, unseen: bool = False) -> None:
+        """Put an open order in the book: index it (or, `unseen`, keep it for the next fresh ticker)
+        and hold back what it needs."""
         self._store(order, state, book)
-        book.index(order, self._next_seq())
+        if unseen:
+            book.unseen[order.order_id] = None
+        else:
+            book.index(order, self._next_seq())
         self._reserve_for(state, book, order)
 
     def _cancel(self, order: Order, reason: CancelReason) -> Events:

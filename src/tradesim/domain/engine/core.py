@@ -8,7 +8,10 @@ Rules it applies (Bybit v5 USDT linear perpetuals and spot):
 - A market order takes the opposite best price of the latest ticker (ask for buys, bid for
   sells), moved by the slippage model; a marketable limit order fills at the better of its
   price and the book; a resting limit order fills at its own price, as maker, when the last
-  price reaches it (touch).
+  price reaches it (touch). A GTC limit order that has not met the book (placed or amended
+  while there is no fresh price, or the remainder that still crosses the book after taking the
+  displayed size) waits outside the resting index: the next fresh ticker matches it as if it
+  had just arrived, so it never pays more than the market it meets.
 - A conditional order triggers when its chosen price (last or mark) reaches the trigger in
   its direction; it then behaves as a new order.
 - No taker fill uses a price older than `EngineConfig.max_price_age_ms` or from a feed marked stale.
@@ -18,9 +21,12 @@ Rules it applies (Bybit v5 USDT linear perpetuals and spot):
 - Liquidation: when the mark price reaches a position's liquidation price, the symbol's open
   orders are cancelled and the position closes at its bankruptcy price (no fee), so an
   isolated position never loses more than its margin. A cross position's prices assume it may
-  use the whole free balance, recomputed whenever the balance changes.
+  use the whole free balance (wallet less the initial margin of positions and open orders),
+  recomputed at the end of any command or price update that changed the balance or the margin
+  the account's orders hold; a price the new level puts past it liquidates on the next update.
 - Funding: when a ticker's time passes the announced next funding time, every open position
-  pays (long, positive rate) or receives size x mark x rate.
+  pays (long, positive rate) or receives size x mark x rate, once per funding time, even if
+  that ticker is too old to trade on.
 """
 
 from __future__ import annotations
@@ -110,6 +116,16 @@ class MatchingEngine(AccountCommandsMixin):
                 state.tpsl[(order.symbol, order.stop_order_type)] = order.order_id
         self._refresh_liquidation(state)
 
+    def sync_balances(self, account_id: str, balances: Mapping[str, Decimal]) -> None:
+        """Take the stored balances of an account (another worker may have moved them).
+
+        Positions and orders stay as they are: each engine owns those of its own symbols.
+        """
+        state = self._accounts.get(account_id)
+        if state is not None:
+            state.balances.clear()
+            state.balances.update(balances)
+
     def forget_account(self, account_id: str) -> None:
         """Drop an account and its orders (its stored state is the truth; `restore_account` reloads it)."""
         state = self._accounts.pop(account_id, None)
@@ -126,6 +142,21 @@ class MatchingEngine(AccountCommandsMixin):
                 book.position_accounts.discard(account_id)
 
     # -- commands -------------------------------------------------------------------------------
+
+    def place(self, cmd: PlaceOrder) -> Events:
+        events = super().place(cmd)
+        events.extend(self._reprice_liquidations())
+        return events
+
+    def cancel(self, cmd: CancelOrder) -> Events:
+        events = super().cancel(cmd)
+        events.extend(self._reprice_liquidations())
+        return events
+
+    def amend(self, cmd: AmendOrder) -> Events:
+        events = super().amend(cmd)
+        events.extend(self._reprice_liquidations())
+        return events
 
     def handle(self, command: Command) -> Events:
         """Apply any command; refusals come back as `OrderRejected` / `CommandRejected` events."""
@@ -176,24 +207,35 @@ class MatchingEngine(AccountCommandsMixin):
         book.ts = ticker.ts
         book.stale = False
         due_at = book.next_funding_time
-        funding_due = due_at is not None and ticker.ts >= due_at and due_at > book.funding_settled_at
-        if (funding_due or self._due(book, last, mark)) and self._clock() - ticker.ts <= self.config.max_price_age_ms:
-            events = self._settle_due_funding(book, mark, ticker) if funding_due else []
+        if due_at is not None and ticker.ts >= due_at and due_at > book.funding_settled_at:
+            # Funding is settled at the ticker's mark even when the ticker arrives too late to trade on.
+            events = self._settle_due_funding(book, mark, ticker)
+        else:
+            self._remember_funding(book, ticker)
+            events = []
+        if (book.unseen or self._due(book, last, mark)) and self._clock() - ticker.ts <= self.config.max_price_age_ms:
+            if book.unseen:
+                events.extend(self._match_unseen(book))
             events.extend(self._match(book, last, mark))
-            return events
-        self._remember_funding(book, ticker)
-        return []
+        if self._liq_dirty:
+            events.extend(self._reprice_liquidations())
+        return events
 
     def on_trade(self, trade: Trade) -> Events:
-        """A public trade moves the last price (only); resting orders and last-price triggers react."""
+        """A public trade moves the last price (only); resting orders and last-price triggers react.
+
+        It does not refresh the book's age: the bid and ask still date from the last ticker, so
+        taker fills wait for a fresh ticker once that one is older than the staleness limit.
+        """
         book = self._books.get((trade.category, trade.symbol))
         if book is None or book.mark is None:
             return []
         book.last = trade.price
-        book.ts = trade.ts
         if self._clock() - trade.ts > self.config.max_price_age_ms or not self._due(book, trade.price, book.mark):
             return []
-        return self._match(book, trade.price, book.mark)
+        events = self._match(book, trade.price, book.mark)
+        events.extend(self._reprice_liquidations())
+        return events
 
     def on_feed_status(self, status: FeedStatus) -> Events:
         """A stale feed stops taker fills on its prices until a fresh ticker arrives."""

@@ -33,6 +33,8 @@ from tradesim.domain.numbers import ZERO
 from tradesim.domain.order_rules import order_from_command, validate_place_order
 from tradesim.domain.orders import Order
 
+_RESTING = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+
 
 class OrderFlowMixin(FillMixin):
     def place(self, cmd: PlaceOrder) -> Events:
@@ -93,8 +95,13 @@ class OrderFlowMixin(FillMixin):
             if grows is not None:
                 return [self._reject(order, grows)]
         touch = (book.ask if order.side is Side.BUY else book.bid) if fresh else None
-        reference = order.price if order.price is not None else touch
-        assert reference is not None
+        # Funds are checked at the worst price the order can fill at: its limit, or the touch moved
+        # by the slippage model (a market buy that spends its whole balance must not overdraw it).
+        if order.price is not None:
+            reference = order.price
+        else:
+            assert touch is not None
+            reference = self.config.slippage.adjust(order.side, touch, order.remaining_qty, instrument)
         refusal = self._check_funds(state, book, order, reference)
         if refusal is not None:
             return [self._reject(order, refusal)]
@@ -127,7 +134,44 @@ class OrderFlowMixin(FillMixin):
         if order.status is OrderStatus.TRIGGERED:
             order = order.transition(OrderStatus.NEW, now)
             events.append(OrderAccepted(order))
-        self._rest(order, state, book)
+        # Without a fresh price the order has not met the book yet; with one, a remainder left after
+        # taking the displayed size still crosses it. Either way it is not a resting order yet.
+        self._rest(order, state, book, unseen=not fresh or marketable)
+        return events
+
+    def _match_unseen(self, book: Book) -> Events:
+        """A fresh ticker meets the limit orders that have not met the book: those it crosses take it.
+
+        Each fills as taker at the better of its price and the touch (up to the displayed size when
+        that is capped), exactly as if it had arrived now; what still crosses waits for the next
+        ticker, and an order the touch does not cross becomes an ordinary resting order.
+        """
+        events: Events = []
+        waiting = list(book.unseen)
+        book.unseen.clear()
+        for order_id in waiting:
+            order = self._orders.get(order_id)
+            if order is None or order.status not in _RESTING or order.price is None:
+                continue
+            touch = book.ask if order.side is Side.BUY else book.bid
+            if touch is None or (touch > order.price if order.side is Side.BUY else touch < order.price):
+                book.index(order, self._next_seq())
+                continue
+            state = self._accounts[order.account_id]
+            if order.time_in_force is TimeInForce.POST_ONLY:
+                events.extend(self._cancel(order, CancelReason.POST_ONLY_WOULD_TAKE))
+                continue
+            if order.reduce_only and book.instrument.is_linear and self._reduce_only_refusal(state, order):
+                events.extend(self._cancel(order, CancelReason.REDUCE_ONLY_NO_POSITION))
+                continue
+            qty = self._taker_qty(order, state, book)
+            if qty > 0:
+                price = self.config.slippage.adjust(order.side, touch, qty, book.instrument)
+                price = min(price, order.price) if order.side is Side.BUY else max(price, order.price)
+                events.extend(self._execute(order, qty, price, is_maker=False, book=book, state=state))
+            current = self._orders.get(order_id)
+            if current is not None and current.status.is_open:
+                book.unseen[order_id] = None
         return events
 
     def _close_unfilled(self, order: Order, state: AccountState, book: Book, reason: CancelReason) -> Events:

@@ -105,6 +105,7 @@ class RiskMixin(EngineBase):
 
     def _reserve_for(self, state: AccountState, book: Book, order: Order) -> None:
         """Hold back what the open remainder of a resting order needs."""
+        self._liq_dirty.add(state.account_id)
         if not order.status.is_open or order.status is OrderStatus.UNTRIGGERED:
             state.release(order.order_id)
             return
@@ -113,6 +114,22 @@ class RiskMixin(EngineBase):
             return
         amount = self._funds_needed(state, book, order, order.remaining_qty, price)
         state.reserve(order.order_id, self._funds_coin(book, order), amount)
+
+    def _reprice_liquidations(self) -> Events:
+        """Recompute the liquidation prices of accounts whose free balance changed since the last time.
+
+        Run at the end of every command and price update, so a cross position's prices always
+        reflect the balance and the margin its account's open orders hold, whatever event moved them.
+        """
+        if not self._liq_dirty:
+            return []
+        events: Events = []
+        for account_id in sorted(self._liq_dirty):
+            state = self._accounts[account_id]
+            if any(p.side is not None and self._is_cross(p) for p in state.positions.values()):
+                events.extend(self._refresh_liquidation(state))
+        self._liq_dirty.clear()
+        return events
 
     def _refresh_liquidation(self, state: AccountState, skip: str = "") -> Events:
         """Recompute liquidation prices of the account's open positions and re-index them.

@@ -12,6 +12,7 @@ from tradesim.domain.engine.bookkeeping import BookkeepingMixin
 from tradesim.domain.engine.state import AccountState
 from tradesim.domain.enums import (
     CancelReason,
+    CreateType,
     OrderStatus,
     OrderType,
     Side,
@@ -24,6 +25,10 @@ from tradesim.domain.events import OrderAccepted, OrderAmended
 from tradesim.domain.numbers import ZERO
 from tradesim.domain.orders import Order
 
+_CREATED_BY = {
+    StopOrderType.TAKE_PROFIT: CreateType.BY_TAKE_PROFIT,
+    StopOrderType.STOP_LOSS: CreateType.BY_STOP_LOSS,
+}
 _FIELDS = {
     StopOrderType.TAKE_PROFIT: ("take_profit", "tp_trigger_by"),
     StopOrderType.STOP_LOSS: ("stop_loss", "sl_trigger_by"),
@@ -93,6 +98,7 @@ class TpSlMixin(BookkeepingMixin):
                     trigger_direction=direction,
                     trigger_by=by,
                     stop_order_type=kind,
+                    create_type=_CREATED_BY[kind],
                     accepted_time=now,
                 )
                 self._store(order, state, book)

@@ -1,0 +1,81 @@
+"""JSON for domain commands and events crossing a process boundary (queue, event bus).
+
+One cattrs converter with explicit hooks: decimals travel as strings (never floats), enums as
+their wire values, unions carry a ``type`` tag, and a typed error travels as its class name,
+code and message so the receiver gets the same error class back.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import cattrs
+from cattrs.strategies import configure_tagged_union
+
+from tradesim.domain import errors as domain_errors
+from tradesim.domain.commands import Command
+from tradesim.domain.events import EngineEvent
+from tradesim.domain.numbers import to_decimal
+from tradesim.ports import errors as port_errors
+
+
+def _error_classes() -> dict[str, type[domain_errors.TradesimError]]:
+    found: dict[str, type[domain_errors.TradesimError]] = {}
+    for module in (domain_errors, port_errors):
+        for name in dir(module):
+            value = getattr(module, name)
+            if isinstance(value, type) and issubclass(value, domain_errors.TradesimError):
+                found[name] = value
+    return found
+
+
+_ERRORS = _error_classes()
+
+
+def _unstructure_error(error: domain_errors.TradesimError) -> dict[str, str]:
+    return {"class": type(error).__name__, "code": error.code, "message": error.message}
+
+
+def _structure_error(data: dict[str, str], _: type) -> domain_errors.TradesimError:
+    cls = _ERRORS.get(data.get("class", ""), domain_errors.TradesimError)
+    return cls(data.get("message", ""))
+
+
+def make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter()
+    converter.register_unstructure_hook(Decimal, str)
+    converter.register_structure_hook(Decimal, lambda value, _: to_decimal(value))
+    converter.register_unstructure_hook_func(
+        lambda cls: isinstance(cls, type) and issubclass(cls, domain_errors.TradesimError), _unstructure_error
+    )
+    converter.register_structure_hook_func(
+        lambda cls: isinstance(cls, type) and issubclass(cls, domain_errors.TradesimError), _structure_error
+    )
+    configure_tagged_union(Command, converter, tag_name="type")
+    configure_tagged_union(EngineEvent, converter, tag_name="type")
+    return converter
+
+
+class Codec:
+    """Bytes in and out; build one per adapter (the converter is not shared global state)."""
+
+    def __init__(self) -> None:
+        self._converter = make_converter()
+
+    def encode_command(self, command: Command) -> bytes:
+        return self._dumps(self._converter.unstructure(command, Command))
+
+    def decode_command(self, data: bytes | str) -> Command:
+        return self._converter.structure(json.loads(data), Command)  # type: ignore[arg-type]
+
+    def encode_events(self, events: list[EngineEvent]) -> bytes:
+        return self._dumps([self._converter.unstructure(e, EngineEvent) for e in events])
+
+    def decode_events(self, data: bytes | str) -> list[EngineEvent]:
+        return [self._converter.structure(item, EngineEvent) for item in json.loads(data)]  # type: ignore[arg-type]
+
+    @staticmethod
+    def _dumps(value: Any) -> bytes:
+        return json.dumps(value, separators=(",", ":")).encode()

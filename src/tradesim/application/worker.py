@@ -1,0 +1,224 @@
+"""A simulation worker: owns some partitions of the order queue and runs their matching engine.
+
+Partitions (symbols hashed) are owned through leases; the live workers share them round-robin.
+When the set a worker owns changes (a worker joined, left or died), it rebuilds its engine for
+the new set from the database, which is the truth. Commands are handled in batches: every
+command of a batch goes through the engine, everything it caused is committed in one
+transaction, then published, then the batch is acknowledged, so a crash at any point leaves
+either nothing or everything, and unacknowledged commands come back (idempotently).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+import attrs
+
+from tradesim.application.engine_service import EngineService
+from tradesim.domain.engine import MatchingEngine
+from tradesim.domain.instruments import InstrumentCatalog
+from tradesim.domain.market import MarketEvent
+from tradesim.domain.order_rules import command_from_order
+from tradesim.ports.clock import Clock
+from tradesim.ports.coordination import PartitionLeases, fair_share
+from tradesim.ports.errors import DependencyUnavailable
+from tradesim.ports.messaging import EventBus, OrderQueue, PriceBus, Subscription
+from tradesim.ports.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+@attrs.frozen
+class WorkerConfig:
+    worker_id: str
+    lease_ttl_ms: int = 10_000
+    rebalance_every_ms: int = 2_000
+    batch_size: int = 200
+    block_ms: int = 100
+    reclaim_idle_ms: int = 15_000
+    sweep_every_ms: int = 5_000
+    #: A recorded order nobody took in for this long is queued again (Redis may have lost it).
+    sweep_after_ms: int = 10_000
+
+
+class Worker:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        *,
+        engine_factory: Callable[[], MatchingEngine],
+        uow_factory: UnitOfWorkFactory,
+        queue: OrderQueue,
+        prices: PriceBus,
+        events: EventBus,
+        leases: PartitionLeases,
+        catalog: InstrumentCatalog,
+        clock: Clock,
+    ) -> None:
+        self.config = config
+        self._engine_factory = engine_factory
+        self._uow = uow_factory
+        self._queue = queue
+        self._prices = prices
+        self._events = events
+        self._leases = leases
+        self._catalog = catalog
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self.owned: frozenset[int] = frozenset()
+        self.service = EngineService(engine_factory(), uow_factory, events, frozenset())
+        self._price_task: asyncio.Task[None] | None = None
+        self.processed = 0
+
+    def symbols_of(self, partitions: frozenset[int]) -> frozenset[str]:
+        return frozenset(i.symbol for i in self._catalog if self._queue.partition_of(i.symbol) in partitions)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set; then give the partitions back so others take over at once."""
+        loops = [
+            asyncio.create_task(self._keep_leases(stop), name="leases"),
+            asyncio.create_task(self._consume(stop), name="commands"),
+            asyncio.create_task(self._sweep(stop), name="sweeper"),
+        ]
+        stopped = asyncio.create_task(stop.wait(), name="stop")
+        try:
+            done, _ = await asyncio.wait([stopped, *loops], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not stopped and task.exception() is not None:
+                    # A loop died of a bug: stop the whole worker so its supervisor restarts it.
+                    log.critical("worker %s: %s loop failed", self.config.worker_id, task.get_name())
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            stopped.cancel()
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+            await self._stop_prices()
+            with contextlib.suppress(Exception):
+                await self._leases.release(self.config.worker_id, self.owned)
+                await self._leases.leave(self.config.worker_id)
+
+    # -- ownership -----------------------------------------------------------------------------
+
+    async def _keep_leases(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.rebalance()
+            except DependencyUnavailable as error:
+                log.warning("worker %s: cannot reach the lease store (%s)", self.config.worker_id, error)
+            await _sleep_or_stop(stop, self.config.rebalance_every_ms)
+
+    async def rebalance(self) -> None:
+        """Renew what we hold, give up what is no longer ours, take what is ours and free."""
+        cfg = self.config
+        live = await self._leases.heartbeat(cfg.worker_id, cfg.lease_ttl_ms)
+        target = fair_share(cfg.worker_id, live, self._queue.partitions)
+        held = await self._leases.renew(cfg.worker_id, self.owned, cfg.lease_ttl_ms)
+        surplus = held - target
+        if surplus:
+            await self._leases.release(cfg.worker_id, surplus)
+        now_held = set(held - surplus)
+        for partition in sorted(target - now_held):
+            if await self._leases.acquire(cfg.worker_id, partition, cfg.lease_ttl_ms):
+                now_held.add(partition)
+        if frozenset(now_held) != self.owned:
+            await self._take_over(frozenset(now_held))
+
+    async def _take_over(self, partitions: frozenset[int]) -> None:
+        async with self._lock:
+            symbols = self.symbols_of(partitions)
+            service = EngineService(self._engine_factory(), self._uow, self._events, symbols)
+            accounts = await service.restore_all()
+            self.service = service
+            self.owned = partitions
+            log.info(
+                "worker %s owns partitions %s (%d symbols, %d accounts restored)",
+                self.config.worker_id,
+                sorted(partitions),
+                len(symbols),
+                accounts,
+            )
+        await self._stop_prices()
+        if symbols:
+            subscription = self._prices.subscribe(symbols)
+            self._price_task = asyncio.create_task(self._follow_prices(subscription), name="prices")
+
+    # -- prices --------------------------------------------------------------------------------
+
+    async def _follow_prices(self, subscription: Subscription[MarketEvent]) -> None:
+        try:
+            async for event in subscription:
+                async with self._lock:
+                    try:
+                        await self.service.on_market(event)
+                    except DependencyUnavailable as error:
+                        log.warning("price step not persisted (%s); accounts reload from the store", error)
+        finally:
+            await subscription.aclose()
+
+    async def _stop_prices(self) -> None:
+        if self._price_task is not None:
+            self._price_task.cancel()
+            await asyncio.gather(self._price_task, return_exceptions=True)
+            self._price_task = None
+
+    # -- commands ------------------------------------------------------------------------------
+
+    async def _consume(self, stop: asyncio.Event) -> None:
+        cfg = self.config
+        next_reclaim = 0
+        while not stop.is_set():
+            partitions = sorted(self.owned)
+            if not partitions:
+                await _sleep_or_stop(stop, 100)
+                continue
+            try:
+                deliveries = []
+                if self._clock.now_ms() >= next_reclaim:
+                    deliveries = await self._queue.reclaim(cfg.worker_id, partitions, min_idle_ms=cfg.reclaim_idle_ms)
+                    next_reclaim = self._clock.now_ms() + cfg.reclaim_idle_ms // 3
+                deliveries += await self._queue.receive(
+                    cfg.worker_id, partitions, max_count=cfg.batch_size, block_ms=cfg.block_ms
+                )
+                mine = [d for d in deliveries if d.partition in self.owned]
+                if not mine:
+                    continue
+                async with self._lock:
+                    await self.service.handle_batch([d.command for d in mine])
+                await self._queue.ack(mine)
+                self.processed += len(mine)
+            except DependencyUnavailable as error:
+                log.warning("worker %s: dependency down (%s); retrying", cfg.worker_id, error)
+                await _sleep_or_stop(stop, 500)
+
+    # -- sweeper -------------------------------------------------------------------------------
+
+    async def _sweep(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await _sleep_or_stop(stop, self.config.sweep_every_ms)
+            try:
+                await self.sweep_once()
+            except DependencyUnavailable as error:
+                log.warning("sweeper skipped a round (%s)", error)
+
+    async def sweep_once(self) -> int:
+        """Queue again the recorded orders of owned partitions that no engine has taken in."""
+        cutoff = self._clock.now_ms() - self.config.sweep_after_ms
+        async with self._uow() as uow:
+            waiting = await uow.orders.list_unaccepted(created_before=cutoff)
+        requeued = 0
+        for order in waiting:
+            if self._queue.partition_of(order.symbol) in self.owned:
+                await self._queue.enqueue(command_from_order(order))
+                requeued += 1
+        if requeued:
+            log.warning("sweeper queued %d recorded orders again", requeued)
+        return requeued
+
+
+async def _sleep_or_stop(stop: asyncio.Event, ms: int) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=ms / 1000)

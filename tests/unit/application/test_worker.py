@@ -1,0 +1,160 @@
+"""Workers share partitions through leases, take over from a dead one, and re-queue lost orders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+
+from tests.unit.application.conftest import World
+from tradesim.adapters.memory.coordination import MemoryPartitionLeases
+from tradesim.adapters.memory.messaging import MemoryPriceBus
+from tradesim.application.worker import Worker, WorkerConfig
+from tradesim.domain import MatchingEngine, OrderStatus, OrderType, PlaceOrder, Side, Ticker, default_catalog
+
+
+def _worker(world: World, name: str, prices: MemoryPriceBus, leases: MemoryPartitionLeases) -> Worker:
+    catalog = default_catalog()
+    return Worker(
+        WorkerConfig(
+            worker_id=name,
+            lease_ttl_ms=300,
+            rebalance_every_ms=50,
+            block_ms=20,
+            reclaim_idle_ms=200,
+            sweep_every_ms=50,
+            sweep_after_ms=100,
+        ),
+        engine_factory=lambda: MatchingEngine(catalog, world.clock.now_ms),
+        uow_factory=world.uow,
+        queue=world.queue,
+        prices=prices,
+        events=world.events,
+        leases=leases,
+        catalog=catalog,
+        clock=world.clock,
+    )
+
+
+async def _eventually(check: object) -> None:
+    async with asyncio.timeout(3.0):
+        while not await check():  # type: ignore[operator]  # noqa: ASYNC110 - polling stored state
+            await asyncio.sleep(0.02)
+
+
+async def _status(world: World, order_id: str) -> OrderStatus | None:
+    async with world.uow() as uow:
+        order = await uow.orders.get(order_id)
+    return None if order is None else order.status
+
+
+@pytest.fixture
+async def running(world: World) -> AsyncIterator[tuple[World, MemoryPriceBus, MemoryPartitionLeases]]:
+    """A live-like feed: both symbols tick every 20 ms while the test runs."""
+    prices = MemoryPriceBus()
+
+    async def feed() -> None:
+        while True:
+            await _tick(prices, world)
+            await asyncio.sleep(0.02)
+
+    task = asyncio.create_task(feed())
+    yield world, prices, MemoryPartitionLeases()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def _place_market(world: World, account_id: str, symbol: str = "BTCUSDT") -> str:
+    qty = Decimal("0.010") if symbol == "BTCUSDT" else Decimal("0.10")
+    placed = await world.orders.place("user-1", PlaceOrder(account_id, symbol, Side.BUY, OrderType.MARKET, qty))
+    return placed.order.order_id
+
+
+async def _tick(prices: MemoryPriceBus, world: World) -> None:
+    ts = world.clock.now_ms()
+    await prices.publish(Ticker.of("BTCUSDT", last="30000.0", bid="29999.9", ask="30000.0", ts=ts))
+    await prices.publish(Ticker.of("ETHUSDT", last="2000.00", bid="1999.99", ask="2000.00", ts=ts))
+
+
+async def test_two_workers_split_the_partitions_and_fill_everything(
+    running: tuple[World, MemoryPriceBus, MemoryPartitionLeases],
+) -> None:
+    world, prices, leases = running
+    account = await world.accounts.open("user-1", "Main", Decimal("10000"))
+    a, b = _worker(world, "a", prices, leases), _worker(world, "b", prices, leases)
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(w.run(stop)) for w in (a, b)]
+    await _eventually(lambda: _async(a.owned | b.owned == frozenset(range(world.queue.partitions)) and a.owned))
+    assert not a.owned & b.owned
+    await asyncio.sleep(0.1)
+    orders = [await _place_market(world, account.account_id, s) for s in ("BTCUSDT", "ETHUSDT")]
+    for order_id in orders:
+        await _eventually(lambda oid=order_id: _status_is(world, oid, OrderStatus.FILLED))
+    stop.set()
+    await asyncio.gather(*tasks)
+
+
+async def test_a_dead_workers_partitions_and_pending_commands_move_to_the_survivor(
+    running: tuple[World, MemoryPriceBus, MemoryPartitionLeases],
+) -> None:
+    world, prices, leases = running
+    account = await world.accounts.open("user-1", "Main", Decimal("10000"))
+    a, b = _worker(world, "a", prices, leases), _worker(world, "b", prices, leases)
+    stop_a, stop_b = asyncio.Event(), asyncio.Event()
+    task_a = asyncio.create_task(a.run(stop_a))
+    task_b = asyncio.create_task(b.run(stop_b))
+    await _eventually(lambda: _async(bool(a.owned) and bool(b.owned)))
+    # a dies without a goodbye: its task is killed, its leases simply stop being renewed
+    task_a.cancel()
+    await asyncio.gather(task_a, return_exceptions=True)
+    await _eventually(lambda: _async(b.owned == frozenset(range(world.queue.partitions))))
+    await asyncio.sleep(0.1)
+    order_id = await _place_market(world, account.account_id)
+    await _eventually(lambda: _status_is(world, order_id, OrderStatus.FILLED))
+    stop_b.set()
+    await task_b
+
+
+async def test_the_sweeper_queues_again_an_order_the_queue_lost(
+    running: tuple[World, MemoryPriceBus, MemoryPartitionLeases],
+) -> None:
+    world, prices, leases = running
+    account = await world.accounts.open("user-1", "Main", Decimal("10000"))
+    order_id = await _place_market(world, account.account_id)
+    lost = await world.queue.receive("nobody", list(range(world.queue.partitions)), block_ms=10)
+    await world.queue.ack(lost)  # the entry is gone, as after a Redis restart
+    assert world.queue.pending() == 0
+    worker = _worker(world, "a", prices, leases)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await _eventually(lambda: _async(bool(worker.owned)))
+    world.clock.advance(1_000)  # the order is now older than sweep_after_ms
+    await _eventually(lambda: _status_is(world, order_id, OrderStatus.FILLED))
+    stop.set()
+    await task
+    async with world.uow() as uow:
+        assert len(await uow.executions.list_by_order(order_id)) == 1
+
+
+async def _status_is(world: World, order_id: str, status: OrderStatus) -> bool:
+    return await _status(world, order_id) is status
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
+async def test_a_worker_whose_loop_breaks_stops_with_the_error(
+    running: tuple[World, MemoryPriceBus, MemoryPartitionLeases],
+) -> None:
+    world, prices, _ = running
+
+    class BrokenLeases(MemoryPartitionLeases):
+        async def heartbeat(self, worker_id: str, ttl_ms: int) -> list[str]:
+            raise ValueError("a bug in the lease store")
+
+    worker = _worker(world, "a", prices, BrokenLeases())
+    with pytest.raises(ValueError, match="a bug in the lease store"):
+        await asyncio.wait_for(worker.run(asyncio.Event()), 3)
