@@ -17,12 +17,14 @@ from tests.support.moto_s3 import MotoS3
 from tradesim.adapters.localfs.stores import LocalBlobStore, local_candle_store
 from tradesim.adapters.memory.coordination import MemoryPartitionLeases
 from tradesim.adapters.memory.messaging import MemoryEventBus, MemoryOrderQueue, MemoryPriceBus
+from tradesim.adapters.memory.replays import MemoryReplayBarBus, MemoryReplayInbox
 from tradesim.adapters.memory.storage import MemoryBlobStore, MemoryCandleStore
 from tradesim.adapters.memory.tables import MemoryDatabase
 from tradesim.adapters.memory.unit_of_work import MemoryUnitOfWork
 from tradesim.adapters.s3.stores import S3BlobStore, s3_candle_store
 from tradesim.ports.coordination import PartitionLeases
 from tradesim.ports.messaging import EventBus, OrderQueue, PriceBus
+from tradesim.ports.replay import ReplayBarBus, ReplayInbox
 from tradesim.ports.storage import BlobStore, CandleStore
 from tradesim.ports.unit_of_work import UnitOfWork
 
@@ -34,6 +36,7 @@ PRICE_BUS_BACKENDS = ["memory"]
 EVENT_BUS_BACKENDS = ["memory", "redis"]
 QUEUE_BACKENDS = ["memory", "redis"]
 LEASE_BACKENDS = ["memory", "redis"]
+REPLAY_MESSAGING_BACKENDS = ["memory", "redis"]
 BLOB_BACKENDS = ["memory", "localfs", "s3"]
 CANDLE_STORE_BACKENDS = ["memory", "localfs", "s3"]
 
@@ -90,6 +93,32 @@ async def leases(request: pytest.FixtureRequest) -> AsyncIterator[PartitionLease
 
         async with _redis_client(request) as (client, namespace):
             yield RedisPartitionLeases(client, namespace)
+    else:  # pragma: no cover
+        raise NotImplementedError(request.param)
+
+
+@pytest.fixture(params=REPLAY_MESSAGING_BACKENDS)
+async def replay_bar_bus(request: pytest.FixtureRequest) -> AsyncIterator[ReplayBarBus]:
+    if request.param == "memory":
+        yield MemoryReplayBarBus()
+    elif request.param == "redis":
+        from tradesim.adapters.redis.replays import RedisReplayBarBus
+
+        async with _redis_client(request) as (client, namespace):
+            yield RedisReplayBarBus(client, namespace)
+    else:  # pragma: no cover
+        raise NotImplementedError(request.param)
+
+
+@pytest.fixture(params=REPLAY_MESSAGING_BACKENDS)
+async def replay_inbox(request: pytest.FixtureRequest) -> AsyncIterator[ReplayInbox]:
+    if request.param == "memory":
+        yield MemoryReplayInbox()
+    elif request.param == "redis":
+        from tradesim.adapters.redis.replays import RedisReplayInbox
+
+        async with _redis_client(request) as (client, namespace):
+            yield RedisReplayInbox(client, namespace)
     else:  # pragma: no cover
         raise NotImplementedError(request.param)
 

@@ -10,10 +10,10 @@ import attrs
 import pytest
 
 from tests.contract import records
-from tradesim.adapters.memory.replays import MemoryReplayBarBus, MemoryReplayInbox
 from tradesim.domain.commands import CancelOrder
 from tradesim.domain.errors import Conflict
 from tradesim.domain.replay_session import ReplayAction, ReplayBar, ReplayControl, ReplaySession, ReplayState
+from tradesim.ports.replay import ReplayBarBus, ReplayInbox
 from tradesim.ports.unit_of_work import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -130,29 +130,42 @@ async def test_unowned_lists_unfinished_sessions_with_expired_leases(uow_factory
         assert [s.replay_id for s in await uow.replays.list_unowned(T0 + 100, limit=1)] == ["rep-2"]
 
 
-async def test_bar_bus_delivers_a_sessions_bars_to_its_subscribers_only() -> None:
-    bus = MemoryReplayBarBus()
-    mine, other = bus.subscribe("rep-1"), bus.subscribe("rep-2")
-    bar = ReplayBar("rep-1", records.candle(0))
-    await bus.publish(bar)
-    assert await anext(aiter(mine)) == bar
+async def test_bar_bus_delivers_a_sessions_bars_to_its_subscribers_only(replay_bar_bus: ReplayBarBus) -> None:
+    mine, other = replay_bar_bus.subscribe("rep-1"), replay_bar_bus.subscribe("rep-2")
+    bar = ReplayBar("rep-1", attrs.evolve(records.candle(0, close="30001.50"), turnover=None))  # replays carry none
+    got = asyncio.create_task(anext(aiter(mine)))
+    stray = asyncio.create_task(anext(aiter(other)))
+    for _ in range(100):  # until the subscription is live (pub/sub keeps nothing for late subscribers)
+        await replay_bar_bus.publish(bar)
+        await asyncio.sleep(0.02)
+        if got.done():
+            break
+    assert await got == bar
+    assert str((await got).candle.close) == "30001.50"
+    assert not stray.done()
+    stray.cancel()
     await other.aclose()
     await mine.aclose()
     assert bar.message()["topic"] == "replay.rep-1"
 
 
-async def test_inbox_keeps_order_per_session_and_wakes_waiters() -> None:
-    inbox = MemoryReplayInbox()
+async def test_inbox_keeps_order_per_session_and_wakes_waiters(replay_inbox: ReplayInbox) -> None:
+    inbox = replay_inbox
     assert not await inbox.wait(["rep-1"], 0.01)
     waiter = asyncio.create_task(inbox.wait(["rep-1"], 5))
     await asyncio.sleep(0)
     await inbox.put("rep-2", ReplayControl(ReplayAction.PLAY))
-    await inbox.put("rep-1", ReplayControl(ReplayAction.PAUSE))
+    await inbox.put("rep-1", ReplayControl(ReplayAction.SPEED, speed=Decimal("2.5")))
     await inbox.put("rep-1", CancelOrder("acc-r1", "ord-1", "BTCUSDT"))
+    await inbox.put("rep-1", ReplayControl(ReplayAction.SEEK, to=T0))
     assert await waiter
     assert sorted(await inbox.waiting()) == ["rep-1", "rep-2"]
-    assert await inbox.take("rep-1", max_count=1) == [ReplayControl(ReplayAction.PAUSE)]
-    assert await inbox.take("rep-1") == [CancelOrder("acc-r1", "ord-1", "BTCUSDT")]
+    assert await inbox.take("rep-1", max_count=1) == [ReplayControl(ReplayAction.SPEED, speed=Decimal("2.5"))]
+    assert await inbox.take("rep-1") == [
+        CancelOrder("acc-r1", "ord-1", "BTCUSDT"),
+        ReplayControl(ReplayAction.SEEK, to=T0),
+    ]
     assert await inbox.take("rep-1") == []
+    assert await inbox.waiting() == ["rep-2"]
     assert await inbox.take("rep-2") == [ReplayControl(ReplayAction.PLAY)]
     assert await inbox.waiting() == []

@@ -52,7 +52,7 @@ async def _run(args: argparse.Namespace, *, backfill: bool) -> int:
     from tradesim.entrypoints.settings import ConfigurationError, Settings
 
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(role="sync")
         container = build_container(settings)
         source = history_source(settings, args.source)
         sync = HistorySync(

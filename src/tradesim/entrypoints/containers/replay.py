@@ -1,8 +1,9 @@
 """Bar Replay: the shared day cache, the session runner of this process, the api's service.
 
-The bar bus and the inbox are in-process until the Redis adapters exist (channel
-``replay.{replayId}`` for bars; a list per session plus a set of waiting sessions for the
-inbox). With them in-process, `serve` (api and runner in one process) works as is.
+The bar bus and the inbox follow the messaging backend: in-process without
+`TRADESIM_REDIS_URL` (`serve`: api and runner in one process), Redis with it (channel
+``replay.{replayId}`` for bars; a list per session and a set of waiting sessions for the inbox),
+so an api process reaches the runners in the workers.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import socket
 from dependency_injector import containers, providers
 
 from tradesim.adapters.memory.replays import MemoryReplayBarBus, MemoryReplayInbox
+from tradesim.adapters.redis.replays import RedisReplayBarBus, RedisReplayInbox
 from tradesim.application.accounts import AccountService
 from tradesim.application.replay.active import Ports
 from tradesim.application.replay.cache import BarCache
@@ -32,8 +34,16 @@ class Replay(containers.DeclarativeContainer):
     messaging = providers.DependenciesContainer()
     storage = providers.DependenciesContainer()
 
-    bar_bus = providers.Singleton(MemoryReplayBarBus)
-    inbox = providers.Singleton(MemoryReplayInbox)
+    bar_bus = providers.Selector(
+        messaging.backend,
+        memory=providers.Singleton(MemoryReplayBarBus),
+        redis=providers.Singleton(RedisReplayBarBus, client=messaging.redis, namespace=messaging.namespace),
+    )
+    inbox = providers.Selector(
+        messaging.backend,
+        memory=providers.Singleton(MemoryReplayInbox),
+        redis=providers.Singleton(RedisReplayInbox, client=messaging.redis, namespace=messaging.namespace),
+    )
     cache = providers.Singleton(BarCache, store=storage.candle_store)
     owner = providers.Callable(runner_owner)
     ports = providers.Singleton(
