@@ -48,11 +48,15 @@ def _int64_array(units: Sequence[int | None]) -> pa.Array:
     pandas to check for its types: seconds, on a cold start, for a one-day write.
     """
     values = array("q", (0 if u is None else u for u in units))
-    validity = None
-    if any(u is None for u in units):
-        bits = sum(1 << i for i, u in enumerate(units) if u is not None)
-        validity = pa.py_buffer(bits.to_bytes((len(units) + 7) // 8 or 1, "little"))
-    return pa.Array.from_buffers(pa.int64(), len(values), [validity, pa.py_buffer(values)])
+    return pa.Array.from_buffers(pa.int64(), len(values), [_validity(units), pa.py_buffer(values)])
+
+
+def _validity(units: Sequence[int | None]) -> pa.Buffer | None:
+    """Arrow's validity bitmap (bit i set: value i present), or None when nothing is missing."""
+    if all(u is not None for u in units):
+        return None
+    bits = sum(1 << i for i, u in enumerate(units) if u is not None)
+    return pa.py_buffer(bits.to_bytes((len(units) + 7) // 8 or 1, "little"))
 
 
 def _decimal_column(units: Sequence[int | None], scale: int) -> pa.Array:
@@ -63,8 +67,9 @@ def _decimal_column(units: Sequence[int | None], scale: int) -> pa.Array:
         # int64 -> decimal128(19, 0) keeps the unscaled value; viewing it with scale `scale`
         # reinterprets the same 16-byte words, which is exactly "units * 10**-scale".
         return ints.cast(pa.decimal128(19, 0)).view(pa.decimal128(precision, scale))
-    values = [None if u is None else Decimal(u).scaleb(-scale) for u in units]
-    return pa.array(values, type=pa.decimal128(precision, scale))
+    # Too wide for int64: write the 16-byte two's-complement words of decimal128 directly.
+    words = b"".join((0 if u is None else u).to_bytes(16, "little", signed=True) for u in units)
+    return pa.Array.from_buffers(pa.decimal128(precision, scale), len(units), [_validity(units), pa.py_buffer(words)])
 
 
 def encode_bars(bars: DayBars, turnover: Sequence[Decimal | None] | None = None) -> bytes:
