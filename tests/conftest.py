@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.moto_s3 import MotoS3, moto_server
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
@@ -66,3 +68,10 @@ def redis_namespace() -> str:
     from tests import services
 
     return services.unique_namespace()
+
+
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[MotoS3]:
+    """One moto S3 server on loopback for the whole session; take a fresh bucket per test."""
+    with moto_server() as s3:
+        yield s3

@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.moto_s3 import MotoS3
+from tradesim.adapters.localfs.stores import LocalBlobStore, local_candle_store
 from tradesim.adapters.memory.coordination import MemoryPartitionLeases
 from tradesim.adapters.memory.messaging import MemoryEventBus, MemoryOrderQueue, MemoryPriceBus
+from tradesim.adapters.memory.replays import MemoryReplayBarBus, MemoryReplayInbox
 from tradesim.adapters.memory.storage import MemoryBlobStore, MemoryCandleStore
 from tradesim.adapters.memory.tables import MemoryDatabase
 from tradesim.adapters.memory.unit_of_work import MemoryUnitOfWork
+from tradesim.adapters.s3.stores import S3BlobStore, s3_candle_store
 from tradesim.ports.coordination import PartitionLeases
 from tradesim.ports.messaging import EventBus, OrderQueue, PriceBus
+from tradesim.ports.replay import ReplayBarBus, ReplayInbox
 from tradesim.ports.storage import BlobStore, CandleStore
 from tradesim.ports.unit_of_work import UnitOfWork
 
@@ -30,8 +36,9 @@ PRICE_BUS_BACKENDS = ["memory", "redis"]
 EVENT_BUS_BACKENDS = ["memory", "redis"]
 QUEUE_BACKENDS = ["memory", "redis"]
 LEASE_BACKENDS = ["memory", "redis"]
-BLOB_BACKENDS = ["memory"]
-CANDLE_STORE_BACKENDS = ["memory"]
+REPLAY_MESSAGING_BACKENDS = ["memory", "redis"]
+BLOB_BACKENDS = ["memory", "localfs", "s3"]
+CANDLE_STORE_BACKENDS = ["memory", "localfs", "s3"]
 
 
 @pytest.fixture(params=UOW_BACKENDS)
@@ -99,6 +106,32 @@ async def leases(request: pytest.FixtureRequest) -> AsyncIterator[PartitionLease
         raise NotImplementedError(request.param)
 
 
+@pytest.fixture(params=REPLAY_MESSAGING_BACKENDS)
+async def replay_bar_bus(request: pytest.FixtureRequest) -> AsyncIterator[ReplayBarBus]:
+    if request.param == "memory":
+        yield MemoryReplayBarBus()
+    elif request.param == "redis":
+        from tradesim.adapters.redis.replays import RedisReplayBarBus
+
+        async with _redis_client(request) as (client, namespace):
+            yield RedisReplayBarBus(client, namespace)
+    else:  # pragma: no cover
+        raise NotImplementedError(request.param)
+
+
+@pytest.fixture(params=REPLAY_MESSAGING_BACKENDS)
+async def replay_inbox(request: pytest.FixtureRequest) -> AsyncIterator[ReplayInbox]:
+    if request.param == "memory":
+        yield MemoryReplayInbox()
+    elif request.param == "redis":
+        from tradesim.adapters.redis.replays import RedisReplayInbox
+
+        async with _redis_client(request) as (client, namespace):
+            yield RedisReplayInbox(client, namespace)
+    else:  # pragma: no cover
+        raise NotImplementedError(request.param)
+
+
 @contextlib.asynccontextmanager
 async def _redis_client(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Redis, str]]:
     """A client on the test Redis and a namespace of its own; its keys are deleted afterwards."""
@@ -117,16 +150,26 @@ async def _redis_client(request: pytest.FixtureRequest) -> AsyncIterator[tuple[R
 
 
 @pytest.fixture(params=BLOB_BACKENDS)
-async def blob_store(request: pytest.FixtureRequest) -> AsyncIterator[BlobStore]:
+async def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BlobStore]:
     if request.param == "memory":
         yield MemoryBlobStore()
+    elif request.param == "localfs":
+        yield LocalBlobStore(tmp_path / "objects")
+    elif request.param == "s3":
+        moto: MotoS3 = request.getfixturevalue("moto_s3")
+        yield S3BlobStore(moto.fresh_bucket())
     else:  # pragma: no cover
         raise NotImplementedError(request.param)
 
 
 @pytest.fixture(params=CANDLE_STORE_BACKENDS)
-async def candle_store(request: pytest.FixtureRequest) -> AsyncIterator[CandleStore]:
+async def candle_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[CandleStore]:
     if request.param == "memory":
         yield MemoryCandleStore()
+    elif request.param == "localfs":
+        yield local_candle_store(tmp_path / "objects", price_scales={"BTCUSDT": 2})
+    elif request.param == "s3":
+        moto: MotoS3 = request.getfixturevalue("moto_s3")
+        yield s3_candle_store(moto.fresh_bucket(), price_scales={"BTCUSDT": 2})
     else:  # pragma: no cover
         raise NotImplementedError(request.param)

@@ -94,12 +94,14 @@ class EngineService:
         self._dirty.clear()
 
     async def restore_all(self) -> int:
-        """Load every account with an open order or position on an owned symbol; returns how many."""
+        """Load every live account with an open order or position on an owned symbol; returns how many."""
         async with self._uow() as uow:
             open_orders = [o for o in await uow.orders.list_open() if self._owned(o.symbol)]
             accounts = await uow.accounts.list_all()
             loaded = 0
             for account in accounts:
+                if account.kind == "replay":
+                    continue  # a replay account trades on its session's engine, never on live prices
                 positions = [
                     p for p in await uow.positions.list_by_account(account.account_id) if self._owned(p.symbol)
                 ]

@@ -14,13 +14,16 @@ from dependency_injector import containers, providers
 from tradesim.application.accounts import AccountService
 from tradesim.application.engine_service import EngineService
 from tradesim.application.orders import OrderService
+from tradesim.application.replay.routing import ReplayCommandRouter
 from tradesim.application.streaming import CandleWriter, MarketStreamer
 from tradesim.application.worker import Worker, WorkerConfig
 from tradesim.domain.engine import MatchingEngine
 from tradesim.entrypoints.containers.core import Core
+from tradesim.entrypoints.containers.history import History
 from tradesim.entrypoints.containers.market_data import MarketData
 from tradesim.entrypoints.containers.messaging import Messaging
 from tradesim.entrypoints.containers.persistence import Persistence
+from tradesim.entrypoints.containers.replay import Replay
 from tradesim.entrypoints.containers.storage import Storage
 from tradesim.entrypoints.settings import Settings
 
@@ -39,6 +42,8 @@ class Container(containers.DeclarativeContainer):
     messaging = providers.Container(Messaging, core=core)
     storage = providers.Container(Storage, core=core)
     market_data = providers.Container(MarketData, core=core)
+    history = providers.Container(History, core=core, persistence=persistence, storage=storage)
+    replay = providers.Container(Replay, core=core, persistence=persistence, messaging=messaging, storage=storage)
 
     accounts = providers.Factory(
         AccountService, uow_factory=persistence.unit_of_work.provider, clock=core.clock, ids=core.ids
@@ -54,6 +59,14 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Singleton(MatchingEngine, catalog=core.catalog, clock=core.clock.provided.now_ms)
     engine_service = providers.Singleton(
         EngineService, engine=engine, uow_factory=persistence.unit_of_work.provider, events=messaging.event_bus
+    )
+    #: Takes replay accounts' commands out of a batch of queued commands and sends them to their
+    #: session (through this process's runner); `handle` sends the rest to `engine_service`.
+    order_router = providers.Singleton(
+        ReplayCommandRouter,
+        uow_factory=persistence.unit_of_work.provider,
+        dispatch=replay.runner,
+        live=engine_service.provided.handle,
     )
     worker_config = providers.Factory(WorkerConfig, worker_id=providers.Callable(worker_identity))
     worker = providers.Singleton(

@@ -19,3 +19,16 @@ class DuplicateOrderLinkId(TradesimError):
 
 class DuplicateEmail(TradesimError):
     code = "DUPLICATE_EMAIL"
+
+
+class ExchangeUnavailable(DependencyUnavailable):
+    """An exchange's REST api did not answer usefully after every retry (network, 5xx, rate limit)."""
+
+    code = "EXCHANGE_UNAVAILABLE"
+
+
+class ExchangeRejected(TradesimError):
+    """The exchange refused the request itself (a bad parameter, an unknown symbol) or answered
+    with something that is not its documented shape; retrying will not help."""
+
+    code = "EXCHANGE_REJECTED"

@@ -14,6 +14,7 @@ from tradesim.domain.journal import Attachment, JournalEntry
 from tradesim.domain.market import Candle
 from tradesim.domain.orders import Order
 from tradesim.domain.positions import Position
+from tradesim.domain.replay_session import ReplaySession
 from tradesim.domain.users import RefreshToken, User
 
 
@@ -129,6 +130,47 @@ class CandleFileIndex(Protocol):
     async def get(self, symbol: str, day: date) -> CandleFile | None: ...
 
     async def list(self, symbol: str) -> list[CandleFile]: ...
+
+
+class ReplayRepository(Protocol):
+    """Bar Replay sessions (table `replay_sessions`).
+
+    The lease columns (`owner`, `lease_until`) belong to `claim` and `release` alone: `add`
+    writes them as given, `save` leaves them as they are, so a runner saving its progress can
+    never overwrite another runner's claim.
+    """
+
+    async def add(self, session: ReplaySession) -> None: ...
+
+    async def get(self, replay_id: str) -> ReplaySession | None: ...
+
+    async def get_by_account(self, account_id: str) -> ReplaySession | None: ...
+
+    async def save(self, session: ReplaySession) -> None:
+        """Replace every field but `owner` and `lease_until`, by `replay_id`."""
+        ...
+
+    async def list_by_user(self, user_id: str, *, limit: int = 100) -> list[ReplaySession]:
+        """Newest first (by `created_time`)."""
+        ...
+
+    async def list_unowned(self, now_ms: int, *, limit: int = 100) -> list[ReplaySession]:
+        """Unfinished sessions whose lease has expired (`lease_until <= now_ms`), least recently updated first."""
+        ...
+
+    async def claim(self, replay_id: str, owner: str, now_ms: int, until_ms: int) -> bool:
+        """Take or renew the lease, atomically against other runners.
+
+        Succeeds (sets `owner` and `lease_until = until_ms`) when the session's lease has
+        expired or `owner` already holds it; False when another owner holds a live lease or
+        there is no such session. In SQL: one ``UPDATE ... WHERE replay_id = :id AND
+        (owner = :owner OR lease_until <= :now)``.
+        """
+        ...
+
+    async def release(self, replay_id: str, owner: str) -> None:
+        """Give the lease up (owner '' and lease_until 0) if `owner` holds it."""
+        ...
 
 
 class RefreshTokenRepository(Protocol):

@@ -6,8 +6,14 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 
+from tradesim.domain.bars import DayBars
 from tradesim.domain.history import CandleFile
 from tradesim.domain.market import Candle
+
+
+def candle_day_key(symbol: str, day: date) -> str:
+    """The blueprint's layout of candle history: ``data/{SYMBOL}/{YYYY}/{MM}/{DD}.parquet``."""
+    return f"data/{symbol}/{day:%Y}/{day:%m}/{day:%d}.parquet"
 
 
 class BlobStore(Protocol):
@@ -30,7 +36,11 @@ class CandleStore(Protocol):
     """One file of 1m candles per symbol and UTC day, at ``data/{SYMBOL}/{YYYY}/{MM}/{DD}.parquet``."""
 
     async def write_day(self, symbol: str, day: date, candles: Sequence[Candle]) -> CandleFile:
-        """Write atomically (readers see the old file or the new one, never half)."""
+        """Write atomically (readers see the old file or the new one, never half).
+
+        Raises:
+            InvalidInput: a candle of another symbol or day, or two candles opening at one time.
+        """
         ...
 
     async def read_day(self, symbol: str, day: date) -> list[Candle] | None:
@@ -38,3 +48,14 @@ class CandleStore(Protocol):
         ...
 
     async def has_day(self, symbol: str, day: date) -> bool: ...
+
+    async def describe_day(self, symbol: str, day: date) -> CandleFile | None:
+        """What is stored for the day (uri, rows, SHA-256 of the file), or None; never reads the candles."""
+        ...
+
+    async def read_bars(self, symbol: str, days: Sequence[date]) -> list[DayBars | None]:
+        """The days as integer columns (Bar Replay's form), in the order asked; None for a day not stored.
+
+        Adapters read the days concurrently; this is the fast path for loading many days.
+        """
+        ...

@@ -17,6 +17,7 @@ from tradesim.ports.repositories import (
     OrderRepository,
     PositionRepository,
     RefreshTokenRepository,
+    ReplayRepository,
     UserRepository,
 )
 
@@ -39,6 +40,7 @@ class UnitOfWork(Protocol):
     candle_files: CandleFileIndex
     refresh_tokens: RefreshTokenRepository
     journal: JournalRepository
+    replays: ReplayRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -1,1 +1,1 @@
-"""Bitget v2: the public WebSocket feed (`feed`, `parse`)."""
+"""Bitget v2: the public WebSocket feed (`feed`, `parse`) and the candle history client (`rest`)."""

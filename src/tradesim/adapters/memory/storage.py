@@ -6,14 +6,13 @@ import hashlib
 from collections.abc import Sequence
 from datetime import date
 
+from tradesim.domain.bars import DayBars, check_day_candles
 from tradesim.domain.errors import NotFound
 from tradesim.domain.history import CandleFile
 from tradesim.domain.market import Candle
+from tradesim.ports.storage import candle_day_key
 
-
-def candle_day_key(symbol: str, day: date) -> str:
-    """The blueprint's layout: ``data/{SYMBOL}/{YYYY}/{MM}/{DD}.parquet``."""
-    return f"data/{symbol}/{day:%Y}/{day:%m}/{day:%d}.parquet"
+__all__ = ["MemoryBlobStore", "MemoryCandleStore", "candle_day_key"]
 
 
 class MemoryBlobStore:
@@ -42,12 +41,28 @@ class MemoryBlobStore:
 class MemoryCandleStore:
     def __init__(self) -> None:
         self.days: dict[tuple[str, date], tuple[Candle, ...]] = {}
+        self.reads = 0
 
     async def write_day(self, symbol: str, day: date, candles: Sequence[Candle]) -> CandleFile:
+        check_day_candles(symbol, day, candles)
         ordered = tuple(sorted(candles, key=lambda c: c.open_time))
         self.days[(symbol, day)] = ordered
-        digest = hashlib.sha256(repr(ordered).encode()).hexdigest()
-        return CandleFile(symbol, day, f"memory://{candle_day_key(symbol, day)}", len(ordered), digest)
+        described = await self.describe_day(symbol, day)
+        assert described is not None
+        return described
+
+    async def describe_day(self, symbol: str, day: date) -> CandleFile | None:
+        found = self.days.get((symbol, day))
+        if found is None:
+            return None
+        digest = hashlib.sha256(repr(found).encode()).hexdigest()
+        category = found[0].category.value if found else "linear"
+        return CandleFile(symbol, day, f"memory://{candle_day_key(symbol, day)}", len(found), digest, category)
+
+    async def read_bars(self, symbol: str, days: Sequence[date]) -> list[DayBars | None]:
+        self.reads += len(days)
+        found = [self.days.get((symbol, day)) for day in days]
+        return [None if f is None else DayBars.from_candles(symbol, d, f) for d, f in zip(days, found, strict=True)]
 
     async def read_day(self, symbol: str, day: date) -> list[Candle] | None:
         found = self.days.get((symbol, day))

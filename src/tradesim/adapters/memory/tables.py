@@ -14,6 +14,7 @@ from tradesim.domain.journal import Attachment, JournalEntry
 from tradesim.domain.market import Candle
 from tradesim.domain.orders import Order
 from tradesim.domain.positions import Position
+from tradesim.domain.replay_session import ReplaySession
 from tradesim.domain.users import RefreshToken, User
 
 
@@ -31,6 +32,7 @@ class Tables:
     refresh_tokens: dict[str, RefreshToken] = attrs.field(factory=dict)
     journal: dict[str, JournalEntry] = attrs.field(factory=dict)
     attachments: dict[str, Attachment] = attrs.field(factory=dict)
+    replays: dict[str, ReplaySession] = attrs.field(factory=dict)
 
     def copy(self) -> Tables:
         # Records are immutable, so copying the dicts isolates a transaction completely.

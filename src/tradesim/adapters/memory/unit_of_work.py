@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from tradesim.adapters.memory.replays import MemoryReplayRepository
 from tradesim.adapters.memory.repositories import (
     MemoryAccountRepository,
     MemoryBalanceRepository,
@@ -52,6 +53,7 @@ class MemoryUnitOfWork:
         self.candle_files = MemoryCandleFileIndex(work, self._log)
         self.refresh_tokens = MemoryRefreshTokenRepository(work, self._log)
         self.journal = MemoryJournalRepository(work, self._log)
+        self.replays = MemoryReplayRepository(work, self._log)
         return self
 
     async def __aexit__(

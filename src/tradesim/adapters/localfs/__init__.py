@@ -1,0 +1,1 @@
+"""Object storage in a local folder (`file://` URLs): the embedded default of `tradesim serve`."""

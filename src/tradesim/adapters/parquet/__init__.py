@@ -1,0 +1,1 @@
+"""Parquet: the file format of candle history, shared by every object store."""

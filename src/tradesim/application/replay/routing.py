@@ -1,0 +1,67 @@
+"""The worker's order consumer, replay-aware: commands for a replay account go to its session.
+
+Replay trading goes through the api exactly as live trading does (`OrderService` validates,
+records the order as New, queues the command); only the consumer differs. A command whose account
+belongs to a replay session is dispatched to that session (in-process runner, or the inbox of
+whichever worker holds it); everything else goes to the live engine. The `Worker` calls
+``commands = await router.split(commands)`` on each batch before `handle_batch`; a single
+command can go through `handle`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+
+from tradesim.application.replay.service import ReplayDispatch
+from tradesim.domain.commands import Command
+from tradesim.domain.events import EngineEvent
+from tradesim.ports.unit_of_work import UnitOfWorkFactory
+
+LiveHandler = Callable[[Command], Awaitable[list[EngineEvent]]]
+
+
+class ReplayCommandRouter:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, dispatch: ReplayDispatch, live: LiveHandler, *, remember: int = 100_000
+    ) -> None:
+        self._uow = uow_factory
+        self._dispatch = dispatch
+        self._live = live
+        self._remember = remember
+        # account id -> replay id ('' for a live account). Which kind an account is never changes.
+        self._replay_of: OrderedDict[str, str] = OrderedDict()
+
+    async def handle(self, command: Command) -> list[EngineEvent]:
+        """The live engine's events, or [] when the command went to a replay session (it publishes its own)."""
+        account_id = getattr(command, "account_id", None)
+        replay_id = await self._lookup(account_id) if account_id else ""
+        if not replay_id:
+            return await self._live(command)
+        await self._dispatch.submit(replay_id, command)
+        return []
+
+    async def split(self, commands: Sequence[Command]) -> list[Command]:
+        """Send the replay accounts' commands to their sessions; return the others, in order."""
+        live: list[Command] = []
+        for command in commands:
+            account_id = getattr(command, "account_id", None)
+            replay_id = await self._lookup(account_id) if account_id else ""
+            if replay_id:
+                await self._dispatch.submit(replay_id, command)
+            else:
+                live.append(command)
+        return live
+
+    async def _lookup(self, account_id: str) -> str:
+        known = self._replay_of.get(account_id)
+        if known is not None:
+            self._replay_of.move_to_end(account_id)
+            return known
+        async with self._uow() as uow:
+            session = await uow.replays.get_by_account(account_id)
+        replay_id = session.replay_id if session is not None else ""
+        self._replay_of[account_id] = replay_id
+        if len(self._replay_of) > self._remember:
+            self._replay_of.popitem(last=False)
+        return replay_id
