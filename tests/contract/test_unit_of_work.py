@@ -160,22 +160,34 @@ async def test_concurrent_balance_changes_all_land(uow_factory: UowFactory) -> N
 
 
 async def test_concurrent_insert_of_the_same_ledger_entry_lands_once(uow_factory: UowFactory) -> None:
-    both_inside = asyncio.Barrier(2)
+    """Two overlapping transactions insert the same entry (a fill delivered twice at once): it counts once.
+
+    Backends resolve the race their own way: the second insert waits for the first transaction
+    and then finds the entry (PostgreSQL's row lock, SQLite's file lock), or the later commit is
+    refused with `Conflict` (memory). Either way one transaction commits and the entry and its
+    balance change count once. (The second transaction cannot be made to wait for the first
+    while the first waits for it: a database that locks would deadlock on purpose.)
+    """
+    first_inside = asyncio.Event()
     outcomes: list[str] = []
 
-    async def record() -> None:
+    async def record(first: bool) -> None:
+        if not first:
+            await first_inside.wait()
         try:
             async with uow_factory() as uow:
                 added = await uow.ledger.add(records.entry(7, "3"))
                 if added:
                     await uow.balances.apply("acc-1", "USDT", Decimal("3"))
-                await both_inside.wait()
+                if first:
+                    first_inside.set()
+                    await asyncio.sleep(0.05)  # the second transaction runs into the same entry meanwhile
                 await uow.commit()
                 outcomes.append("committed" if added else "skipped")
         except Conflict:
             outcomes.append("conflict")
 
-    await asyncio.gather(record(), record())
+    await asyncio.gather(record(True), record(False))
     async with uow_factory() as uow:
         assert await uow.ledger.total("acc-1", "USDT") == Decimal("3")
         assert await uow.balances.get("acc-1") == {"USDT": Decimal("3")}
