@@ -15,6 +15,6 @@ module (columns named like the record's fields, decimals as `ExactDecimal`, time
 `BigInteger` epoch ms), write the repository over a `Transaction` (use `tx.insert(...)` for ON
 CONFLICT, never commit), attach it in `SqlAlchemyUnitOfWork.__aenter__`, import the module in
 `tables.py`, and add a migration (`alembic -x url=sqlite+aiosqlite:///var/dev.sqlite3 revision
---autogenerate -m "..."`, then read and trim it). `test_migrations_match_the_tables` fails until
+--autogenerate -m "..."`, then read and trim it). `test_the_migrated_schema_matches_the_adapters_tables` fails until
 the migration and the declaration agree.
 """

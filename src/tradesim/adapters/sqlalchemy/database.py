@@ -18,6 +18,7 @@ for the outer one's lock until the busy timeout.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ class DatabaseConfig:
 
     connect_timeout: float = 5.0
     statement_timeout: float = 30.0
+    #: How long the client waits for any answer before it gives the server up (a network
+    #: partition, a frozen server): a little longer than the server's own statement timeout.
+    network_timeout: float = 35.0
     lock_timeout: float = 10.0
     idle_in_transaction_timeout: float = 60.0
     pool_size: int = 10
@@ -47,6 +51,11 @@ class DatabaseConfig:
 def is_sql_url(url: str) -> bool:
     """True for the URLs this adapter serves (`postgresql+asyncpg://...`, `sqlite+aiosqlite:///...`)."""
     return url.split(":", 1)[0].split("+", 1)[0] in SUPPORTED
+
+
+def redacted(url: str | URL) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 class Database:
@@ -63,7 +72,7 @@ class Database:
     @property
     def safe_url(self) -> str:
         """The URL with its password hidden, for messages."""
-        return self.url.render_as_string(hide_password=True)
+        return redacted(self.url)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -76,9 +85,7 @@ def _postgres_engine(db: Database) -> AsyncEngine:
     c = db.config
     connect_args: dict[str, Any] = {
         "timeout": c.connect_timeout,
-        # Client side: a server that stops answering (network partition) is given up on shortly
-        # after the server itself would have cancelled the statement.
-        "command_timeout": c.statement_timeout + 5,
+        "command_timeout": c.network_timeout,
         "server_settings": {
             "application_name": "tradesim",
             "statement_timeout": _ms(c.statement_timeout),
@@ -105,7 +112,9 @@ def _ms(seconds: float) -> str:
 def _sqlite_engine(db: Database) -> AsyncEngine:
     path = db.url.database
     if path and path != ":memory:" and not path.startswith("file:"):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Where it cannot be made, connecting fails later, as an outage the caller understands.
+        with contextlib.suppress(OSError):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
         db.url,
         connect_args={"timeout": db.config.sqlite_busy_timeout},

@@ -14,14 +14,9 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from tradesim.adapters.sqlalchemy.database import Database
-from tradesim.adapters.sqlalchemy.tables import metadata
+from tradesim.adapters.sqlalchemy.tables import include_name, metadata
 
 config = context.config
-
-
-def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    # The monthly partitions of market_candles are made at run time, not by migrations.
-    return not (type_ == "table" and name is not None and name.startswith("market_candles_"))
 
 
 def run_on(connection: Connection) -> None:
