@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests import services
+from tests.integration.databases import migrated_postgres_database, migrated_sqlite_file
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +22,20 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     """An empty PostgreSQL database of this test session."""
     with services.fresh_postgres_database(postgres_server) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres_url(postgres_server: str) -> Iterator[str]:
+    """A PostgreSQL database of this session at the head revision (tests leave their rows; use
+    ids of their own or `databases.empty_tables`)."""
+    with migrated_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per session; copy it rather than write to it."""
+    return migrated_sqlite_file(tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3")
 
 
 @pytest.fixture(scope="session")
