@@ -141,17 +141,21 @@ async def test_executions_are_idempotent_by_exec_id(uow_factory: UowFactory) -> 
 
 
 async def test_concurrent_balance_changes_all_land(uow_factory: UowFactory) -> None:
-    """Two transactions that overlap in time both add to the balance: no lost update."""
+    """Two transactions that overlap in time both add to the balance: no lost update.
+
+    The second adds only once the first has added and not yet committed. (Were it free to add
+    first and then wait for the first, a database that locks the row would deadlock the test.)
+    """
     started = asyncio.Event()
 
-    async def deposit(amount: str, wait: bool) -> None:
+    async def deposit(amount: str, first: bool) -> None:
         async with uow_factory() as uow:
+            if not first:
+                await started.wait()
             await uow.balances.apply("acc-1", "USDT", Decimal(amount))
-            if wait:
+            if first:
                 started.set()
                 await asyncio.sleep(0.05)
-            else:
-                await started.wait()
             await uow.commit()
 
     await asyncio.gather(deposit("10", True), deposit("2.5", False))

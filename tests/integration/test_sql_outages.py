@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import threading
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -166,9 +167,14 @@ async def test_a_sqlite_file_that_cannot_be_opened_fails_on_enter(tmp_path: Path
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the data directory should be")
     database = Database(sqlite_url(blocker / "tradesim.sqlite3"))
+    before = set(threading.enumerate())
     try:
         with pytest.raises(DependencyUnavailable):
             async with SqlAlchemyUnitOfWork(database) as uow:
                 await uow.accounts.get("acc-1")
     finally:
         await database.dispose()
+        # aiosqlite stops the worker thread of a failed connect without waiting for it; let it
+        # finish while this test's event loop still runs to take its last message.
+        for thread in set(threading.enumerate()) - before:
+            await asyncio.to_thread(thread.join, 5)

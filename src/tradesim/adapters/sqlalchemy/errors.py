@@ -49,6 +49,20 @@ def unavailable_reason(error: BaseException) -> str | None:
     return None
 
 
+def connection_lost(error: BaseException) -> bool:
+    """True when the connection itself can no longer be trusted (dropped, or silent past the
+    client timeout), so it must be discarded rather than rolled back and reused. A lock or
+    statement timeout, or a busy SQLite file, leaves a healthy connection behind."""
+    if isinstance(error, OSError | TimeoutError):
+        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
+            return True
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        return isinstance(sqlstate, str) and sqlstate.startswith(("08", "57P"))
+    return False
+
+
 def translate(error: BaseException) -> BaseException:
     """`DependencyUnavailable` for an outage or timeout, else `error` itself."""
     reason = unavailable_reason(error)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
 from tradesim.adapters.sqlalchemy.database import Database
-from tradesim.adapters.sqlalchemy.errors import translate
+from tradesim.adapters.sqlalchemy.errors import connection_lost, translate
 
 
 class Transaction:
@@ -23,8 +23,8 @@ class Transaction:
         self.database = database
         self.connection = connection
         self.dialect = database.dialect
-        #: Set by the first statement that failed because the database is unreachable; the unit
-        #: of work then discards the connection instead of trying to roll back on it.
+        #: Set when a statement failed because the connection was lost; the unit of work then
+        #: discards the connection instead of rolling back on it and returning it to the pool.
         self.broken = False
         self._after_commit: list[Callable[[], None]] = []
 
@@ -64,5 +64,5 @@ class Transaction:
             translated = translate(error)
             if translated is error:
                 raise
-            self.broken = True
+            self.broken = self.broken or connection_lost(error)
             raise translated from error

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradesim.adapters.sqlalchemy.accounts import SqlAccountRepository, SqlBalanceRepository, SqlLedgerRepository
 from tradesim.adapters.sqlalchemy.database import Database
-from tradesim.adapters.sqlalchemy.errors import translate
+from tradesim.adapters.sqlalchemy.errors import connection_lost, translate
 from tradesim.adapters.sqlalchemy.journal import SqlJournalRepository
 from tradesim.adapters.sqlalchemy.market import SqlCandleFileIndex, SqlCandleRepository
 from tradesim.adapters.sqlalchemy.orders import SqlExecutionRepository, SqlOrderRepository
@@ -83,7 +83,7 @@ class SqlAlchemyUnitOfWork:
             translated = translate(error)
             if translated is error:
                 raise
-            tx.broken = True
+            tx.broken = tx.broken or connection_lost(error)
             raise translated from error
         tx.committed()
 
@@ -96,7 +96,7 @@ class SqlAlchemyUnitOfWork:
             translated = translate(error)
             if translated is error:
                 raise
-            tx.broken = True
+            tx.broken = tx.broken or connection_lost(error)
             raise translated from error
 
     def _require(self) -> tuple[AsyncConnection, Transaction]:
