@@ -129,6 +129,28 @@ async def test_ledger_entries_are_idempotent_and_sum_per_coin(uow_factory: UowFa
         assert [e.entry_id for e in await uow.ledger.list_by_account("acc-1")] == ["entry-3", "entry-2", "entry-1"]
 
 
+async def test_decimals_come_back_exactly_and_sum_exactly(uow_factory: UowFactory) -> None:
+    """No float anywhere: 0.1 + 0.2 is 0.3, tiny and huge amounts keep every digit and the scale."""
+    # Within Decimal's default 28 significant digits, which bounds the domain's own arithmetic.
+    amounts = ["0.1", "0.2", "0.00000001", "123456789012345.123456789", "-123456789012345"]
+    async with uow_factory() as uow:
+        for n, amount in enumerate(amounts):
+            await uow.ledger.add(records.entry(n, amount))
+            await uow.balances.apply("acc-1", "USDT", Decimal(amount))
+        await uow.orders.add(attrs.evolve(records.order(), qty=Decimal("0.010"), price=Decimal("30000.10")))
+        await uow.commit()
+    expected = sum((Decimal(a) for a in amounts), Decimal(0))
+    assert expected == Decimal("0.423456799")
+    async with uow_factory() as uow:
+        assert await uow.ledger.total("acc-1", "USDT") == expected
+        assert await uow.balances.get("acc-1") == {"USDT": expected}
+        stored = {e.entry_id: e.amount for e in await uow.ledger.list_by_account("acc-1")}
+        assert stored == {f"entry-{n}": Decimal(a) for n, a in enumerate(amounts)}
+        order = await uow.orders.get("ord-1")
+        assert order is not None
+        assert (str(order.qty), str(order.price)) == ("0.010", "30000.10")
+
+
 async def test_executions_are_idempotent_by_exec_id(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
         assert await uow.executions.add(records.execution(1))

@@ -7,8 +7,9 @@ cached sum of the ledger that concurrent transactions update with an atomic incr
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, PrimaryKeyConstraint, Table, Text, func, select
+from sqlalchemy import BigInteger, Column, Index, PrimaryKeyConstraint, Table, Text, bindparam, func, select
 
 from tradesim.adapters.sqlalchemy.mapping import RecordMap
 from tradesim.adapters.sqlalchemy.metadata import metadata
@@ -57,30 +58,57 @@ ledger_entries = Table(
 ACCOUNT = RecordMap(Account)
 LEDGER_ENTRY = RecordMap(LedgerEntry)
 
+_INSERT_ACCOUNT = accounts.insert()
+_ACCOUNT_BY_ID = select(accounts).where(accounts.c.account_id == bindparam("account_id"))
+_ACCOUNTS_OF_USER = (
+    select(accounts)
+    .where(accounts.c.user_id == bindparam("user_id"))
+    .order_by(accounts.c.created_time, accounts.c.account_id)
+)
+_ALL_ACCOUNTS = select(accounts).order_by(accounts.c.created_time, accounts.c.account_id)
+_BALANCES = select(balances.c.coin, balances.c.amount).where(balances.c.account_id == bindparam("account_id"))
+_BALANCE = select(balances.c.amount).where(
+    balances.c.account_id == bindparam("account_id"), balances.c.coin == bindparam("coin")
+)
+_LEDGER_OF_ACCOUNT = (
+    select(ledger_entries)
+    .where(ledger_entries.c.account_id == bindparam("account_id"))
+    .order_by(ledger_entries.c.ts.desc(), ledger_entries.c.entry_id.desc())
+    .limit(bindparam("limit"))
+)
+_OF_ACCOUNT_AND_COIN = (
+    ledger_entries.c.account_id == bindparam("account_id"),
+    ledger_entries.c.coin == bindparam("coin"),
+)
+_LEDGER_SUM = select(func.sum(ledger_entries.c.amount)).where(*_OF_ACCOUNT_AND_COIN)
+_LEDGER_AMOUNTS = select(ledger_entries.c.amount).where(*_OF_ACCOUNT_AND_COIN)
+
+
+def _increment(tx: Transaction) -> Any:
+    statement = tx.insert(balances)
+    return statement.on_conflict_do_update(
+        index_elements=["account_id", "coin"], set_={"amount": balances.c.amount + statement.excluded.amount}
+    ).returning(balances.c.amount)
+
 
 class SqlAccountRepository:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 
     async def add(self, account: Account) -> None:
-        await self._tx.execute(accounts.insert().values(ACCOUNT.to_row(account)))
+        await self._tx.execute(_INSERT_ACCOUNT, ACCOUNT.to_row(account))
 
     async def get(self, account_id: str) -> Account | None:
-        query = select(accounts).where(accounts.c.account_id == account_id)
-        row = (await self._tx.execute(query)).mappings().first()
+        row = (await self._tx.execute(_ACCOUNT_BY_ID, {"account_id": account_id})).mappings().first()
         return None if row is None else ACCOUNT.from_row(row)
 
     async def list_by_user(self, user_id: str) -> list[Account]:
-        query = (
-            select(accounts)
-            .where(accounts.c.user_id == user_id)
-            .order_by(accounts.c.created_time, accounts.c.account_id)
-        )
-        return [ACCOUNT.from_row(r) for r in (await self._tx.execute(query)).mappings()]
+        return [
+            ACCOUNT.from_row(r) for r in (await self._tx.execute(_ACCOUNTS_OF_USER, {"user_id": user_id})).mappings()
+        ]
 
     async def list_all(self) -> list[Account]:
-        query = select(accounts).order_by(accounts.c.created_time, accounts.c.account_id)
-        return [ACCOUNT.from_row(r) for r in (await self._tx.execute(query)).mappings()]
+        return [ACCOUNT.from_row(r) for r in (await self._tx.execute(_ALL_ACCOUNTS)).mappings()]
 
 
 class SqlBalanceRepository:
@@ -88,29 +116,20 @@ class SqlBalanceRepository:
         self._tx = tx
 
     async def get(self, account_id: str) -> dict[str, Decimal]:
-        query = select(balances.c.coin, balances.c.amount).where(balances.c.account_id == account_id)
-        return {row.coin: row.amount for row in await self._tx.execute(query)}
+        return {row.coin: row.amount for row in await self._tx.execute(_BALANCES, {"account_id": account_id})}
 
     async def apply(self, account_id: str, coin: str, delta: Decimal) -> Decimal:
         # One statement that reads and writes the row under its lock: two transactions adding at
-        # once queue on the row (PostgreSQL) or the file (SQLite), and neither update is lost.
-        # On SQLite the sum runs in Python: the amount is a decimal string there, and writers
-        # are serialised by BEGIN IMMEDIATE, so reading then writing is just as safe.
+        # once queue on the row, and neither update is lost. On SQLite the sum runs in Python:
+        # the amount is a decimal string there, and writers are serialised by BEGIN IMMEDIATE,
+        # so reading then writing is just as safe.
+        row = {"account_id": account_id, "coin": coin, "amount": delta}
         if self._tx.is_postgres:
-            statement = self._tx.insert(balances).values(account_id=account_id, coin=coin, amount=delta)
-            statement = statement.on_conflict_do_update(
-                index_elements=["account_id", "coin"], set_={"amount": balances.c.amount + statement.excluded.amount}
-            ).returning(balances.c.amount)
-            amount: Decimal = (await self._tx.execute(statement)).scalar_one()
+            amount: Decimal = (await self._tx.execute(self._tx.prepared("increment", _increment), row)).scalar_one()
             return amount
-        current = (await self._amount(account_id, coin)) or ZERO
-        amount = current + delta
-        await self._tx.upsert(balances, {"account_id": account_id, "coin": coin, "amount": amount})
-        return amount
-
-    async def _amount(self, account_id: str, coin: str) -> Decimal | None:
-        query = select(balances.c.amount).where(balances.c.account_id == account_id, balances.c.coin == coin)
-        amount: Decimal | None = (await self._tx.execute(query)).scalar_one_or_none()
+        current = (await self._tx.execute(_BALANCE, row)).scalar_one_or_none()
+        amount = (current or ZERO) + delta
+        await self._tx.upsert(balances, {**row, "amount": amount})
         return amount
 
 
@@ -119,30 +138,17 @@ class SqlLedgerRepository:
         self._tx = tx
 
     async def add(self, entry: LedgerEntry) -> bool:
-        # A concurrent insert of the same id waits for the other transaction; if that commits,
-        # this one does nothing and reports False (a redelivered fill is a no-op).
-        statement = (
-            self._tx.insert(ledger_entries)
-            .values(LEDGER_ENTRY.to_row(entry))
-            .on_conflict_do_nothing(index_elements=["entry_id"])
-            .returning(ledger_entries.c.entry_id)
-        )
-        return (await self._tx.execute(statement)).first() is not None
+        # A redelivered fill finds its entries already there and changes nothing.
+        return await self._tx.insert_new(ledger_entries, LEDGER_ENTRY.to_row(entry), ledger_entries.c.entry_id)
 
     async def list_by_account(self, account_id: str, *, limit: int = 100) -> list[LedgerEntry]:
-        query = (
-            select(ledger_entries)
-            .where(ledger_entries.c.account_id == account_id)
-            .order_by(ledger_entries.c.ts.desc(), ledger_entries.c.entry_id.desc())
-            .limit(limit)
-        )
-        return [LEDGER_ENTRY.from_row(r) for r in (await self._tx.execute(query)).mappings()]
+        rows = await self._tx.execute(_LEDGER_OF_ACCOUNT, {"account_id": account_id, "limit": limit})
+        return [LEDGER_ENTRY.from_row(r) for r in rows.mappings()]
 
     async def total(self, account_id: str, coin: str) -> Decimal:
-        where = (ledger_entries.c.account_id == account_id, ledger_entries.c.coin == coin)
+        where = {"account_id": account_id, "coin": coin}
         if self._tx.is_postgres:
-            total = (await self._tx.execute(select(func.sum(ledger_entries.c.amount)).where(*where))).scalar_one()
+            total = (await self._tx.execute(_LEDGER_SUM, where)).scalar_one()
             return ZERO if total is None else Decimal(total)
         # SQLite would sum the decimal strings as floats: add them up exactly here instead.
-        amounts = (await self._tx.execute(select(ledger_entries.c.amount).where(*where))).scalars()
-        return sum(amounts, ZERO)
+        return sum((await self._tx.execute(_LEDGER_AMOUNTS, where)).scalars(), ZERO)

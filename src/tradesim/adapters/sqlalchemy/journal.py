@@ -18,6 +18,7 @@ from sqlalchemy import (
     Select,
     Table,
     Text,
+    bindparam,
     delete,
     exists,
     select,
@@ -70,27 +71,37 @@ journal_attachments = Table(
 ENTRY = RecordMap(JournalEntry, exclude=("tags", "attachments"))
 ATTACHMENT = RecordMap(Attachment)
 
+_e, _t, _a = journal_entries.c, journal_entry_tags.c, journal_attachments.c
+_ENTRY = select(journal_entries).where(_e.entry_id == bindparam("entry_id"))
+_INSERT_ENTRY = journal_entries.insert()
+_INSERT_TAG = journal_entry_tags.insert()
+_INSERT_ATTACHMENT = journal_attachments.insert()
+_DELETE_TAGS = delete(journal_entry_tags).where(_t.entry_id == bindparam("entry_id"))
+_DELETE_ATTACHMENTS = delete(journal_attachments).where(_a.entry_id == bindparam("entry_id"))
+_DELETE_ENTRY = delete(journal_entries).where(_e.entry_id == bindparam("entry_id"))
+_DELETE_ATTACHMENT = delete(journal_attachments).where(_a.attachment_id == bindparam("attachment_id"))
+
 
 class SqlJournalRepository:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 
     async def add(self, entry: JournalEntry) -> None:
-        await self._tx.execute(journal_entries.insert().values(ENTRY.to_row(entry)))
+        await self._tx.execute(_INSERT_ENTRY, ENTRY.to_row(entry))
         await self._write_tags(entry)
 
     async def get(self, entry_id: str) -> JournalEntry | None:
-        found = await self._load(select(journal_entries).where(journal_entries.c.entry_id == entry_id))
+        found = await self._load(_ENTRY, {"entry_id": entry_id})
         return found[0] if found else None
 
     async def save(self, entry: JournalEntry) -> None:
         await self._tx.upsert(journal_entries, ENTRY.to_row(entry))
-        await self._tx.execute(delete(journal_entry_tags).where(journal_entry_tags.c.entry_id == entry.entry_id))
+        await self._tx.execute(_DELETE_TAGS, {"entry_id": entry.entry_id})
         await self._write_tags(entry)
 
     async def delete(self, entry_id: str) -> None:
-        for table in (journal_attachments, journal_entry_tags, journal_entries):
-            await self._tx.execute(delete(table).where(table.c.entry_id == entry_id))
+        for statement in (_DELETE_ATTACHMENTS, _DELETE_TAGS, _DELETE_ENTRY):
+            await self._tx.execute(statement, {"entry_id": entry_id})
 
     async def list_by_user(
         self, user_id: str, *, account_id: str | None = None, tag: str | None = None, limit: int = 100
@@ -106,19 +117,19 @@ class SqlJournalRepository:
         return await self._load(query)
 
     async def add_attachment(self, attachment: Attachment) -> None:
-        await self._tx.execute(journal_attachments.insert().values(ATTACHMENT.to_row(attachment)))
+        await self._tx.execute(_INSERT_ATTACHMENT, ATTACHMENT.to_row(attachment))
 
     async def delete_attachment(self, attachment_id: str) -> None:
-        await self._tx.execute(delete(journal_attachments).where(journal_attachments.c.attachment_id == attachment_id))
+        await self._tx.execute(_DELETE_ATTACHMENT, {"attachment_id": attachment_id})
 
     async def _write_tags(self, entry: JournalEntry) -> None:
         if entry.tags:
             rows = [{"entry_id": entry.entry_id, "position": n, "tag": tag} for n, tag in enumerate(entry.tags)]
-            await self._tx.execute(journal_entry_tags.insert(), rows)
+            await self._tx.execute(_INSERT_TAG, rows)
 
-    async def _load(self, query: Select[Any]) -> list[JournalEntry]:
+    async def _load(self, query: Select[Any], parameters: dict[str, Any] | None = None) -> list[JournalEntry]:
         """The entries `query` selects, each with its tags and attachments (three queries in all)."""
-        rows = list((await self._tx.execute(query)).mappings())
+        rows = list((await self._tx.execute(query, parameters)).mappings())
         if not rows:
             return []
         ids = [row["entry_id"] for row in rows]

@@ -20,12 +20,8 @@ R = TypeVar("R")
 Load = Callable[[Any], Any]
 
 
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _loader(hint: Any) -> Load:
-    """How to turn a column value back into a field value of type `hint`."""
+def _loader(hint: Any) -> Load | None:
+    """How to turn a column value back into a field value of type `hint` (None: as it is)."""
     optional = False
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
@@ -36,7 +32,7 @@ def _loader(hint: Any) -> Load:
         if optional:
             return lambda value: None if value is None else enum_type(value)
         return enum_type
-    return _identity
+    return None
 
 
 def _dump(value: Any) -> Any:
@@ -50,12 +46,16 @@ class RecordMap(Generic[R]):
         hints = typing.get_type_hints(cls)
         self._cls = cls
         self.fields = tuple(f.name for f in attrs.fields(cls) if f.name not in exclude)  # type: ignore[arg-type]
-        self._loaders = tuple((name, _loader(hints[name])) for name in self.fields)
+        loaders = {name: _loader(hints[name]) for name in self.fields}
+        self._plain = tuple(name for name, load in loaders.items() if load is None)
+        self._converted = tuple((name, load) for name, load in loaders.items() if load is not None)
 
     def to_row(self, record: R) -> dict[str, Any]:
         return {name: _dump(getattr(record, name)) for name in self.fields}
 
     def from_row(self, row: Mapping[Any, Any], **extra: Any) -> R:
-        values = {name: load(row[name]) for name, load in self._loaders}
+        values = {name: row[name] for name in self._plain}
+        for name, load in self._converted:
+            values[name] = load(row[name])
         values.update(extra)
         return self._cls(**values)

@@ -17,7 +17,19 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, Integer, PrimaryKeyConstraint, Table, Text, select, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Integer,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    bindparam,
+    select,
+    text,
+)
 
 from tradesim.adapters.sqlalchemy.mapping import RecordMap
 from tradesim.adapters.sqlalchemy.metadata import metadata
@@ -27,8 +39,6 @@ from tradesim.domain.history import CandleFile
 from tradesim.domain.market import Candle
 
 ENSURE_PARTITIONS = "tradesim_ensure_candle_partitions"
-#: Rows per INSERT statement: keeps the bound parameters well under the drivers' limits.
-BATCH = 1000
 
 market_candles = Table(
     "market_candles",
@@ -65,6 +75,19 @@ CANDLE = RecordMap(Candle)
 CANDLE_FILE = RecordMap(CandleFile)
 _CANDLE_KEY = ("symbol", "interval", "open_time", "category")
 _ENSURE = text(f"SELECT {ENSURE_PARTITIONS}(:from_ms, :to_ms)")
+_c, _f = market_candles.c, candle_files.c
+_RANGE = (
+    select(market_candles)
+    .where(
+        _c.symbol == bindparam("symbol"),
+        _c.interval == bindparam("interval"),
+        _c.open_time >= bindparam("start"),
+        _c.open_time < bindparam("end"),
+    )
+    .order_by(_c.open_time, _c.category)
+)
+_FILE = select(candle_files).where(_f.symbol == bindparam("symbol"), _f.day == bindparam("day")).order_by(_f.category)
+_FILES = select(candle_files).where(_f.symbol == bindparam("symbol")).order_by(_f.day, _f.category)
 
 
 def month_start(ms: int) -> int:
@@ -93,25 +116,13 @@ class SqlCandleRepository:
         for candle in candles:
             row = CANDLE.to_row(candle)
             rows[tuple(row[k] for k in _CANDLE_KEY)] = row
-        unique = list(rows.values())
-        for start in range(0, len(unique), BATCH):
-            statement = self._tx.insert(market_candles).values(unique[start : start + BATCH])
-            await self._tx.execute(
-                statement.on_conflict_do_update(
-                    index_elements=list(_CANDLE_KEY),
-                    set_={name: statement.excluded[name] for name in CANDLE.fields if name not in _CANDLE_KEY},
-                )
-            )
+        # One executemany: SQLAlchemy sends it as multi-row INSERTs of up to 1000 rows each.
+        await self._tx.upsert(market_candles, list(rows.values()))
         return len(candles)
 
     async def range(self, symbol: str, start_ms: int, end_ms: int, *, interval: str = "1m") -> list[Candle]:
-        c = market_candles.c
-        query = (
-            select(market_candles)
-            .where(c.symbol == symbol, c.interval == interval, c.open_time >= start_ms, c.open_time < end_ms)
-            .order_by(c.open_time, c.category)
-        )
-        return [CANDLE.from_row(r) for r in (await self._tx.execute(query)).mappings()]
+        where = {"symbol": symbol, "interval": interval, "start": start_ms, "end": end_ms}
+        return [CANDLE.from_row(r) for r in (await self._tx.execute(_RANGE, where)).mappings()]
 
     async def _ensure_partitions(self, months: set[int]) -> None:
         known = self._tx.database.candle_months
@@ -133,12 +144,8 @@ class SqlCandleFileIndex:
         await self._tx.upsert(candle_files, CANDLE_FILE.to_row(entry))
 
     async def get(self, symbol: str, day: date) -> CandleFile | None:
-        c = candle_files.c
-        query = select(candle_files).where(c.symbol == symbol, c.day == day).order_by(c.category).limit(1)
-        row = (await self._tx.execute(query)).mappings().first()
+        row = (await self._tx.execute(_FILE, {"symbol": symbol, "day": day})).mappings().first()
         return None if row is None else CANDLE_FILE.from_row(row)
 
     async def list(self, symbol: str) -> list[CandleFile]:
-        c = candle_files.c
-        query = select(candle_files).where(c.symbol == symbol).order_by(c.day, c.category)
-        return [CANDLE_FILE.from_row(r) for r in (await self._tx.execute(query)).mappings()]
+        return [CANDLE_FILE.from_row(r) for r in (await self._tx.execute(_FILES, {"symbol": symbol})).mappings()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, SmallInteger, Table, Text, select, text
+from sqlalchemy import BigInteger, Boolean, Column, Index, SmallInteger, Table, Text, bindparam, select, text
 
 from tradesim.adapters.sqlalchemy.mapping import RecordMap
 from tradesim.adapters.sqlalchemy.metadata import metadata
@@ -101,18 +101,56 @@ executions = Table(
 ORDER = RecordMap(Order)
 EXECUTION = RecordMap(Execution)
 
+_ORDER_BY_ID = select(orders).where(orders.c.order_id == bindparam("order_id"))
+_ORDER_BY_LINK_ID = (
+    select(orders)
+    .where(orders.c.account_id == bindparam("account_id"), orders.c.order_link_id == bindparam("order_link_id"))
+    .limit(1)
+)
+_NEWEST_FIRST = (orders.c.created_time.desc(), orders.c.order_id.desc())
+_ORDERS_OF_ACCOUNT = (
+    select(orders)
+    .where(orders.c.account_id == bindparam("account_id"))
+    .order_by(*_NEWEST_FIRST)
+    .limit(bindparam("limit"))
+)
+_OPEN_ORDERS_OF_ACCOUNT = (
+    select(orders)
+    .where(orders.c.account_id == bindparam("account_id"), orders.c.status.in_(OPEN_STATUSES))
+    .order_by(*_NEWEST_FIRST)
+    .limit(bindparam("limit"))
+)
+_UNACCEPTED = (
+    select(orders)
+    .where(
+        orders.c.accepted_time == 0,
+        orders.c.status.in_(PENDING_STATUSES),
+        orders.c.created_time < bindparam("before"),
+    )
+    .order_by(orders.c.created_time, orders.c.order_id)
+    .limit(bindparam("limit"))
+)
+_EXECUTIONS_OF_ACCOUNT = (
+    select(executions)
+    .where(executions.c.account_id == bindparam("account_id"))
+    .order_by(executions.c.exec_time.desc(), executions.c.exec_id.desc())
+    .limit(bindparam("limit"))
+)
+_EXECUTIONS_OF_ORDER = (
+    select(executions)
+    .where(executions.c.order_id == bindparam("order_id"))
+    .order_by(executions.c.exec_time, executions.c.exec_id)
+)
+
 
 class SqlOrderRepository:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 
     async def add(self, order: Order) -> None:
-        # ON CONFLICT DO NOTHING (no target: any unique index) keeps the transaction usable on
-        # PostgreSQL; a concurrent insert of the same orderLinkId waits, then finds the conflict.
-        statement = (
-            self._tx.insert(orders).values(ORDER.to_row(order)).on_conflict_do_nothing().returning(orders.c.order_id)
-        )
-        if (await self._tx.execute(statement)).first() is not None:
+        # Any unique index refuses it (the primary key, or orderLinkId per account); a concurrent
+        # insert of the same orderLinkId waits for the other transaction, then finds it.
+        if await self._tx.insert_new(orders, ORDER.to_row(order), orders.c.order_id):
             return
         if order.order_link_id and await self.get_by_link_id(order.account_id, order.order_link_id) is not None:
             raise DuplicateOrderLinkId(f"orderLinkId {order.order_link_id!r} is already used on this account")
@@ -122,20 +160,18 @@ class SqlOrderRepository:
         await self._tx.upsert(orders, ORDER.to_row(order))
 
     async def get(self, order_id: str) -> Order | None:
-        row = (await self._tx.execute(select(orders).where(orders.c.order_id == order_id))).mappings().first()
+        row = (await self._tx.execute(_ORDER_BY_ID, {"order_id": order_id})).mappings().first()
         return None if row is None else ORDER.from_row(row)
 
     async def get_by_link_id(self, account_id: str, order_link_id: str) -> Order | None:
-        query = select(orders).where(orders.c.account_id == account_id, orders.c.order_link_id == order_link_id)
-        row = (await self._tx.execute(query.limit(1))).mappings().first()
+        where = {"account_id": account_id, "order_link_id": order_link_id}
+        row = (await self._tx.execute(_ORDER_BY_LINK_ID, where)).mappings().first()
         return None if row is None else ORDER.from_row(row)
 
     async def list_by_account(self, account_id: str, *, open_only: bool = False, limit: int = 100) -> list[Order]:
-        query = select(orders).where(orders.c.account_id == account_id)
-        if open_only:
-            query = query.where(orders.c.status.in_(OPEN_STATUSES))
-        query = query.order_by(orders.c.created_time.desc(), orders.c.order_id.desc()).limit(limit)
-        return [ORDER.from_row(r) for r in (await self._tx.execute(query)).mappings()]
+        query = _OPEN_ORDERS_OF_ACCOUNT if open_only else _ORDERS_OF_ACCOUNT
+        rows = await self._tx.execute(query, {"account_id": account_id, "limit": limit})
+        return [ORDER.from_row(r) for r in rows.mappings()]
 
     async def list_open(self, account_ids: Sequence[str] | None = None) -> list[Order]:
         query = select(orders).where(orders.c.status.in_(OPEN_STATUSES))
@@ -145,17 +181,8 @@ class SqlOrderRepository:
         return [ORDER.from_row(r) for r in (await self._tx.execute(query)).mappings()]
 
     async def list_unaccepted(self, created_before: int, *, limit: int = 1000) -> list[Order]:
-        query = (
-            select(orders)
-            .where(
-                orders.c.accepted_time == 0,
-                orders.c.status.in_(PENDING_STATUSES),
-                orders.c.created_time < created_before,
-            )
-            .order_by(orders.c.created_time, orders.c.order_id)
-            .limit(limit)
-        )
-        return [ORDER.from_row(r) for r in (await self._tx.execute(query)).mappings()]
+        rows = await self._tx.execute(_UNACCEPTED, {"before": created_before, "limit": limit})
+        return [ORDER.from_row(r) for r in rows.mappings()]
 
 
 class SqlExecutionRepository:
@@ -164,27 +191,12 @@ class SqlExecutionRepository:
 
     async def add(self, execution: Execution) -> bool:
         # Like the ledger: a redelivered fill finds its exec_id and changes nothing.
-        statement = (
-            self._tx.insert(executions)
-            .values(EXECUTION.to_row(execution))
-            .on_conflict_do_nothing(index_elements=["exec_id"])
-            .returning(executions.c.exec_id)
-        )
-        return (await self._tx.execute(statement)).first() is not None
+        return await self._tx.insert_new(executions, EXECUTION.to_row(execution), executions.c.exec_id)
 
     async def list_by_account(self, account_id: str, *, limit: int = 100) -> list[Execution]:
-        query = (
-            select(executions)
-            .where(executions.c.account_id == account_id)
-            .order_by(executions.c.exec_time.desc(), executions.c.exec_id.desc())
-            .limit(limit)
-        )
-        return [EXECUTION.from_row(r) for r in (await self._tx.execute(query)).mappings()]
+        rows = await self._tx.execute(_EXECUTIONS_OF_ACCOUNT, {"account_id": account_id, "limit": limit})
+        return [EXECUTION.from_row(r) for r in rows.mappings()]
 
     async def list_by_order(self, order_id: str) -> list[Execution]:
-        query = (
-            select(executions)
-            .where(executions.c.order_id == order_id)
-            .order_by(executions.c.exec_time, executions.c.exec_id)
-        )
-        return [EXECUTION.from_row(r) for r in (await self._tx.execute(query)).mappings()]
+        rows = await self._tx.execute(_EXECUTIONS_OF_ORDER, {"order_id": order_id})
+        return [EXECUTION.from_row(r) for r in rows.mappings()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, PrimaryKeyConstraint, Table, Text, select
+from sqlalchemy import BigInteger, Column, PrimaryKeyConstraint, Table, Text, bindparam, select
 
 from tradesim.adapters.sqlalchemy.mapping import RecordMap
 from tradesim.adapters.sqlalchemy.metadata import metadata
@@ -34,6 +34,13 @@ positions = Table(
 
 POSITION = RecordMap(Position)
 
+_POSITION = select(positions).where(
+    positions.c.account_id == bindparam("account_id"), positions.c.symbol == bindparam("symbol")
+)
+_POSITIONS_OF_ACCOUNT = (
+    select(positions).where(positions.c.account_id == bindparam("account_id")).order_by(positions.c.symbol)
+)
+
 
 class SqlPositionRepository:
     def __init__(self, tx: Transaction) -> None:
@@ -43,10 +50,9 @@ class SqlPositionRepository:
         await self._tx.upsert(positions, POSITION.to_row(position))
 
     async def get(self, account_id: str, symbol: str) -> Position | None:
-        query = select(positions).where(positions.c.account_id == account_id, positions.c.symbol == symbol)
-        row = (await self._tx.execute(query)).mappings().first()
+        row = (await self._tx.execute(_POSITION, {"account_id": account_id, "symbol": symbol})).mappings().first()
         return None if row is None else POSITION.from_row(row)
 
     async def list_by_account(self, account_id: str) -> list[Position]:
-        query = select(positions).where(positions.c.account_id == account_id).order_by(positions.c.symbol)
-        return [POSITION.from_row(r) for r in (await self._tx.execute(query)).mappings()]
+        rows = await self._tx.execute(_POSITIONS_OF_ACCOUNT, {"account_id": account_id})
+        return [POSITION.from_row(r) for r in rows.mappings()]

@@ -1,11 +1,16 @@
-"""What the repositories of one unit of work share: its connection, inside one transaction."""
+"""What the repositories of one unit of work share: its connection, inside one transaction.
+
+Statements are built once and reused with bound parameters (`prepared`, `upsert`,
+`insert_new`): building a statement and computing its cache key costs SQLAlchemy more than
+running it, and the fill path runs a handful of them per transaction.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Column, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,6 +18,9 @@ from sqlalchemy.sql import Executable
 
 from tradesim.adapters.sqlalchemy.database import Database
 from tradesim.adapters.sqlalchemy.errors import connection_lost, translate
+
+#: Statements built per dialect, kept for the life of the process.
+_PREPARED: dict[tuple[str, Hashable], Any] = {}
 
 
 class Transaction:
@@ -47,15 +55,41 @@ class Transaction:
         construct: Callable[[Table], Any] = postgresql.insert if self.is_postgres else sqlite.insert
         return construct(table)
 
-    async def upsert(self, table: Table, row: dict[str, Any]) -> None:
-        """Insert `row`, or replace every other column of the row with the same primary key."""
-        statement = self.insert(table).values(row)
-        keys = [column.name for column in table.primary_key.columns]
-        await self.execute(
-            statement.on_conflict_do_update(
-                index_elements=keys, set_={name: statement.excluded[name] for name in row if name not in keys}
-            )
-        )
+    def prepared(self, key: Hashable, build: Callable[[Transaction], Any]) -> Any:
+        """The statement `build` makes for this dialect, built on first use only."""
+        statement = _PREPARED.get((self.dialect, key))
+        if statement is None:
+            statement = _PREPARED[(self.dialect, key)] = build(self)
+        return statement
+
+    async def upsert(self, table: Table, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
+        """Insert, or replace every other column of the row with the same primary key.
+
+        A list is sent as one executemany (batched into multi-row INSERTs by SQLAlchemy); the
+        rows must have distinct keys (a statement may not touch a row twice).
+        """
+
+        def build(tx: Transaction) -> Any:
+            statement = tx.insert(table)
+            keys = [c.name for c in table.primary_key.columns]
+            others = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+            return statement.on_conflict_do_update(index_elements=keys, set_=others)
+
+        await self.execute(self.prepared(("upsert", table.name), build), rows)
+
+    async def insert_new(self, table: Table, row: dict[str, Any], returning: Column[Any]) -> bool:
+        """Insert `row` unless it breaks a unique constraint or index; True when it was inserted.
+
+        ON CONFLICT DO NOTHING rather than catching the violation: on PostgreSQL a failed
+        statement poisons the whole transaction. A concurrent insert of the same key waits for
+        the other transaction, then finds the conflict (or, if that one rolled back, inserts).
+        """
+
+        def build(tx: Transaction) -> Any:
+            return tx.insert(table).on_conflict_do_nothing().returning(returning)
+
+        inserted = await self.execute(self.prepared(("insert_new", table.name), build), row)
+        return inserted.first() is not None
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -28,17 +29,24 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return dialect.type_descriptor(Text())
         return dialect.type_descriptor(Numeric(asdecimal=True))
 
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if not isinstance(value, Decimal):
-            raise TypeError(f"ExactDecimal columns take Decimal values, not {type(value).__name__} ({value!r})")
-        return str(value) if dialect.name == "sqlite" else value
+    # The processors are written out (rather than process_bind_param/process_result_value) so
+    # that PostgreSQL, whose driver already speaks Decimal, reads rows with no per-value call.
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any]:
+        to_text = dialect.name == "sqlite"
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None or isinstance(value, Decimal):
-            return value
-        return Decimal(value)
+        def process(value: Any) -> Any:
+            if value is None:
+                return None
+            if not isinstance(value, Decimal):
+                raise TypeError(f"ExactDecimal columns take Decimal values, not {type(value).__name__} ({value!r})")
+            return str(value) if to_text else value
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return None
+        return lambda value: None if value is None else Decimal(value)
 
     @property
     def python_type(self) -> type[Decimal]:

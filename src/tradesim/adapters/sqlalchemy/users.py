@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Table, Text, not_, select, update
+from sqlalchemy import BigInteger, Boolean, Column, Index, Table, Text, bindparam, not_, select, update
 
 from tradesim.adapters.sqlalchemy.mapping import RecordMap
 from tradesim.adapters.sqlalchemy.metadata import metadata
@@ -37,30 +37,35 @@ refresh_tokens = Table(
 USER = RecordMap(User)
 TOKEN = RecordMap(RefreshToken)
 
+_USER_BY_ID = select(users).where(users.c.user_id == bindparam("user_id"))
+_USER_BY_EMAIL = select(users).where(users.c.email == bindparam("email"))
+_TOKEN_BY_ID = select(refresh_tokens).where(refresh_tokens.c.token_id == bindparam("token_id"))
+_INSERT_TOKEN = refresh_tokens.insert()
+_REVOKE_FAMILY = (
+    update(refresh_tokens)
+    .where(refresh_tokens.c.family_id == bindparam("family"), not_(refresh_tokens.c.revoked))
+    .values(revoked=True)
+    .returning(refresh_tokens.c.token_id)
+)
+
 
 class SqlUserRepository:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 
     async def add(self, user: User) -> None:
-        # ON CONFLICT DO NOTHING instead of catching the violation: on PostgreSQL a failed
-        # statement would poison the whole transaction. A concurrent insert of the same email
-        # waits for the other transaction, then finds the conflict.
-        inserted = await self._tx.execute(
-            self._tx.insert(users).values(USER.to_row(user)).on_conflict_do_nothing().returning(users.c.user_id)
-        )
-        if inserted.first() is not None:
+        if await self._tx.insert_new(users, USER.to_row(user), users.c.user_id):
             return
         if await self.get_by_email(user.email) is not None:
             raise DuplicateEmail(f"an account with email {user.email} already exists")
         raise Conflict(f"user {user.user_id} exists already")
 
     async def get(self, user_id: str) -> User | None:
-        row = (await self._tx.execute(select(users).where(users.c.user_id == user_id))).mappings().first()
+        row = (await self._tx.execute(_USER_BY_ID, {"user_id": user_id})).mappings().first()
         return None if row is None else USER.from_row(row)
 
     async def get_by_email(self, email: str) -> User | None:
-        row = (await self._tx.execute(select(users).where(users.c.email == email.lower()))).mappings().first()
+        row = (await self._tx.execute(_USER_BY_EMAIL, {"email": email.lower()})).mappings().first()
         return None if row is None else USER.from_row(row)
 
 
@@ -69,21 +74,15 @@ class SqlRefreshTokenRepository:
         self._tx = tx
 
     async def add(self, token: RefreshToken) -> None:
-        await self._tx.execute(refresh_tokens.insert().values(TOKEN.to_row(token)))
+        await self._tx.execute(_INSERT_TOKEN, TOKEN.to_row(token))
 
     async def get(self, token_id: str) -> RefreshToken | None:
-        query = select(refresh_tokens).where(refresh_tokens.c.token_id == token_id)
-        row = (await self._tx.execute(query)).mappings().first()
+        row = (await self._tx.execute(_TOKEN_BY_ID, {"token_id": token_id})).mappings().first()
         return None if row is None else TOKEN.from_row(row)
 
     async def save(self, token: RefreshToken) -> None:
         await self._tx.upsert(refresh_tokens, TOKEN.to_row(token))
 
     async def revoke_family(self, family_id: str) -> int:
-        revoked = await self._tx.execute(
-            update(refresh_tokens)
-            .where(refresh_tokens.c.family_id == family_id, not_(refresh_tokens.c.revoked))
-            .values(revoked=True)
-            .returning(refresh_tokens.c.token_id)
-        )
+        revoked = await self._tx.execute(_REVOKE_FAMILY, {"family": family_id})
         return len(revoked.all())
