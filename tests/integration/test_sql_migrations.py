@@ -90,10 +90,12 @@ async def test_upgrading_twice_changes_nothing(empty_database_url: str) -> None:
     assert await _table_names(empty_database_url) == tables
 
 
-def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real command, run away from the source tree: migrations come from the package."""
     return subprocess.run(
         [sys.executable, "-m", "tradesim.entrypoints.cli.main", *args],
         env={**os.environ, **env},
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
@@ -101,9 +103,8 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 async def test_db_upgrade_makes_market_candles_partitioned_by_month(fresh_postgres_url: str, tmp_path: Path) -> None:
-    result = _cli(
-        "db", "upgrade", env={"TRADESIM_DATABASE_URL": fresh_postgres_url, "TRADESIM_DATA_DIR": str(tmp_path)}
-    )
+    env = {"TRADESIM_DATABASE_URL": fresh_postgres_url, "TRADESIM_DATA_DIR": str(tmp_path)}
+    result = _cli("db", "upgrade", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert f"is at revision {head_revision()}" in result.stdout
 
@@ -136,13 +137,13 @@ async def test_db_upgrade_makes_market_candles_partitioned_by_month(fresh_postgr
         fresh_postgres_url
     )
 
-    again = _cli("db", "upgrade", env={"TRADESIM_DATABASE_URL": fresh_postgres_url, "TRADESIM_DATA_DIR": str(tmp_path)})
+    again = _cli("db", "upgrade", env=env, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
 
 
 def test_db_upgrade_migrates_the_default_sqlite_file(tmp_path: Path) -> None:
     env = {"TRADESIM_DATA_DIR": str(tmp_path / "var"), "TRADESIM_DATABASE_URL": ""}
-    result = _cli("db", "upgrade", env=env)
+    result = _cli("db", "upgrade", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "var" / "tradesim.sqlite3").is_file()
     assert f"is at revision {head_revision()}" in result.stdout
@@ -150,7 +151,7 @@ def test_db_upgrade_migrates_the_default_sqlite_file(tmp_path: Path) -> None:
 
 def test_db_upgrade_reports_an_unreachable_database_without_a_traceback(tmp_path: Path) -> None:
     env = {"TRADESIM_DATABASE_URL": "postgresql+asyncpg://tradesim:secret@127.0.0.1:1/nowhere"}
-    result = _cli("db", "upgrade", env={**env, "TRADESIM_DATA_DIR": str(tmp_path)})
+    result = _cli("db", "upgrade", env={**env, "TRADESIM_DATA_DIR": str(tmp_path)}, cwd=tmp_path)
     assert result.returncode == 1
     assert "cannot" in result.stderr
     assert "Traceback" not in result.stderr

@@ -13,7 +13,9 @@ SQLite (aiosqlite): write-ahead logging, so readers never wait for the writer; e
 transaction starts with BEGIN IMMEDIATE, so writers queue for the file lock (up to
 `sqlite_busy_timeout`) at the start of a transaction instead of failing half-way when a read
 turns into a write. Never open a unit of work inside another on SQLite: the inner one waits
-for the outer one's lock until the busy timeout.
+for the outer one's lock until the busy timeout. An in-memory SQLite URL shares one connection
+between all units of work (SQLAlchemy's StaticPool), so their transactions would mix: use a
+file, or the `memory://` store of the composition root.
 """
 
 from __future__ import annotations

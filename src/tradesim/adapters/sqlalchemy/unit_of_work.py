@@ -105,10 +105,6 @@ class SqlAlchemyUnitOfWork:
         return self._connection, self._tx
 
 
-def sqlalchemy_uow_factory(database: Database) -> SqlAlchemyUnitOfWork:
-    return SqlAlchemyUnitOfWork(database)
-
-
 def _unavailable(error: Exception) -> Exception:
     translated = translate(error)
     if isinstance(translated, DependencyUnavailable):
