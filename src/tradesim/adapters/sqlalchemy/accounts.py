@@ -58,7 +58,6 @@ ledger_entries = Table(
 ACCOUNT = RecordMap(Account)
 LEDGER_ENTRY = RecordMap(LedgerEntry)
 
-_INSERT_ACCOUNT = accounts.insert()
 _ACCOUNT_BY_ID = select(accounts).where(accounts.c.account_id == bindparam("account_id"))
 _ACCOUNTS_OF_USER = (
     select(accounts)
@@ -96,7 +95,7 @@ class SqlAccountRepository:
         self._tx = tx
 
     async def add(self, account: Account) -> None:
-        await self._tx.execute(_INSERT_ACCOUNT, ACCOUNT.to_row(account))
+        await self._tx.insert_once(accounts, ACCOUNT.to_row(account), accounts.c.account_id, "account")
 
     async def get(self, account_id: str) -> Account | None:
         row = (await self._tx.execute(_ACCOUNT_BY_ID, {"account_id": account_id})).mappings().first()

@@ -34,13 +34,13 @@ SUPPORTED = ("postgresql", "sqlite")
 
 @attrs.frozen
 class DatabaseConfig:
-    """Timeouts in seconds; pool sizes per process."""
+    """Timeouts in seconds (0 turns a server-side one off); pool sizes per process."""
 
     connect_timeout: float = 5.0
     statement_timeout: float = 30.0
     #: How long the client waits for any answer before it gives the server up (a network
     #: partition, a frozen server): a little longer than the server's own statement timeout.
-    network_timeout: float = 35.0
+    network_timeout: float | None = 35.0
     lock_timeout: float = 10.0
     idle_in_transaction_timeout: float = 60.0
     pool_size: int = 10

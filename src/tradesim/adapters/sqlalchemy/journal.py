@@ -73,9 +73,7 @@ ATTACHMENT = RecordMap(Attachment)
 
 _e, _t, _a = journal_entries.c, journal_entry_tags.c, journal_attachments.c
 _ENTRY = select(journal_entries).where(_e.entry_id == bindparam("entry_id"))
-_INSERT_ENTRY = journal_entries.insert()
 _INSERT_TAG = journal_entry_tags.insert()
-_INSERT_ATTACHMENT = journal_attachments.insert()
 _DELETE_TAGS = delete(journal_entry_tags).where(_t.entry_id == bindparam("entry_id"))
 _DELETE_ATTACHMENTS = delete(journal_attachments).where(_a.entry_id == bindparam("entry_id"))
 _DELETE_ENTRY = delete(journal_entries).where(_e.entry_id == bindparam("entry_id"))
@@ -87,7 +85,7 @@ class SqlJournalRepository:
         self._tx = tx
 
     async def add(self, entry: JournalEntry) -> None:
-        await self._tx.execute(_INSERT_ENTRY, ENTRY.to_row(entry))
+        await self._tx.insert_once(journal_entries, ENTRY.to_row(entry), journal_entries.c.entry_id, "journal entry")
         await self._write_tags(entry)
 
     async def get(self, entry_id: str) -> JournalEntry | None:
@@ -117,7 +115,8 @@ class SqlJournalRepository:
         return await self._load(query)
 
     async def add_attachment(self, attachment: Attachment) -> None:
-        await self._tx.execute(_INSERT_ATTACHMENT, ATTACHMENT.to_row(attachment))
+        row = ATTACHMENT.to_row(attachment)
+        await self._tx.insert_once(journal_attachments, row, journal_attachments.c.attachment_id, "attachment")
 
     async def delete_attachment(self, attachment_id: str) -> None:
         await self._tx.execute(_DELETE_ATTACHMENT, {"attachment_id": attachment_id})

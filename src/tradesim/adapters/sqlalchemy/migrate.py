@@ -28,12 +28,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from tradesim.adapters.sqlalchemy.database import Database
+from tradesim.adapters.sqlalchemy.database import Database, DatabaseConfig
 from tradesim.adapters.sqlalchemy.errors import translate
 from tradesim.adapters.sqlalchemy.market import ENSURE_PARTITIONS, next_month
 from tradesim.ports.errors import DependencyUnavailable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: A migration may rewrite a big table: no statement timeout, but it gives up waiting for a lock
+#: (held by the running service) after a minute rather than queueing everyone behind it forever.
+MIGRATION_CONFIG = DatabaseConfig(statement_timeout=0, network_timeout=None, lock_timeout=60, pool_size=1)
 
 
 def alembic_config() -> Config:
@@ -76,7 +79,7 @@ async def current_revision_async(url: str) -> str | None:
 
 
 async def _run(url: str, work: Callable[[Connection], str | None]) -> str | None:
-    database = Database(url)
+    database = Database(url, MIGRATION_CONFIG)
     try:
         async with database.engine.connect() as connection:
             return await connection.run_sync(work)

@@ -18,6 +18,7 @@ from sqlalchemy.sql import Executable
 
 from tradesim.adapters.sqlalchemy.database import Database
 from tradesim.adapters.sqlalchemy.errors import connection_lost, translate
+from tradesim.domain.errors import Conflict
 
 #: Statements built per dialect, kept for the life of the process.
 _PREPARED: dict[tuple[str, Hashable], Any] = {}
@@ -88,8 +89,14 @@ class Transaction:
         def build(tx: Transaction) -> Any:
             return tx.insert(table).on_conflict_do_nothing().returning(returning)
 
-        inserted = await self.execute(self.prepared(("insert_new", table.name), build), row)
+        inserted = await self.execute(self.prepared(("insert_new", table.name, returning.name), build), row)
         return inserted.first() is not None
+
+    async def insert_once(self, table: Table, row: dict[str, Any], returning: Column[Any], what: str) -> None:
+        """Insert `row`; `Conflict` naming `what` when its key exists already (the transaction
+        stays usable, unlike after a unique violation on PostgreSQL)."""
+        if not await self.insert_new(table, row, returning):
+            raise Conflict(f"{what} {row[returning.name]} exists already")
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         try:

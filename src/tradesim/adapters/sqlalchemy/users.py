@@ -40,7 +40,6 @@ TOKEN = RecordMap(RefreshToken)
 _USER_BY_ID = select(users).where(users.c.user_id == bindparam("user_id"))
 _USER_BY_EMAIL = select(users).where(users.c.email == bindparam("email"))
 _TOKEN_BY_ID = select(refresh_tokens).where(refresh_tokens.c.token_id == bindparam("token_id"))
-_INSERT_TOKEN = refresh_tokens.insert()
 _REVOKE_FAMILY = (
     update(refresh_tokens)
     .where(refresh_tokens.c.family_id == bindparam("family"), not_(refresh_tokens.c.revoked))
@@ -74,7 +73,7 @@ class SqlRefreshTokenRepository:
         self._tx = tx
 
     async def add(self, token: RefreshToken) -> None:
-        await self._tx.execute(_INSERT_TOKEN, TOKEN.to_row(token))
+        await self._tx.insert_once(refresh_tokens, TOKEN.to_row(token), refresh_tokens.c.token_id, "refresh token")
 
     async def get(self, token_id: str) -> RefreshToken | None:
         row = (await self._tx.execute(_TOKEN_BY_ID, {"token_id": token_id})).mappings().first()

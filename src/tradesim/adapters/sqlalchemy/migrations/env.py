@@ -14,6 +14,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from tradesim.adapters.sqlalchemy.database import Database
+from tradesim.adapters.sqlalchemy.migrate import MIGRATION_CONFIG
 from tradesim.adapters.sqlalchemy.tables import include_name, metadata
 
 config = context.config
@@ -33,7 +34,7 @@ def run_on(connection: Connection) -> None:
 
 
 async def run_on_new_engine(url: str) -> None:
-    database = Database(url)
+    database = Database(url, MIGRATION_CONFIG)
     try:
         async with database.engine.connect() as connection:
             await connection.run_sync(run_on)
