@@ -7,12 +7,14 @@ the list): the suites themselves do not change.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import shutil
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.integration.databases import empty_tables, migrated_postgres_database, migrated_sqlite_file, sqlite_url
 from tests.support.moto_s3 import MotoS3
 from tradesim.adapters.localfs.stores import LocalBlobStore, local_candle_store
 from tradesim.adapters.memory.coordination import MemoryPartitionLeases
@@ -22,6 +24,8 @@ from tradesim.adapters.memory.storage import MemoryBlobStore, MemoryCandleStore
 from tradesim.adapters.memory.tables import MemoryDatabase
 from tradesim.adapters.memory.unit_of_work import MemoryUnitOfWork
 from tradesim.adapters.s3.stores import S3BlobStore, s3_candle_store
+from tradesim.adapters.sqlalchemy.database import Database
+from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from tradesim.ports.coordination import PartitionLeases
 from tradesim.ports.messaging import EventBus, OrderQueue, PriceBus
 from tradesim.ports.replay import ReplayBarBus, ReplayInbox
@@ -31,7 +35,7 @@ from tradesim.ports.unit_of_work import UnitOfWork
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-UOW_BACKENDS = ["memory"]
+UOW_BACKENDS = ["memory", "sqlite", "postgres"]
 PRICE_BUS_BACKENDS = ["memory", "redis"]
 EVENT_BUS_BACKENDS = ["memory", "redis"]
 QUEUE_BACKENDS = ["memory", "redis"]
@@ -41,13 +45,56 @@ BLOB_BACKENDS = ["memory", "localfs", "s3"]
 CANDLE_STORE_BACKENDS = ["memory", "localfs", "s3"]
 
 
-@pytest.fixture(params=UOW_BACKENDS)
-async def uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[], UnitOfWork]]:
+#: Backends that talk to a real server carry the `integration` mark.
+NEEDS_SERVER = {"postgres"}
+
+
+def _params(backends: list[str]) -> list[object]:
+    return [pytest.param(b, marks=pytest.mark.integration) if b in NEEDS_SERVER else b for b in backends]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per session; each test works on a copy."""
+    return migrated_sqlite_file(tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def postgres_contract_url() -> Iterator[str]:
+    """A PostgreSQL database of this session, migrated to head; tests empty it before use."""
+    with migrated_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(params=_params(UOW_BACKENDS))
+def uow_backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """(backend, database URL). Synchronous, because building a session database runs its own
+    event loop, which cannot happen inside an async fixture."""
     if request.param == "memory":
-        database = MemoryDatabase()
-        yield lambda: MemoryUnitOfWork(database)
-    else:  # pragma: no cover - a backend listed without a builder
-        raise NotImplementedError(request.param)
+        return "memory", ""
+    if request.param == "sqlite":
+        path = tmp_path / "contract.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return "sqlite", sqlite_url(path)
+    if request.param == "postgres":
+        return "postgres", request.getfixturevalue("postgres_contract_url")
+    raise NotImplementedError(request.param)  # pragma: no cover - a backend listed without a builder
+
+
+@pytest.fixture
+async def uow_factory(uow_backend: tuple[str, str]) -> AsyncIterator[Callable[[], UnitOfWork]]:
+    backend, url = uow_backend
+    if backend == "memory":
+        memory = MemoryDatabase()
+        yield lambda: MemoryUnitOfWork(memory)
+        return
+    database = Database(url)
+    try:
+        if backend == "postgres":
+            await empty_tables(database)
+        yield lambda: SqlAlchemyUnitOfWork(database)
+    finally:
+        await database.dispose()
 
 
 @pytest.fixture(params=PRICE_BUS_BACKENDS)

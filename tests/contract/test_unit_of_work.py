@@ -129,6 +129,28 @@ async def test_ledger_entries_are_idempotent_and_sum_per_coin(uow_factory: UowFa
         assert [e.entry_id for e in await uow.ledger.list_by_account("acc-1")] == ["entry-3", "entry-2", "entry-1"]
 
 
+async def test_decimals_come_back_exactly_and_sum_exactly(uow_factory: UowFactory) -> None:
+    """No float anywhere: 0.1 + 0.2 is 0.3, tiny and huge amounts keep every digit and the scale."""
+    # Within Decimal's default 28 significant digits, which bounds the domain's own arithmetic.
+    amounts = ["0.1", "0.2", "0.00000001", "123456789012345.123456789", "-123456789012345"]
+    async with uow_factory() as uow:
+        for n, amount in enumerate(amounts):
+            await uow.ledger.add(records.entry(n, amount))
+            await uow.balances.apply("acc-1", "USDT", Decimal(amount))
+        await uow.orders.add(attrs.evolve(records.order(), qty=Decimal("0.010"), price=Decimal("30000.10")))
+        await uow.commit()
+    expected = sum((Decimal(a) for a in amounts), Decimal(0))
+    assert expected == Decimal("0.423456799")
+    async with uow_factory() as uow:
+        assert await uow.ledger.total("acc-1", "USDT") == expected
+        assert await uow.balances.get("acc-1") == {"USDT": expected}
+        stored = {e.entry_id: e.amount for e in await uow.ledger.list_by_account("acc-1")}
+        assert stored == {f"entry-{n}": Decimal(a) for n, a in enumerate(amounts)}
+        order = await uow.orders.get("ord-1")
+        assert order is not None
+        assert (str(order.qty), str(order.price)) == ("0.010", "30000.10")
+
+
 async def test_executions_are_idempotent_by_exec_id(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
         assert await uow.executions.add(records.execution(1))
@@ -141,17 +163,21 @@ async def test_executions_are_idempotent_by_exec_id(uow_factory: UowFactory) -> 
 
 
 async def test_concurrent_balance_changes_all_land(uow_factory: UowFactory) -> None:
-    """Two transactions that overlap in time both add to the balance: no lost update."""
+    """Two transactions that overlap in time both add to the balance: no lost update.
+
+    The second adds only once the first has added and not yet committed. (Were it free to add
+    first and then wait for the first, a database that locks the row would deadlock the test.)
+    """
     started = asyncio.Event()
 
-    async def deposit(amount: str, wait: bool) -> None:
+    async def deposit(amount: str, first: bool) -> None:
         async with uow_factory() as uow:
+            if not first:
+                await started.wait()
             await uow.balances.apply("acc-1", "USDT", Decimal(amount))
-            if wait:
+            if first:
                 started.set()
                 await asyncio.sleep(0.05)
-            else:
-                await started.wait()
             await uow.commit()
 
     await asyncio.gather(deposit("10", True), deposit("2.5", False))
@@ -160,22 +186,34 @@ async def test_concurrent_balance_changes_all_land(uow_factory: UowFactory) -> N
 
 
 async def test_concurrent_insert_of_the_same_ledger_entry_lands_once(uow_factory: UowFactory) -> None:
-    both_inside = asyncio.Barrier(2)
+    """Two overlapping transactions insert the same entry (a fill delivered twice at once): it counts once.
+
+    Backends resolve the race their own way: the second insert waits for the first transaction
+    and then finds the entry (PostgreSQL's row lock, SQLite's file lock), or the later commit is
+    refused with `Conflict` (memory). Either way one transaction commits and the entry and its
+    balance change count once. (The second transaction cannot be made to wait for the first
+    while the first waits for it: a database that locks would deadlock on purpose.)
+    """
+    first_inside = asyncio.Event()
     outcomes: list[str] = []
 
-    async def record() -> None:
+    async def record(first: bool) -> None:
+        if not first:
+            await first_inside.wait()
         try:
             async with uow_factory() as uow:
                 added = await uow.ledger.add(records.entry(7, "3"))
                 if added:
                     await uow.balances.apply("acc-1", "USDT", Decimal("3"))
-                await both_inside.wait()
+                if first:
+                    first_inside.set()
+                    await asyncio.sleep(0.05)  # the second transaction runs into the same entry meanwhile
                 await uow.commit()
                 outcomes.append("committed" if added else "skipped")
         except Conflict:
             outcomes.append("conflict")
 
-    await asyncio.gather(record(), record())
+    await asyncio.gather(record(True), record(False))
     async with uow_factory() as uow:
         assert await uow.ledger.total("acc-1", "USDT") == Decimal("3")
         assert await uow.balances.get("acc-1") == {"USDT": Decimal("3")}

@@ -48,7 +48,7 @@ def test_backfill_shows_progress_stores_files_and_reports_the_gap(
     # but the empty day.
     assert main(argv) == 3
     out, _ = capsys.readouterr()
-    assert "3 day(s): 2 reindexed, 1 missing" in out
+    assert "3 day(s): 2 skipped, 1 missing" in out  # the index is in the SQLite file now
     assert len(fake.requests) == requests + 1
 
 

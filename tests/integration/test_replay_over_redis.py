@@ -18,6 +18,7 @@ from tradesim.adapters.redis.replays import RedisReplayBarSubscription
 from tradesim.domain import OrderFilled, OrderType, PlaceOrder, Side
 from tradesim.domain.bars import day_start_ms
 from tradesim.domain.replay_session import ReplayState
+from tradesim.entrypoints.bootstrap import prepare_database
 from tradesim.entrypoints.container import build_container, provide
 from tradesim.entrypoints.settings import Settings
 
@@ -34,6 +35,7 @@ async def test_an_api_controls_a_replay_held_by_a_worker_through_redis(
         "TRADESIM_REDIS_NAMESPACE": redis_namespace,
         "TRADESIM_ORDER_PARTITIONS": "1",
     }
+    await prepare_database(Settings.from_env(env))
     api, worker = build_container(Settings.from_env(env)), build_container(Settings.from_env(env))
     shared_database = MemoryDatabase()  # stands in for PostgreSQL until the SQL adapters land
     api.persistence.memory_database.override(shared_database)

@@ -3,13 +3,32 @@
 from decimal import Decimal
 from pathlib import Path
 
+from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head_async
 from tradesim.domain import OrderFilled, OrderType, PlaceOrder, Side, Ticker
-from tradesim.entrypoints.container import build_container
+from tradesim.entrypoints.container import Container, build_container
 from tradesim.entrypoints.settings import Settings
 
 
 async def test_an_order_placed_through_the_container_is_filled_by_its_engine(tmp_path: Path) -> None:
-    container = build_container(Settings.from_env({"TRADESIM_DATA_DIR": str(tmp_path)}))
+    settings = Settings.from_env({"TRADESIM_DATA_DIR": str(tmp_path)})
+    assert settings.uses_sqlite
+    await upgrade_to_head_async(settings.database_url)  # as `serve` does on start
+    container = build_container(settings)
+    await container.init_resources()
+    try:
+        await _place_and_fill(container)
+    finally:
+        await container.shutdown_resources()
+
+
+async def test_the_memory_store_stays_available(tmp_path: Path) -> None:
+    settings = Settings.from_env({"TRADESIM_DATA_DIR": str(tmp_path), "TRADESIM_DATABASE_URL": "memory://"})
+    container = build_container(settings)
+    await _place_and_fill(container)
+    assert not (tmp_path / "tradesim.sqlite3").exists()
+
+
+async def _place_and_fill(container: Container) -> None:
     account = await container.accounts().open("user-1", "Main", Decimal("1000"))
     service = container.engine_service()
     now = container.core.clock().now_ms()

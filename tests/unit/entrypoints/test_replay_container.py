@@ -9,6 +9,7 @@ from pathlib import Path
 from tests.support.candles import walk
 from tradesim.domain import OrderFilled, OrderType, PlaceOrder, Side
 from tradesim.domain.bars import day_start_ms
+from tradesim.entrypoints.bootstrap import prepare_database
 from tradesim.entrypoints.container import build_container
 from tradesim.entrypoints.settings import Settings
 
@@ -16,7 +17,9 @@ DAY = date(2024, 1, 1)
 
 
 async def test_a_replay_created_through_the_container_plays_and_trades(tmp_path: Path) -> None:
-    container = build_container(Settings.from_env({"TRADESIM_DATA_DIR": str(tmp_path)}))
+    settings = Settings.from_env({"TRADESIM_DATA_DIR": str(tmp_path)})
+    await prepare_database(settings)
+    container = build_container(settings)
     written = await container.storage.candle_store().write_day("BTCUSDT", DAY, walk("BTCUSDT", day_start_ms(DAY), 60))
     async with container.persistence.unit_of_work() as uow:
         await uow.candle_files.record(written)

@@ -47,12 +47,14 @@ async def _run(args: argparse.Namespace, *, backfill: bool) -> int:
 
     from tradesim.application.history import DayOutcome, HistoryReport, HistorySync, parse_day
     from tradesim.domain.errors import TradesimError
+    from tradesim.entrypoints.bootstrap import prepare_database
     from tradesim.entrypoints.container import build_container
     from tradesim.entrypoints.containers.history import history_source
     from tradesim.entrypoints.settings import ConfigurationError, Settings
 
     try:
         settings = Settings.from_env(role="sync")
+        await prepare_database(settings)
         container = build_container(settings)
         source = history_source(settings, args.source)
         sync = HistorySync(

@@ -68,9 +68,11 @@ async def serve(settings: Settings) -> int:
     import logging
     import signal
 
+    from tradesim.entrypoints.bootstrap import prepare_database
     from tradesim.entrypoints.container import build_container
 
     log = logging.getLogger("tradesim.streamer")
+    await prepare_database(settings)
     container = build_container(settings)
     streamer = container.streamer()
     feeds = container.market_data.feeds()

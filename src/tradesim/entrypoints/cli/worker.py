@@ -23,10 +23,10 @@ def run(_: argparse.Namespace) -> int:
 
 
 async def serve_worker(settings: Settings) -> None:
-    from tradesim.entrypoints.container import build_container, provide
+    from tradesim.entrypoints.bootstrap import start_container
+    from tradesim.entrypoints.container import provide
 
-    container = build_container(settings)
-    await container.init_resources()  # type: ignore[misc]
+    container = await start_container(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -1,15 +1,61 @@
-"""The database: units of work. In-memory until the SQL adapters land (issue 3)."""
+"""The database: units of work over the store `Settings.database_url` names.
+
+- `postgresql+asyncpg://...` or `sqlite+aiosqlite:///...` (the default, under the data dir):
+  the SQLAlchemy adapter. The schema must be migrated first (`tradesim db upgrade`, or
+  `tradesim.adapters.sqlalchemy.migrate.upgrade_to_head(url)` when `serve` starts).
+- `memory://`: the in-memory adapter (tests, throw-away runs).
+
+`unit_of_work` makes a fresh unit of work per call; inject `unit_of_work.provider` where a
+factory is wanted. `database` is built on first use; the `engine` resource disposes of its
+pool on `shutdown_resources()` (an async dependency-injector Resource cannot feed a
+synchronous factory, so the resource owns the shutdown and the singleton serves the calls).
+"""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
 
 from dependency_injector import containers, providers
 
 from tradesim.adapters.memory.tables import MemoryDatabase
 from tradesim.adapters.memory.unit_of_work import MemoryUnitOfWork
+from tradesim.adapters.sqlalchemy.database import Database, is_sql_url
+from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from tradesim.entrypoints.settings import Settings
+
+MEMORY_URL = "memory://"
+
+
+def backend_of(settings: Settings) -> str:
+    if settings.database_url == MEMORY_URL:
+        return "memory"
+    if is_sql_url(settings.database_url):
+        return "sqlalchemy"
+    raise ValueError(f"TRADESIM_DATABASE_URL must be postgresql+asyncpg://..., sqlite+aiosqlite:///... or {MEMORY_URL}")
+
+
+def sql_database(settings: Settings) -> Database | None:
+    return Database(settings.database_url) if backend_of(settings) == "sqlalchemy" else None
+
+
+async def engine_lifetime(database: Database | None) -> AsyncIterator[Database | None]:
+    """Yields the database; on shutdown closes its connection pool."""
+    try:
+        yield database
+    finally:
+        if database is not None:
+            await database.dispose()
 
 
 class Persistence(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
+    backend = providers.Callable(backend_of, core.settings)
     memory_database = providers.Singleton(MemoryDatabase)
+    database = providers.Singleton(sql_database, core.settings)
+    engine = providers.Resource(engine_lifetime, database)
     #: A fresh unit of work per call; inject `unit_of_work.provider` where a factory is wanted.
-    unit_of_work = providers.Factory(MemoryUnitOfWork, database=memory_database)
+    unit_of_work = providers.Selector(
+        backend,
+        memory=providers.Factory(MemoryUnitOfWork, database=memory_database),
+        sqlalchemy=providers.Factory(SqlAlchemyUnitOfWork, database=database),
+    )

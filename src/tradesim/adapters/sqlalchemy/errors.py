@@ -1,0 +1,77 @@
+"""Which driver errors mean "the database is unreachable or timed out", and their translation.
+
+Callers must never see a raw driver error for an outage: they get `DependencyUnavailable`
+(retry later). Everything else (a bug, a broken constraint the adapter did not expect) keeps
+its own type.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exc as sa_exc
+
+from tradesim.ports.errors import DependencyUnavailable
+
+#: PostgreSQL SQLSTATEs (besides class 08, connection exceptions) after which a retry may succeed
+#: and the transaction wrote nothing: statement or lock timeout, the server shutting down or not
+#: ready, too many connections or out of resources, and the two ways the server aborts a
+#: transaction to keep concurrent ones consistent (serialization failure, deadlock).
+_PG_RETRYABLE = {"57014", "55P03", "57P01", "57P02", "57P03", "53000", "53100", "53200", "53300", "53400"}
+_PG_ABORTED_FOR_CONCURRENCY = {"40001", "40P01"}
+
+#: sqlite3 reports every kind of trouble as OperationalError; these messages mean the file is
+#: busy past the busy timeout or cannot be reached, not that the SQL is wrong.
+_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "unable to open", "disk i/o", "is full")
+
+
+def unavailable_reason(error: BaseException) -> str | None:
+    """A sentence saying why the database is unavailable, or None when `error` means something else."""
+    if isinstance(error, sa_exc.TimeoutError):
+        return f"no database connection became free in time ({error})"
+    if isinstance(error, TimeoutError):
+        return "the database did not answer in time"
+    if isinstance(error, OSError):
+        return f"cannot reach the database ({error})"
+    if not isinstance(error, sa_exc.DBAPIError):
+        return None
+    if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
+        return f"lost the connection to the database ({_first_line(error.orig)})"
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        if sqlstate.startswith("08") or sqlstate in _PG_RETRYABLE:
+            return f"the database is unavailable or timed out ({_first_line(error.orig)}, SQLSTATE {sqlstate})"
+        if sqlstate in _PG_ABORTED_FOR_CONCURRENCY:
+            return f"the database aborted the transaction to resolve a conflict; retry ({_first_line(error.orig)})"
+        return None
+    if isinstance(error, sa_exc.OperationalError):
+        message = str(error.orig).lower()
+        if any(marker in message for marker in _SQLITE_UNAVAILABLE):
+            return f"the database file is busy or unreachable ({_first_line(error.orig)})"
+    return None
+
+
+def connection_lost(error: BaseException) -> bool:
+    """True when the connection itself can no longer be trusted (dropped, or silent past the
+    client timeout), so it must be discarded rather than rolled back and reused. A lock or
+    statement timeout, or a busy SQLite file, leaves a healthy connection behind."""
+    if isinstance(error, OSError | TimeoutError):
+        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
+            return True
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        return isinstance(sqlstate, str) and sqlstate.startswith(("08", "57P"))
+    return False
+
+
+def translate(error: BaseException) -> BaseException:
+    """`DependencyUnavailable` for an outage or timeout, else `error` itself."""
+    reason = unavailable_reason(error)
+    if reason is None:
+        return error
+    translated = DependencyUnavailable(reason)
+    translated.__cause__ = error
+    return translated
+
+
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

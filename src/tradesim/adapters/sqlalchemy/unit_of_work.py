@@ -1,0 +1,125 @@
+"""`SqlAlchemyUnitOfWork`: one connection and one transaction per ``async with``.
+
+Entering checks a connection out of the pool (so an unreachable database fails here, as
+`DependencyUnavailable`); the transaction begins with the first statement; `commit()` ends it
+and any statement after it begins another; leaving rolls back whatever was not committed. A
+connection that failed because the database went away is invalidated rather than returned to
+the pool. Nothing a failed transaction wrote survives: the database rolls it back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradesim.adapters.sqlalchemy.accounts import SqlAccountRepository, SqlBalanceRepository, SqlLedgerRepository
+from tradesim.adapters.sqlalchemy.database import Database
+from tradesim.adapters.sqlalchemy.errors import connection_lost, translate
+from tradesim.adapters.sqlalchemy.journal import SqlJournalRepository
+from tradesim.adapters.sqlalchemy.market import SqlCandleFileIndex, SqlCandleRepository
+from tradesim.adapters.sqlalchemy.orders import SqlExecutionRepository, SqlOrderRepository
+from tradesim.adapters.sqlalchemy.positions import SqlPositionRepository
+from tradesim.adapters.sqlalchemy.replays import SqlReplayRepository
+from tradesim.adapters.sqlalchemy.transaction import Transaction
+from tradesim.adapters.sqlalchemy.users import SqlRefreshTokenRepository, SqlUserRepository
+from tradesim.ports.errors import DependencyUnavailable
+
+
+class SqlAlchemyUnitOfWork:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._connection: AsyncConnection | None = None
+        self._tx: Transaction | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._connection is not None:
+            raise RuntimeError("this unit of work is already in use; make a new one per transaction")
+        try:
+            connection = await self._database.engine.connect()
+        except Exception as error:
+            raise _unavailable(error) from error
+        tx = Transaction(self._database, connection)
+        self._connection, self._tx = connection, tx
+        self.users = SqlUserRepository(tx)
+        self.accounts = SqlAccountRepository(tx)
+        self.balances = SqlBalanceRepository(tx)
+        self.ledger = SqlLedgerRepository(tx)
+        self.orders = SqlOrderRepository(tx)
+        self.executions = SqlExecutionRepository(tx)
+        self.positions = SqlPositionRepository(tx)
+        self.candles = SqlCandleRepository(tx)
+        self.candle_files = SqlCandleFileIndex(tx)
+        self.refresh_tokens = SqlRefreshTokenRepository(tx)
+        self.journal = SqlJournalRepository(tx)
+        self.replays = SqlReplayRepository(tx)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        connection, tx = self._connection, self._tx
+        self._connection = self._tx = None
+        if connection is None or tx is None:
+            return
+        try:
+            if tx.broken:
+                await connection.invalidate()
+            elif connection.in_transaction():
+                await connection.rollback()
+        except Exception:
+            # The server is gone (it discards the transaction itself): drop the connection. The
+            # error that brought us here, if any, is the one worth raising.
+            await _invalidate_quietly(connection)
+        finally:
+            await _close_quietly(connection)
+
+    async def commit(self) -> None:
+        connection, tx = self._require()
+        try:
+            if connection.in_transaction():
+                await connection.commit()
+        except Exception as error:
+            translated = translate(error)
+            if translated is error:
+                raise
+            tx.broken = tx.broken or connection_lost(error)
+            raise translated from error
+        tx.committed()
+
+    async def rollback(self) -> None:
+        connection, tx = self._require()
+        try:
+            if connection.in_transaction():
+                await connection.rollback()
+        except Exception as error:
+            translated = translate(error)
+            if translated is error:
+                raise
+            tx.broken = tx.broken or connection_lost(error)
+            raise translated from error
+
+    def _require(self) -> tuple[AsyncConnection, Transaction]:
+        if self._connection is None or self._tx is None:
+            raise RuntimeError("use the unit of work inside `async with`")
+        return self._connection, self._tx
+
+
+def _unavailable(error: Exception) -> Exception:
+    translated = translate(error)
+    if isinstance(translated, DependencyUnavailable):
+        return translated
+    # Failing to even connect is an outage whatever the driver calls it (bad host, refused login).
+    return DependencyUnavailable(f"cannot connect to the database: {error}")
+
+
+async def _invalidate_quietly(connection: AsyncConnection) -> None:
+    with contextlib.suppress(Exception):  # already discarding a broken connection
+        await connection.invalidate()
+
+
+async def _close_quietly(connection: AsyncConnection) -> None:
+    with contextlib.suppress(Exception):  # already discarding a broken connection
+        await connection.close()
