@@ -44,8 +44,7 @@ def test_backfill_shows_progress_stores_files_and_reports_the_gap(
     assert "3/3" in err  # the progress bar
     assert (objects / "data" / "BTCUSDT" / f"{YESTERDAY:%Y}" / f"{YESTERDAY:%m}" / f"{YESTERDAY:%d}.parquet").is_file()
     requests = len(fake.requests)
-    # Again, in a new process with an empty (in-memory) index: the files are the truth, nothing is fetched
-    # but the empty day.
+    # Again: the index (in the SQLite file) and the files agree, so nothing is fetched but the empty day.
     assert main(argv) == 3
     out, _ = capsys.readouterr()
     assert "3 day(s): 2 skipped, 1 missing" in out  # the index is in the SQLite file now

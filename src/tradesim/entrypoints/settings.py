@@ -120,8 +120,9 @@ class Settings:
             missing = [name for name in REQUIRED_SECRETS.get(role, SECRETS) if not env.get(name)]
             if missing:
                 problems.append(f"missing secret(s) {', '.join(missing)} (inject them from Secrets Manager)")
-            if database_url.startswith("sqlite"):
-                problems.append("TRADESIM_DATABASE_URL must point at PostgreSQL in production, not SQLite")
+            if not database_url.startswith("postgresql"):
+                kind = "SQLite" if database_url.startswith("sqlite") else database_url.split(":", 1)[0]
+                problems.append(f"TRADESIM_DATABASE_URL must point at PostgreSQL in production, not {kind}")
             if debug:
                 problems.append("DEBUG must be off in production")
             if role in NEEDS_REDIS and not redis_url:

@@ -43,7 +43,8 @@ def test_production_builds_the_database_url_from_the_injected_password() -> None
     [
         ({"JWT_SECRET": ""}, "missing secret(s) JWT_SECRET"),
         ({"DB_PASSWORD": "", "BYBIT_API_KEY": ""}, "missing secret(s) DB_PASSWORD, BYBIT_API_KEY"),
-        ({"TRADESIM_DATABASE_URL": "sqlite+aiosqlite:///x.db"}, "must point at PostgreSQL in production"),
+        ({"TRADESIM_DATABASE_URL": "sqlite+aiosqlite:///x.db"}, "must point at PostgreSQL in production, not SQLite"),
+        ({"TRADESIM_DATABASE_URL": "memory://"}, "must point at PostgreSQL in production, not memory"),
         ({"DEBUG": "true"}, "DEBUG must be off in production"),
         ({"TRADESIM_REDIS_URL": ""}, "TRADESIM_REDIS_URL must be set in production"),
     ],
