@@ -107,15 +107,18 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     warmup_candles = {key: {"exchange": EXCHANGE, "symbol": SYMBOL, "candles": array[:warmup]}}
     # Jesse writes its storage/ folder (logs, charts) under the working directory.
     os.chdir(job["workdir"])
+    cpu_started = time.process_time()
     started = time.perf_counter()
     result = research.backtest(
         config, routes, [], trading, warmup_candles, fast_mode=job["fast_mode"], generate_logs=False
     )
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     metrics = result["metrics"]
     return {
         "candles": len(array) - warmup,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "import_seconds": import_seconds,
         "trades": int(metrics.get("total", 0)),
         "net_profit": float(metrics.get("net_profit", 0.0)),

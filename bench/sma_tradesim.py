@@ -40,6 +40,7 @@ ACCOUNT = "sma"
 class ReplayResult:
     candles: int
     seconds: float
+    cpu_seconds: float
     build_seconds: float
     entries: int
     signal_exits: int
@@ -87,6 +88,7 @@ def replay(bars: IntBars, *, warmup: int, qty: Decimal, balance: Decimal) -> Rep
     update = signal.update
     entries = signal_exits = stop_exits = 0
     gc.collect()
+    cpu_started = time.process_time()
     started = time.perf_counter()
     for candle, close in zip(candles, closes, strict=True):
         for ticker in bar_ticks(candle):
@@ -108,10 +110,12 @@ def replay(bars: IntBars, *, warmup: int, qty: Decimal, balance: Decimal) -> Rep
         _check(place(PlaceOrder(ACCOUNT, SYMBOL, side, OrderType.MARKET, qty, stop_loss=stop)))
         entries += 1
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     position = engine.position(ACCOUNT, SYMBOL)
     return ReplayResult(
         candles=len(candles),
         seconds=seconds,
+        cpu_seconds=cpu_seconds,
         build_seconds=build_seconds,
         entries=entries,
         signal_exits=signal_exits,
