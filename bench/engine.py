@@ -12,6 +12,10 @@
     SMA(10/30)-cross strategy of `sma_cross`: `sma_tradesim` through the engine, `sma_jesse`
     through `jesse.research.backtest` in a spawned process (jesse is never imported here).
 
+Times are wall clock (`time.perf_counter`), and beside them CPU time of the timed process
+(`time.process_time`): when other work shares the CPUs, the "cpu %" columns show how much of the
+wall time the timed code actually ran, and the figures by CPU time are the ones that describe the
+code. Targets get a verdict both ways; the exit status is 0 only when all pass by wall clock.
 Everything is seeded; the printed figures other than times are the same on every run.
 """
 
@@ -150,9 +154,10 @@ def run_plan(factory: EngineFactory, plan: Plan, max_ticks: int) -> TickRun:
 
 @attrs.frozen
 class Outcome:
-    """Target verdicts, and CPU time over wall time of each timed stretch (well below 1: other load)."""
+    """Target verdicts by wall clock and by CPU time, and each timed stretch's CPU time over its wall time."""
 
     passed: list[bool]
+    passed_by_cpu: list[bool]
     cpu_shares: list[float]
 
 
@@ -205,15 +210,17 @@ def part_a(settings: Settings) -> Outcome:
     fast_rate, naive_rate = rates[100_000]
     fast_cpu, naive_cpu = cpu_rates[100_000]
     passed = [fast_rate >= TARGET_TICKS_PER_SECOND, fast_rate / naive_rate >= TARGET_SPEEDUP]
+    by_cpu = [fast_cpu >= TARGET_TICKS_PER_SECOND, fast_cpu / naive_cpu >= TARGET_SPEEDUP]
     print(
         f"    target: >= {TARGET_TICKS_PER_SECOND:,} ticks/s with 100k resting orders:"
-        f" {fast_rate:,.0f}  {_verdict(passed[0])}  (by CPU time: {fast_cpu:,.0f})"
+        f" {fast_rate:,.0f}  {_verdict(passed[0])}  (by CPU time: {fast_cpu:,.0f}  {_verdict(by_cpu[0])})"
     )
     print(
         f"    target: >= {TARGET_SPEEDUP}x the naive scan with 100k resting orders:"
-        f" {fast_rate / naive_rate:,.1f}x  {_verdict(passed[1])}  (by CPU time: {fast_cpu / naive_cpu:,.1f}x)"
+        f" {fast_rate / naive_rate:,.1f}x  {_verdict(passed[1])}"
+        f"  (by CPU time: {fast_cpu / naive_cpu:,.1f}x  {_verdict(by_cpu[1])})"
     )
-    return Outcome(passed, shares)
+    return Outcome(passed, by_cpu, shares)
 
 
 def part_b(settings: Settings) -> Outcome:
@@ -273,13 +280,14 @@ def part_b(settings: Settings) -> Outcome:
         print(f"    ratio tradesim / jesse (fast_mode={jesse['fast_mode']}): {ours_rate / jesse['rate']:.2f}x")
     fastest = max(j["rate"] for j in jesse_runs)
     fastest_cpu = max(j["candles"] / j["cpu_seconds"] for j in jesse_runs)
+    ratio_cpu = ours.candles / ours.cpu_seconds / fastest_cpu
     passed = ours_rate >= TARGET_JESSE_RATIO * fastest
     print(
         f"    target: >= {TARGET_JESSE_RATIO}x the faster Jesse's candles/s: {ours_rate / fastest:.2f}x"
-        f"  {_verdict(passed)}  (by CPU time: {ours.candles / ours.cpu_seconds / fastest_cpu:.2f}x)"
+        f"  {_verdict(passed)}  (by CPU time: {ratio_cpu:.2f}x  {_verdict(ratio_cpu >= TARGET_JESSE_RATIO)})"
     )
     shares = [ours.cpu_seconds / ours.seconds, *(j["cpu_seconds"] / j["seconds"] for j in jesse_runs)]
-    return Outcome([passed], shares)
+    return Outcome([passed], [ratio_cpu >= TARGET_JESSE_RATIO], shares)
 
 
 def _run_jesse(bars: IntBars, scale: int, fast_mode: bool) -> dict[str, Any]:
@@ -353,6 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert "jesse" not in sys.modules, "jesse must stay out of the benchmark process"
     print(f"load average at end: {_load()}")
     passed = outcome_a.passed + outcome_b.passed
+    passed_by_cpu = outcome_a.passed_by_cpu + outcome_b.passed_by_cpu
     share = min(outcome_a.cpu_shares + outcome_b.cpu_shares)
     if share < 0.9:
         print(
@@ -361,7 +370,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             " figures by CPU time)"
         )
     print(
-        f"total wall time {time.perf_counter() - started:.1f} s; targets: {sum(passed)} of {len(passed)} passed"
+        f"total wall time {time.perf_counter() - started:.1f} s; targets passed: {sum(passed)} of {len(passed)}"
+        f" by wall clock, {sum(passed_by_cpu)} of {len(passed_by_cpu)} by CPU time"
         f"{'' if not args.quick else ' (quick run: not the reference figures)'}"
     )
     return 0 if all(passed) else 1

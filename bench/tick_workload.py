@@ -130,9 +130,8 @@ class _Symbol:
 
 
 class _Planner:
-    def __init__(self, size: int, seed: int) -> None:
+    def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
-        self.size = size
         self.symbols = [_Symbol(symbol, tick, qty) for symbol, tick, _, qty in SYNTHETIC_SPECS]
         self.placed = 0
 
@@ -199,7 +198,7 @@ class _Planner:
 
 def build_plan(size: int, ticks: int, *, seed: int) -> Plan:
     """`size` resting orders over ten symbols and `ticks` tickers in segments of `SEGMENT_TICKS`."""
-    planner = _Planner(size, seed)
+    planner = _Planner(seed)
     now = START_MS
     opening = [planner.ticker(book, CENTRE_TICKS, CENTRE_TICKS, now) for book in planner.symbols]
     opening_ms = now
