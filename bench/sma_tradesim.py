@@ -88,29 +88,33 @@ def replay(bars: IntBars, *, warmup: int, qty: Decimal, balance: Decimal) -> Rep
     update = signal.update
     entries = signal_exits = stop_exits = 0
     gc.collect()
+    gc.freeze()  # the pre-built candles stand for a data source: keep full collections off them
     cpu_started = time.process_time()
     started = time.perf_counter()
-    for candle, close in zip(candles, closes, strict=True):
-        for ticker in bar_ticks(candle):
-            clock.now = ticker.ts
-            events = on_ticker(ticker)
-            if events:
-                for event in events:
-                    if isinstance(event, OrderTriggered) and event.order.stop_order_type is StopOrderType.STOP_LOSS:
-                        stop_exits += 1
-        cross = update(close)
-        if not cross:
-            continue
-        side = Side.BUY if cross > 0 else Side.SELL
-        position = engine.position(ACCOUNT, SYMBOL)
-        if position is not None and position.side is side.opposite:
-            _check(place(PlaceOrder(ACCOUNT, SYMBOL, side, OrderType.MARKET, position.size, reduce_only=True)))
-            signal_exits += 1
-        stop = stop_ticks(close, cross) * tick
-        _check(place(PlaceOrder(ACCOUNT, SYMBOL, side, OrderType.MARKET, qty, stop_loss=stop)))
-        entries += 1
-    seconds = time.perf_counter() - started
-    cpu_seconds = time.process_time() - cpu_started
+    try:
+        for candle, close in zip(candles, closes, strict=True):
+            for ticker in bar_ticks(candle):
+                clock.now = ticker.ts
+                events = on_ticker(ticker)
+                if events:
+                    for event in events:
+                        if isinstance(event, OrderTriggered) and event.order.stop_order_type is StopOrderType.STOP_LOSS:
+                            stop_exits += 1
+            cross = update(close)
+            if not cross:
+                continue
+            side = Side.BUY if cross > 0 else Side.SELL
+            position = engine.position(ACCOUNT, SYMBOL)
+            if position is not None and position.side is side.opposite:
+                _check(place(PlaceOrder(ACCOUNT, SYMBOL, side, OrderType.MARKET, position.size, reduce_only=True)))
+                signal_exits += 1
+            stop = stop_ticks(close, cross) * tick
+            _check(place(PlaceOrder(ACCOUNT, SYMBOL, side, OrderType.MARKET, qty, stop_loss=stop)))
+            entries += 1
+        seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started
+    finally:
+        gc.unfreeze()
     position = engine.position(ACCOUNT, SYMBOL)
     return ReplayResult(
         candles=len(candles),
