@@ -1,4 +1,6 @@
-"""Benchmark of the matching engine (issue 2). Run: ``uv run python bench/engine.py [--quick]``.
+"""Benchmark of the matching engine (issue 2). Run: ``uv run --extra jesse python bench/engine.py [--quick]``.
+
+(``uv run python bench/engine.py`` is enough once ``uv sync --all-extras`` has installed jesse.)
 
 (a) Ticks per second through `MatchingEngine.on_ticker` with 1k, 10k and 100k resting orders
     over ten synthetic symbols, beside `NaiveScanEngine` (the same engine finding due orders by
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import multiprocessing
 import os
 import platform
@@ -346,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smaller smoke run (fewer ticks, 20,000 bars)")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
+    if importlib.util.find_spec("jesse") is None:  # looks for the package without importing it
+        parser.error("jesse is not installed: run `uv sync --all-extras` first, or `uv run --extra jesse ...`")
     started = time.perf_counter()
     print(
         f"tradesim engine benchmark{' (--quick)' if args.quick else ''}: {os.cpu_count()} CPUs ({_cpu_model()}),"
