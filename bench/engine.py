@@ -347,9 +347,10 @@ def _cpu_model() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a smaller smoke run (fewer ticks, 20,000 bars)")
+    parser.add_argument("--part", choices=("a", "b"), help="run only part (a) or part (b)")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
-    if importlib.util.find_spec("jesse") is None:  # looks for the package without importing it
+    if args.part != "a" and importlib.util.find_spec("jesse") is None:  # looks for the package without importing it
         parser.error("jesse is not installed: run `uv sync --all-extras` first, or `uv run --extra jesse ...`")
     started = time.perf_counter()
     print(
@@ -357,17 +358,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" Python {platform.python_version()} ({platform.python_implementation()}), {platform.platform()}"
     )
     print(f"load average at start (1, 5, 15 min): {_load()}; anything else running on the CPUs skews the rates")
-    wall = time.perf_counter()
-    outcome_a = part_a(settings)
-    print(f"    part (a) wall time {time.perf_counter() - wall:.1f} s")
-    wall = time.perf_counter()
-    outcome_b = part_b(settings)
-    print(f"    part (b) wall time {time.perf_counter() - wall:.1f} s")
+    outcomes: list[Outcome] = []
+    for name, part in (("a", part_a), ("b", part_b)):
+        if args.part in (None, name):
+            wall = time.perf_counter()
+            outcomes.append(part(settings))
+            print(f"    part ({name}) wall time {time.perf_counter() - wall:.1f} s")
     assert "jesse" not in sys.modules, "jesse must stay out of the benchmark process"
     print(f"load average at end: {_load()}")
-    passed = outcome_a.passed + outcome_b.passed
-    passed_by_cpu = outcome_a.passed_by_cpu + outcome_b.passed_by_cpu
-    share = min(outcome_a.cpu_shares + outcome_b.cpu_shares)
+    passed = [verdict for outcome in outcomes for verdict in outcome.passed]
+    passed_by_cpu = [verdict for outcome in outcomes for verdict in outcome.passed_by_cpu]
+    share = min(value for outcome in outcomes for value in outcome.cpu_shares)
     if share < 0.9:
         print(
             f"WARNING: a timed stretch got only {share:.0%} of a CPU: other processes competed for the"
