@@ -180,10 +180,7 @@ class AccountCommandsMixin(OrderFlowMixin):
             leverage = to_decimal(cmd.leverage, "leverage")
             instrument.check_leverage(leverage)
             position = self._position(state, cmd.symbol)
-            busy = position.side is not None or any(
-                self._orders[o].symbol == cmd.symbol and self._orders[o].category is Category.LINEAR
-                for o in state.open_orders
-            )
+            busy = position.side is not None or bool(state.orders_on(Category.LINEAR, cmd.symbol))
             if busy:
                 raise PositionOpen(
                     f"close the {cmd.symbol} position and cancel its open orders "

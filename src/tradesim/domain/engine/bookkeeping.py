@@ -18,9 +18,13 @@ class BookkeepingMixin(RiskMixin):
         if order.status.is_open or order.status is OrderStatus.TRIGGERED:
             self._orders[order_id] = order
             state.open_orders.add(order_id)
+            state.orders_by_instrument.setdefault((order.category, order.symbol), set()).add(order_id)
             return
         self._orders.pop(order_id, None)
         state.open_orders.discard(order_id)
+        on_instrument = state.orders_by_instrument.get((order.category, order.symbol))
+        if on_instrument is not None:
+            on_instrument.discard(order_id)
         state.release(order_id)
         self._liq_dirty.add(state.account_id)
         book.unindex(order)

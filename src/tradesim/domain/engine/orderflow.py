@@ -253,10 +253,8 @@ class OrderFlowMixin(FillMixin):
         if position is None or position.side is None or position.bust_price is None:
             return []
         events: Events = []
-        for order_id in sorted(state.open_orders):
-            order = self._orders[order_id]
-            if order.symbol == symbol and order.category is Category.LINEAR:
-                events.extend(self._cancel(order, CancelReason.LIQUIDATION))
+        for order_id in state.orders_on(Category.LINEAR, symbol):
+            events.extend(self._cancel(self._orders[order_id], CancelReason.LIQUIDATION))
         position = state.positions[symbol]
         assert position.side is not None
         assert position.bust_price is not None

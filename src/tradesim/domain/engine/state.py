@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tradesim.domain.enums import StopOrderType
+from tradesim.domain.enums import Category, StopOrderType
 from tradesim.domain.numbers import ZERO
 from tradesim.domain.positions import Position
 
@@ -16,13 +16,25 @@ class AccountState:
     settle coin, for spot orders the coin it will spend. `reserved_total` sums it per coin.
     """
 
-    __slots__ = ("account_id", "balances", "open_orders", "positions", "reserved", "reserved_total", "tpsl")
+    __slots__ = (
+        "account_id",
+        "balances",
+        "open_orders",
+        "orders_by_instrument",
+        "positions",
+        "reserved",
+        "reserved_total",
+        "tpsl",
+    )
 
     def __init__(self, account_id: str) -> None:
         self.account_id = account_id
         self.balances: dict[str, Decimal] = {}
         self.positions: dict[str, Position] = {}
         self.open_orders: set[str] = set()
+        #: The same ids by (category, symbol): closing a position or liquidating it looks only
+        #: at that instrument's orders, not at every order of the account.
+        self.orders_by_instrument: dict[tuple[Category, str], set[str]] = {}
         self.reserved: dict[str, tuple[str, Decimal]] = {}
         self.reserved_total: dict[str, Decimal] = {}
         #: (symbol, StopOrderType) -> order id of the position's full-size take-profit / stop-loss.
@@ -30,6 +42,10 @@ class AccountState:
 
     def balance(self, coin: str) -> Decimal:
         return self.balances.get(coin, ZERO)
+
+    def orders_on(self, category: Category, symbol: str) -> list[str]:
+        """Open order ids on one instrument, in id order (a copy: safe to cancel while iterating)."""
+        return sorted(self.orders_by_instrument.get((category, symbol), ()))
 
     def reserve(self, order_id: str, coin: str, amount: Decimal) -> None:
         self.release(order_id)
