@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import argparse
-
-from tradesim.entrypoints.cli.common import not_built
+import asyncio
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    api = commands.add_parser("api", help="run the HTTP/WebSocket api (Quart on hypercorn)")
-    api.set_defaults(handler=not_built("api"))
+    api = commands.add_parser(
+        "api", help="run the HTTP/WebSocket api (Quart on hypercorn) on TRADESIM_HTTP_HOST:TRADESIM_HTTP_PORT"
+    )
+    api.set_defaults(handler=run)
+
+
+def run(_: argparse.Namespace) -> int:
+    # Imported here so that `tradesim --help` needs nothing beyond the standard library.
+    from tradesim.entrypoints.container import build_container
+    from tradesim.entrypoints.http.app import create_app
+    from tradesim.entrypoints.http.observability import configure_logging
+    from tradesim.entrypoints.http.server import serve_api
+    from tradesim.entrypoints.settings import Settings
+
+    settings = Settings.from_env()
+    configure_logging()
+    app = create_app(build_container(settings))
+    asyncio.run(serve_api(app, settings))
+    return 0
