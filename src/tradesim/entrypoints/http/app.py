@@ -33,12 +33,12 @@ from tradesim.entrypoints.http.routes import (
     tickers,
 )
 from tradesim.entrypoints.http.tickers import pump_prices
-from tradesim.entrypoints.http.ws import endpoint as ws_endpoint
+from tradesim.entrypoints.http.ws.endpoint import WebSocketEndpoint
 from tradesim.entrypoints.http.ws.hub import GOING_AWAY
 
 ROUTE_MODULES = (auth, accounts, instruments, tickers, candles, orders, positions, executions, ledger, journal, health)
 #: Modules whose `Provide[...]` markers the container fills in.
-WIRED_MODULES = (*ROUTE_MODULES, ws_endpoint, security)
+WIRED_MODULES = (*ROUTE_MODULES, security)
 
 #: JSON bodies are small; only image uploads are large (5 MiB plus the multipart envelope).
 MAX_JSON_BODY = 64 * 1024
@@ -100,8 +100,15 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     errors.register_error_handlers(app)
     for module in ROUTE_MODULES:
         app.register_blueprint(module.bp)
-    app.register_blueprint(ws_endpoint.bp)
     container.wire(modules=list(WIRED_MODULES))
+    app.asgi_app = WebSocketEndpoint(  # type: ignore[method-assign,assignment]
+        app.asgi_app,  # type: ignore[arg-type]
+        hub=container.api.hub(),
+        feed=container.api.account_feed(),
+        auth=container.auth(),
+        accounts=container.accounts(),
+        tickers=container.api.tickers(),
+    )
 
     @app.while_serving
     async def lifespan() -> AsyncGenerator[None, None]:

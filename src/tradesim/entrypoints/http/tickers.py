@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -44,12 +45,31 @@ def ticker_frame(ticker: Ticker) -> str:
 
 
 async def pump_prices(bus: PriceBus, cache: TickerCache, hub: Hub) -> None:
-    """Runs for the app's life: every ticker updates the cache and goes to its topic's subscribers."""
+    """Runs for the app's life: every ticker updates the cache; the latest one goes to its subscribers.
+
+    Tickers are snapshots, so when the fan-out falls behind (thousands of sockets, a fast feed) the
+    ones it has not sent yet are replaced by newer ones instead of queuing: latest wins, as on the
+    price bus itself, and delivery latency stays bounded by one fan-out.
+    """
+    dirty: dict[str, Ticker] = {}
+    arrived = asyncio.Event()
+
+    async def fan_out() -> None:
+        while True:
+            await arrived.wait()
+            arrived.clear()
+            while dirty:
+                symbol, ticker = dirty.popitem()
+                await hub.broadcast(f"tickers.{symbol}", ticker_frame(ticker), snapshot=True)
+
+    sender = asyncio.create_task(fan_out())
     subscription = bus.subscribe(cache.symbols)
     try:
         async for event in subscription:
             if isinstance(event, Ticker) and event.symbol in cache.symbols:
                 cache.update(event)
-                hub.publish(f"tickers.{event.symbol}", ticker_frame(event), snapshot=True)
+                dirty[event.symbol] = event
+                arrived.set()
     finally:
+        sender.cancel()
         await subscription.aclose()

@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
 
 import structlog
-from dependency_injector.wiring import Provide, inject
-from quart import Blueprint, websocket
 
 from tradesim.application.accounts import AccountService
 from tradesim.application.auth import AuthService
-from tradesim.entrypoints.container import Container
 from tradesim.entrypoints.http.tickers import TickerCache
 from tradesim.entrypoints.http.ws.account_feed import AccountFeed
 from tradesim.entrypoints.http.ws.hub import UNAUTHENTICATED, Connection, Hub
 from tradesim.entrypoints.http.ws.protocol import MAX_TOPICS, Op, invalid_topics, parse, reply
 from tradesim.ports.security import Unauthenticated
 
-bp = Blueprint("ws", __name__)
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
+
 log = structlog.get_logger("tradesim.api")
 
 AUTH_TIMEOUT_S = 10.0
@@ -109,57 +112,83 @@ class Session:
                 self._hub.unsubscribe(conn, topic)
 
 
-@bp.websocket("/ws")
-@inject
-async def stream(
-    hub: Hub = Provide[Container.api.hub],
-    feed: AccountFeed = Provide[Container.api.account_feed],
-    auth: AuthService = Provide[Container.auth],
-    accounts: AccountService = Provide[Container.accounts],
-    tickers: TickerCache = Provide[Container.api.tickers],
-) -> None:
-    ws = websocket._get_current_object()  # type: ignore[attr-defined]
-    await ws.accept()
-    connection = hub.connect()
-    session = Session(connection, hub, feed, auth, accounts, tickers)
-    writer = asyncio.ensure_future(_write(ws, connection))
-    reader = asyncio.ensure_future(_read(ws, session, websocket.args.get("token")))
-    try:
-        await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (reader, writer):
-            if task.done() and not task.cancelled() and task.exception() is not None:
-                log.error("websocket_failed", error=repr(task.exception()), conn_id=connection.conn_id)
-                connection.close(1011, "internal error")
-        if connection.close_code is not None:
-            # Flush what was queued before the close (an auth refusal says why), then close.
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(writer, 1.0)
-            await ws.close(connection.close_code, connection.close_reason)
-    finally:
-        for task in (reader, writer):
-            task.cancel()
-        await feed.detach(connection)
+class WebSocketEndpoint:
+    """`/ws` as a plain ASGI endpoint in front of the Quart app; every other scope goes to Quart.
+
+    Pushes are the hot path (one frame per subscriber per message). Quart's websocket wrapper costs
+    an extra trip through the event loop and an accept() per send, which at a thousand subscribers
+    is most of a message's delivery time; speaking ASGI directly leaves only hypercorn's framing.
+    """
+
+    path = "/ws"
+
+    def __init__(
+        self,
+        inner: ASGIApp,
+        *,
+        hub: Hub,
+        feed: AccountFeed,
+        auth: AuthService,
+        accounts: AccountService,
+        tickers: TickerCache,
+    ) -> None:
+        self._inner = inner
+        self._hub = hub
+        self._feed = feed
+        self._auth = auth
+        self._accounts = accounts
+        self._tickers = tickers
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == self.path:
+            await self._serve(scope, receive, send)
+        else:
+            await self._inner(scope, receive, send)
+
+    async def _serve(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        # Accept at once; the reader skips the `websocket.connect` event (Quart's test client sends none).
+        await send({"type": "websocket.accept"})
+        connection = self._hub.connect()
+        session = Session(connection, self._hub, self._feed, self._auth, self._accounts, self._tickers)
+        token = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [None])[0]
+        writer = asyncio.ensure_future(connection.write(send))
+        reader = asyncio.ensure_future(_read(receive, session, token))
+        try:
+            await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (reader, writer):
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    log.error("websocket_failed", error=repr(task.exception()), conn_id=connection.conn_id)
+                    connection.close(1011, "internal error")
+            if connection.close_code is not None:
+                # Flush what was queued before the close (an auth refusal says why), then close.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(writer, 1.0)
+                await send(
+                    {"type": "websocket.close", "code": connection.close_code, "reason": connection.close_reason}
+                )
+        finally:
+            for task in (reader, writer):
+                task.cancel()
+            await self._feed.detach(connection)
 
 
-async def _read(ws: object, session: Session, token: str | None) -> None:
-    receive = ws.receive  # type: ignore[attr-defined]
+async def _read(receive: Receive, session: Session, token: str | None) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + AUTH_TIMEOUT_S
     if token is not None:
         await session.authenticate(token)
     while session.connection.close_code is None:
         if session.authenticated:
-            message = await receive()
+            event = await receive()
         else:
             try:
-                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0))
+                event = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0))
             except TimeoutError:
                 session.connection.close(UNAUTHENTICATED, f"not authenticated within {AUTH_TIMEOUT_S:g} s")
                 return
-        await session.handle(message)
-
-
-async def _write(ws: object, connection: Connection) -> None:
-    send = ws.send  # type: ignore[attr-defined]
-    async for frame in connection.frames():
-        await send(frame)
+        if event["type"] == "websocket.disconnect":
+            return
+        if event["type"] != "websocket.receive":
+            continue
+        message = event.get("text")
+        await session.handle(message if message is not None else event.get("bytes") or b"")
