@@ -108,7 +108,7 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
     container = api_container(tmp_path, clock=clock)
     app = create_app(container, ApiOptions(rate_limits=False))
     async with app.test_app() as test_app:
-        yield Api(app=test_app, client=test_app.test_client(), container=container, clock=clock)
+        yield Api(app=app, client=test_app.test_client(), container=container, clock=clock)
     container.unwire()
 
 

@@ -92,7 +92,10 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
 
     @app.before_request
     async def _limit_json_bodies() -> None:
-        if request.endpoint not in UPLOAD_ENDPOINTS and (request.content_length or 0) > MAX_JSON_BODY:
+        if request.endpoint in UPLOAD_ENDPOINTS or request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        # The declared length refuses early; a body sent without one is measured once read.
+        if (request.content_length or 0) > MAX_JSON_BODY or len(await request.get_data()) > MAX_JSON_BODY:
             raise RequestEntityTooLarge()
 
     limiter = build_limiter(settings.redis_url, prefix=options.rate_limit_prefix)
