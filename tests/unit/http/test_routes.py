@@ -123,7 +123,7 @@ async def test_bad_order_bodies_are_400s_in_the_error_shape(api: Api) -> None:
         assert response.status_code in (400, 415)
         assert "error" in await _json(response)
     huge = await api.client.post(
-        "/api/v1/orders", json=_order(account_id, orderLinkId="a", note="x" * 100_000), headers=headers
+        "/api/v1/orders", json=_order(account_id, orderLinkId="a", note="x" * 300_000), headers=headers
     )
     assert huge.status_code == 413
     assert (await _json(huge))["error"]["code"] == "PAYLOAD_TOO_LARGE"

@@ -11,8 +11,10 @@ import attrs
 from quart import Quart, request
 from quart_schema import QuartSchema
 from quart_schema.openapi import HttpSecurityScheme, Info
-from werkzeug.exceptions import RequestEntityTooLarge
+from quart_schema.validation import QUART_SCHEMA_QUERYSTRING_ATTRIBUTE
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from tradesim.domain.errors import InvalidInput
 from tradesim.entrypoints.container import Container
 from tradesim.entrypoints.http import errors, security
 from tradesim.entrypoints.http.converters import IdConverter, SymbolConverter
@@ -40,8 +42,9 @@ ROUTE_MODULES = (auth, accounts, instruments, tickers, candles, orders, position
 #: Modules whose `Provide[...]` markers the container fills in.
 WIRED_MODULES = (*ROUTE_MODULES, security)
 
-#: JSON bodies are small; only image uploads are large (5 MiB plus the multipart envelope).
-MAX_JSON_BODY = 64 * 1024
+#: JSON bodies are small (the largest legitimate one, a journal entry with 20,000 characters of notes,
+#: stays under 128 KiB even with every character escaped); only image uploads are large.
+MAX_JSON_BODY = 256 * 1024
 MAX_UPLOAD_BODY = 5 * 1024 * 1024 + 64 * 1024
 UPLOAD_ENDPOINTS = frozenset({"journal.upload_attachment"})
 
@@ -91,12 +94,34 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     install_request_hooks(app, metrics)
 
     @app.before_request
+    async def _refuse_unknown_query_parameters() -> None:
+        # A misspelt parameter (`accountID`) silently ignored would answer a different question.
+        view = app.view_functions.get(request.endpoint or "")
+        model = getattr(view, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, None)
+        if model is None or not request.args:
+            return
+        known = {field.name for field in attrs.fields(model)}
+        unknown = sorted(set(request.args) - known)
+        if unknown:
+            raise InvalidInput(
+                f"unknown query parameter(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}"
+            )
+
+    @app.before_request
     async def _limit_json_bodies() -> None:
         if request.endpoint in UPLOAD_ENDPOINTS or request.method in ("GET", "HEAD", "OPTIONS"):
             return
         # The declared length refuses early; a body sent without one is measured once read.
-        if (request.content_length or 0) > MAX_JSON_BODY or len(await request.get_data()) > MAX_JSON_BODY:
+        if (request.content_length or 0) > MAX_JSON_BODY:
             raise RequestEntityTooLarge()
+        body: bytes = await request.body
+        if len(body) > MAX_JSON_BODY:
+            raise RequestEntityTooLarge()
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            # Quart's JSON parsing lets this escape as a 500; it is a malformed request.
+            raise BadRequest("the body is not UTF-8 text") from None
 
     limiter = build_limiter(settings.redis_url, prefix=options.rate_limit_prefix)
     limiter.init_app(app, enabled=options.rate_limits)

@@ -51,6 +51,9 @@ def errors(*statuses: int) -> Callable[[F], F]:
     return decorate
 
 
+NO_CONTENT: dict[str, Any] = {"responses": {204: {"description": "Done; no body"}}}
+
+
 def openapi_extra(operation: dict[str, Any]) -> Callable[[F], F]:
     """Merge raw OpenAPI into a route's operation (request bodies quart-schema cannot describe)."""
 
@@ -86,6 +89,8 @@ class TradesimOpenAPI(OpenAPIProvider):
         blueprint = self._app.blueprints.get(rule.endpoint.rsplit(".", 1)[0]) if "." in rule.endpoint else None
         secured = bool(getattr(blueprint, "_quart_schema_security_tag", None))
         statuses = {400, 503, *getattr(func, ERRORS_ATTRIBUTE, ())}
+        if getattr(func, QUART_SCHEMA_REQUEST_ATTRIBUTE, None) is not None:
+            statuses |= {413, 415}
         if secured:
             statuses.add(401)
         if getattr(func, "_quart_rate_limiter_limits", None):

@@ -10,7 +10,7 @@ from quart_schema import tag_blueprint, validate_request, validate_response
 from tradesim.application.auth import AuthService, TokenPair
 from tradesim.entrypoints.container import Container
 from tradesim.entrypoints.http import presenters
-from tradesim.entrypoints.http.openapi import errors
+from tradesim.entrypoints.http.openapi import NO_CONTENT, errors, openapi_extra
 from tradesim.entrypoints.http.rate_limits import login_limits, register_limits
 from tradesim.entrypoints.http.schemas.auth import Credentials, RefreshIn, TokensOut, UserOut
 
@@ -67,6 +67,7 @@ async def refresh(data: RefreshIn, auth: AuthService = Provide[Container.auth]) 
 
 @bp.post("/logout")
 @errors(401)
+@openapi_extra(NO_CONTENT)
 @validate_request(RefreshIn)
 @inject
 async def logout(data: RefreshIn, auth: AuthService = Provide[Container.auth]) -> tuple[str, int]:

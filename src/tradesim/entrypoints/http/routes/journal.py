@@ -17,7 +17,7 @@ from tradesim.application.journal import EntryFields, JournalService
 from tradesim.domain.errors import InvalidInput
 from tradesim.entrypoints.container import Container
 from tradesim.entrypoints.http import presenters
-from tradesim.entrypoints.http.openapi import errors, openapi_extra
+from tradesim.entrypoints.http.openapi import NO_CONTENT, errors, openapi_extra
 from tradesim.entrypoints.http.schemas.journal import (
     AttachmentOut,
     JournalCreate,
@@ -131,6 +131,7 @@ async def update_entry(
 
 @bp.delete("/<id:entry_id>")
 @errors(404)
+@openapi_extra(NO_CONTENT)
 @inject
 async def delete_entry(entry_id: str, journal: JournalService = Provide[Container.journal]) -> tuple[str, int]:
     """Delete an entry and its images."""
@@ -178,6 +179,7 @@ async def get_attachment(
 
 @bp.delete("/<id:entry_id>/attachments/<id:attachment_id>")
 @errors(404)
+@openapi_extra(NO_CONTENT)
 @inject
 async def delete_attachment(
     entry_id: str, attachment_id: str, journal: JournalService = Provide[Container.journal]
