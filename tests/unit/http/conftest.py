@@ -31,8 +31,12 @@ def cheap_hasher() -> Argon2PasswordHasher:
     return Argon2PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
-def api_container(tmp_path: Path | None = None, *, clock: FixedClock | None = None) -> Container:
-    settings = Settings(jwt_secret=SECRET, data_dir=tmp_path or Path("var"), symbols=("BTCUSDT", "ETHUSDT"))
+def api_container(
+    tmp_path: Path | None = None, *, clock: FixedClock | None = None, settings: Settings | None = None
+) -> Container:
+    """The composition root on `settings` (in-memory by default), with a fixed clock, readable ids and
+    cheap password hashing."""
+    settings = settings or Settings(jwt_secret=SECRET, data_dir=tmp_path or Path("var"), symbols=("BTCUSDT", "ETHUSDT"))
     container = build_container(settings)
     clock = clock or FixedClock(T0)
     counter = itertools.count(1)
