@@ -107,12 +107,18 @@ def run_bare_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEve
             finally:
                 subscribers.discard(connection)
 
+        fanout_ms: list[float] = []
+
         async def publish(seq: int) -> None:
-            websockets.broadcast(subscribers, ticker_frame(make_ticker(seq)))
+            frame = ticker_frame(make_ticker(seq))
+            started = time.perf_counter()
+            websockets.broadcast(subscribers, frame)
+            fanout_ms.append((time.perf_counter() - started) * 1000)
 
         async with serve(handler, HOST, port, compression=None, backlog=4096, max_queue=16, ping_interval=20):
             ready.put(("ready", ""))
             await publish_at_rate(rate, go, stop, publish)
+        ready.put(("fanout", fanout_ms))
 
     asyncio.run(main())
 
@@ -137,6 +143,18 @@ def run_api_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEven
         await auth.register("bench@example.com", "bench password")
         token = (await auth.login("bench@example.com", "bench password")).access_token
         bus = container.messaging.price_bus()
+        hub = container.api.hub()
+        fanout_ms: list[float] = []
+        broadcast = hub.broadcast
+
+        async def timed_broadcast(*args: Any, **kwargs: Any) -> int:
+            # Server-side cost of one frame to every subscriber, apart from the clients' own delays.
+            started = time.perf_counter()
+            delivered = await broadcast(*args, **kwargs)
+            fanout_ms.append((time.perf_counter() - started) * 1000)
+            return delivered
+
+        hub.broadcast = timed_broadcast  # type: ignore[method-assign]
 
         async def publish(seq: int) -> None:
             await bus.publish(make_ticker(seq))
@@ -158,6 +176,7 @@ def run_api_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEven
             announce(),
             publish_at_rate(rate, go, stop, publish),
         )
+        ready.put(("fanout", fanout_ms))
 
     if os.environ.get("WS_FANOUT_PROFILE"):
         import cProfile
@@ -350,6 +369,9 @@ def measure(kind: str, clients: int, rate: float, duration: float, warmup: float
     stop.set()
     reports = [results.get(timeout=60) for _ in workers]
     server_stop.set()
+    fanout: list[float] = []
+    with contextlib.suppress(Exception):
+        fanout = sorted(ready.get(timeout=30)[1])
     server.join(timeout=15)
     if server.is_alive():
         server.kill()
@@ -369,6 +391,8 @@ def measure(kind: str, clients: int, rate: float, duration: float, warmup: float
         "p99": _percentile(latencies, 0.99),
         "max": latencies[-1] if latencies else math.nan,
         "dropped": sum(r["dropped"] for r in reports),
+        "fanout_p50": _percentile(fanout, 0.50),
+        "fanout_p99": _percentile(fanout, 0.99),
     }
 
 
@@ -402,7 +426,8 @@ def main() -> int:
                 f"{kind:>4} {clients:>5} clients: held {row['held']:>5}, connected in {row['connect_s']:5.1f} s, "
                 f"{row['fps']:>9,.0f} frames/s delivered (ideal {row['expected_fps']:,.0f}), "
                 f"latency p50 {row['p50']:6.1f} ms p99 {row['p99']:7.1f} ms max {row['max']:7.1f} ms, "
-                f"dropped {row['dropped']}, failed to connect {row['failed']}",
+                f"dropped {row['dropped']}, failed to connect {row['failed']}; "
+                f"server fan-out per message p50 {row['fanout_p50']:.1f} ms p99 {row['fanout_p99']:.1f} ms",
                 flush=True,
             )
     print("targets:")

@@ -51,6 +51,8 @@ async def test_a_stuck_client_is_closed_without_slowing_the_others() -> None:
     assert stuck.attempts == 1, "one send in flight, the rest queued, then dropped"
     assert metrics.slow_consumers._value.get() == 1
     assert hub.publish("tickers.BTCUSDT", "{}") == 3, "the slow one is out of the hub"
+    await asyncio.sleep(0)
+    assert writers[3].done(), "its writer gave up the stuck send, so the socket can be closed"
     for writer in writers:
         writer.cancel()
     await asyncio.gather(*writers, return_exceptions=True)

@@ -163,9 +163,10 @@ class WebSocketEndpoint:
                 # Flush what was queued before the close (an auth refusal says why), then close.
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(writer, 1.0)
-                await send(
-                    {"type": "websocket.close", "code": connection.close_code, "reason": connection.close_reason}
-                )
+                close = {"type": "websocket.close", "code": connection.close_code, "reason": connection.close_reason}
+                # A client that stopped reading may never take the close frame either; do not wait on it.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(send(close), 1.0)
         finally:
             for task in (reader, writer):
                 task.cancel()

@@ -114,6 +114,10 @@ class Connection:
             await self._wakeup.wait()
             self._wakeup.clear()
             if self._busy:
+                if self.close_code is not None and self._finisher is not None:
+                    # Closing while a send is stuck (the client stopped reading): give up on it.
+                    self._finisher.cancel()
+                    return
                 continue  # an eager send is still finishing; it wakes us when done
             self._writing = True
             try:
