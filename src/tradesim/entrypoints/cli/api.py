@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,9 +20,13 @@ def run(_: argparse.Namespace) -> int:
     from tradesim.entrypoints.http.app import create_app
     from tradesim.entrypoints.http.observability import configure_logging
     from tradesim.entrypoints.http.server import serve_api
-    from tradesim.entrypoints.settings import Settings
+    from tradesim.entrypoints.settings import ConfigurationError, Settings
 
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as error:
+        print(f"tradesim api: {error}", file=sys.stderr)
+        return 2
     configure_logging()
     app = create_app(build_container(settings))
     asyncio.run(serve_api(app, settings))

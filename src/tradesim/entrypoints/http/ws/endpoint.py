@@ -171,6 +171,13 @@ class WebSocketEndpoint:
             for task in (reader, writer):
                 task.cancel()
             await self._feed.detach(connection)
+            log.info(
+                "websocket_closed",
+                conn_id=connection.conn_id,
+                user_id=connection.user_id,
+                code=connection.close_code or 1000,
+                reason=connection.close_reason,
+            )
 
 
 async def _read(receive: Receive, session: Session, token: str | None) -> None:
