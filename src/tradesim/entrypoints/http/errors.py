@@ -87,7 +87,13 @@ async def _http_error(error: HTTPException) -> Response:
             {"Retry-After": str(error.retry_after)},
         )
     if status == 400:
-        message = "malformed request: the body must be valid JSON of the documented shape"
+        # Werkzeug's stock sentence says nothing; a description we raised ourselves says what is wrong.
+        custom = error.description != type(error).description
+        message = (
+            error.description
+            if custom and error.description
+            else ("malformed request: the body must be valid JSON of the documented shape")
+        )
     elif status == 404:
         message = "no such resource"
     elif status == 405:
