@@ -217,10 +217,8 @@ class Hub:
         connection.topics.discard(topic)
         self._drop(self._by_topic, topic, connection)
 
-    def publish(self, topic: str, frame: str, *, snapshot: bool = False) -> int:
-        """Queue an encoded public frame to every subscriber of `topic`; returns how many got it."""
-        if snapshot:
-            self._snapshots[topic] = frame
+    def publish(self, topic: str, frame: str) -> int:
+        """Send or queue an encoded public frame to every subscriber of `topic`; returns how many got it."""
         delivered = 0
         for connection in tuple(self._by_topic.get(topic, ())):
             delivered += self._queue(connection, frame)
