@@ -288,6 +288,51 @@ async def test_refresh_token_families_are_revoked_together(uow_factory: UowFacto
         assert await uow.refresh_tokens.revoke_family("fam-a") == 0
 
 
+async def test_refresh_token_rotation_is_conditional_and_wins_once(uow_factory: UowFactory) -> None:
+    from tradesim.domain.users import RefreshToken
+
+    def token(token_id: str) -> RefreshToken:
+        return RefreshToken(token_id, "user-1", "fam-r", expires_at=records.T0 + 10, created_time=records.T0)
+
+    async with uow_factory() as uow:
+        await uow.refresh_tokens.add(token("r1"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.refresh_tokens.rotate("r1", token("r2"))
+        assert not await uow.refresh_tokens.rotate("r1", token("r3")), "a replaced token does not rotate again"
+        assert not await uow.refresh_tokens.rotate("missing", token("r4"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        r1, r2 = await uow.refresh_tokens.get("r1"), await uow.refresh_tokens.get("r2")
+        assert r1 is not None
+        assert r1.replaced_by == "r2"
+        assert r2 is not None
+        assert r2.family_id == "fam-r"
+        assert await uow.refresh_tokens.get("r3") is None
+
+    outcomes: list[str] = []
+
+    async def rotate(successor: str) -> None:
+        # Two logins refreshing with the same token at once, each in its own transaction: a locking
+        # database makes the second wait and then find the token replaced; the memory store fails
+        # the second commit.
+        try:
+            async with uow_factory() as uow:
+                rotated = await uow.refresh_tokens.rotate("r2", token(successor))
+                await asyncio.sleep(0)
+                await uow.commit()
+                outcomes.append("rotated" if rotated else "refused")
+        except Conflict:
+            outcomes.append("conflict")
+
+    await asyncio.gather(rotate("r5"), rotate("r6"))
+    assert outcomes.count("rotated") == 1
+    async with uow_factory() as uow:
+        r2 = await uow.refresh_tokens.get("r2")
+        assert r2 is not None
+        assert r2.replaced_by in ("r5", "r6")
+
+
 async def test_journal_entries_with_attachments_tags_and_filters(uow_factory: UowFactory) -> None:
     from tradesim.domain.journal import Attachment, JournalEntry
 

@@ -12,22 +12,33 @@ from typing import TypeVar
 from dependency_injector import containers, providers
 
 from tradesim.application.accounts import AccountService
+from tradesim.application.auth import AuthService
 from tradesim.application.engine_service import EngineService
+from tradesim.application.journal import JournalService
+from tradesim.application.market import CandleQueries
 from tradesim.application.orders import OrderService
+from tradesim.application.portfolio import PortfolioQueries
 from tradesim.application.replay.routing import ReplayCommandRouter
 from tradesim.application.streaming import CandleWriter, MarketStreamer
 from tradesim.application.worker import Worker, WorkerConfig
 from tradesim.domain.engine import MatchingEngine
+from tradesim.entrypoints.containers.api import Api
 from tradesim.entrypoints.containers.core import Core
 from tradesim.entrypoints.containers.history import History
 from tradesim.entrypoints.containers.market_data import MarketData
 from tradesim.entrypoints.containers.messaging import Messaging
 from tradesim.entrypoints.containers.persistence import Persistence
 from tradesim.entrypoints.containers.replay import Replay
+from tradesim.entrypoints.containers.security import Security
 from tradesim.entrypoints.containers.storage import Storage
 from tradesim.entrypoints.settings import Settings
 
 T = TypeVar("T")
+
+
+def present(*items: object) -> list[object]:
+    """The items that exist (a dependency that is not configured provides None)."""
+    return [item for item in items if item is not None]
 
 
 def worker_identity() -> str:
@@ -56,6 +67,28 @@ class Container(containers.DeclarativeContainer):
         clock=core.clock,
         ids=core.ids,
     )
+    security = providers.Container(Security, core=core)
+    auth = providers.Singleton(
+        AuthService,
+        uow_factory=persistence.unit_of_work.provider,
+        hasher=security.password_hasher,
+        tokens=security.token_codec,
+        clock=core.clock,
+        ids=core.ids,
+    )
+    portfolio = providers.Factory(PortfolioQueries, uow_factory=persistence.unit_of_work.provider, catalog=core.catalog)
+    candles = providers.Factory(CandleQueries, uow_factory=persistence.unit_of_work.provider, catalog=core.catalog)
+    journal = providers.Factory(
+        JournalService,
+        uow_factory=persistence.unit_of_work.provider,
+        blobs=storage.blob_store,
+        clock=core.clock,
+        ids=core.ids,
+    )
+    #: Readiness: every dependency the api needs answering (Redis joins when its adapters land).
+    health_checks = providers.Callable(present, persistence.health, messaging.health)
+    api = providers.Container(Api, core=core, event_bus=messaging.event_bus, portfolio=portfolio)
+
     engine = providers.Singleton(MatchingEngine, catalog=core.catalog, clock=core.clock.provided.now_ms)
     engine_service = providers.Singleton(
         EngineService, engine=engine, uow_factory=persistence.unit_of_work.provider, events=messaging.event_bus

@@ -186,6 +186,16 @@ class RefreshTokenRepository(Protocol):
         """Revoke every token of a login; returns how many were still live."""
         ...
 
+    async def rotate(self, token_id: str, successor: RefreshToken) -> bool:
+        """Mark `token_id` replaced by `successor` and insert `successor`, only while `token_id` is live.
+
+        Atomic against concurrent rotations of the same token (a conditional update in SQL): of two
+        transactions rotating one token, at most one commits a successor. Returns False, changing
+        nothing, when the token is missing, revoked or already replaced. A rotation that loses a race
+        at commit raises `Conflict`.
+        """
+        ...
+
 
 class JournalRepository(Protocol):
     async def add(self, entry: JournalEntry) -> None: ...

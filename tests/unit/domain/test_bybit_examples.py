@@ -10,7 +10,7 @@
 
 from decimal import Decimal
 
-from conftest import T0, Sim, btc_linear, fills, ledger, of_type, one
+from tests.unit.domain.conftest import T0, Sim, btc_linear, fills, ledger, of_type, one
 from tradesim.domain import (
     CreateType,
     ExecType,

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import T0, Sim, fills, ledger, of_type, one
+from tests.unit.domain.conftest import T0, Sim, fills, ledger, of_type, one
 from tradesim.domain import (
     CancelReason,
     CommandRejected,

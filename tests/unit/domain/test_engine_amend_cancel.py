@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from conftest import Sim, fills, one
+from tests.unit.domain.conftest import Sim, fills, one
 from tradesim.domain import (
     AmendOrder,
     CancelOrder,

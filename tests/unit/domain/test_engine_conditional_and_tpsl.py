@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from conftest import Sim, fills, of_type, one
+from tests.unit.domain.conftest import Sim, fills, of_type, one
 from tradesim.domain import (
     CancelReason,
     CommandRejected,

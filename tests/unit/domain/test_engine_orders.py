@@ -5,7 +5,7 @@ The bundled BTCUSDT perpetual: tick 0.1, lot 0.001, maker 0.02%, taker 0.055%, d
 
 from decimal import Decimal
 
-from conftest import Sim, fills, ledger, of_type, one
+from tests.unit.domain.conftest import Sim, fills, ledger, of_type, one
 from tradesim.domain import (
     CancelReason,
     EngineConfig,

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from conftest import Sim, fills, ledger, one
+from tests.unit.domain.conftest import Sim, fills, ledger, one
 from tradesim.domain import (
     Category,
     FeedStatus,

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import Sim, btc_linear, of_type, one
+from tests.unit.domain.conftest import Sim, btc_linear, of_type, one
 from tradesim.domain import (
     Category,
     Instrument,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Sim, btc_linear, fills, of_type, one
+from tests.unit.domain.conftest import Sim, btc_linear, fills, of_type, one
 from tradesim.domain import (
     CancelOrder,
     Candle,

@@ -232,6 +232,23 @@ class MemoryRefreshTokenRepository(_Repo):
         self._write(op)
         return len(live)
 
+    async def rotate(self, token_id: str, successor: RefreshToken) -> bool:
+        def live(t: Tables) -> bool:
+            current = t.refresh_tokens.get(token_id)
+            return current is not None and not current.revoked and not current.replaced_by
+
+        if not live(self._work):
+            return False
+
+        def op(t: Tables) -> None:
+            if not live(t):
+                raise Conflict(f"refresh token {token_id} was rotated or revoked by a concurrent transaction")
+            t.refresh_tokens[token_id] = attrs.evolve(t.refresh_tokens[token_id], replaced_by=successor.token_id)
+            t.refresh_tokens[successor.token_id] = successor
+
+        self._write(op)
+        return True
+
 
 class MemoryJournalRepository(_Repo):
     async def add(self, entry: JournalEntry) -> None:

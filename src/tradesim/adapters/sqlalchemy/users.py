@@ -39,6 +39,15 @@ TOKEN = RecordMap(RefreshToken)
 
 _USER_BY_ID = select(users).where(users.c.user_id == bindparam("user_id"))
 _USER_BY_EMAIL = select(users).where(users.c.email == bindparam("email"))
+_ROTATE = (
+    update(refresh_tokens)
+    .where(
+        refresh_tokens.c.token_id == bindparam("key"),
+        refresh_tokens.c.revoked.is_(False),
+        refresh_tokens.c.replaced_by == "",
+    )
+    .values(replaced_by=bindparam("successor"))
+)
 _TOKEN_BY_ID = select(refresh_tokens).where(refresh_tokens.c.token_id == bindparam("token_id"))
 _REVOKE_FAMILY = (
     update(refresh_tokens)
@@ -81,6 +90,15 @@ class SqlRefreshTokenRepository:
 
     async def save(self, token: RefreshToken) -> None:
         await self._tx.upsert(refresh_tokens, TOKEN.to_row(token))
+
+    async def rotate(self, token_id: str, successor: RefreshToken) -> bool:
+        # The conditional UPDATE takes the row lock: a concurrent rotation of the same token waits,
+        # then finds it replaced and changes nothing.
+        replaced = await self._tx.execute(_ROTATE, {"key": token_id, "successor": successor.token_id})
+        if replaced.rowcount != 1:
+            return False
+        await self.add(successor)
+        return True
 
     async def revoke_family(self, family_id: str) -> int:
         revoked = await self._tx.execute(_REVOKE_FAMILY, {"family": family_id})

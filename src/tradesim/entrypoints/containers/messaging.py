@@ -9,25 +9,30 @@ from redis.asyncio import Redis
 
 from tradesim.adapters.memory.coordination import MemoryPartitionLeases
 from tradesim.adapters.memory.messaging import MemoryEventBus, MemoryOrderQueue, MemoryPriceBus
+from tradesim.adapters.redis.connection import redis_client
 from tradesim.adapters.redis.event_bus import RedisEventBus
+from tradesim.adapters.redis.health import RedisHealth
 from tradesim.adapters.redis.leases import RedisPartitionLeases
 from tradesim.adapters.redis.order_queue import RedisOrderQueue
 from tradesim.entrypoints.settings import Settings
 from tradesim.ports.messaging import PriceBus
 
 
-async def open_redis(settings: Settings) -> AsyncIterator[Redis | None]:
-    """One client (a connection pool) per process; closed at shutdown."""
+def redis_for_streams(settings: Settings) -> Redis | None:
+    """The process's client (a connection pool, connecting lazily) for queue, events and leases.
+
+    Built synchronously so that every provider using it stays synchronous; `closing_redis`, a
+    resource, closes it at shutdown. Blocking stream reads wait up to a second, so the socket
+    timeout must be longer than that.
+    """
     if not settings.redis_url:
-        yield None
-        return
-    # Blocking stream reads wait up to a second; the socket timeout must be longer.
-    client = Redis.from_url(
-        settings.redis_url, socket_connect_timeout=3, socket_timeout=15, health_check_interval=15, retry_on_timeout=True
-    )
-    try:
-        yield client
-    finally:
+        return None
+    return redis_client(settings.redis_url, socket_connect_timeout=3, socket_timeout=15, retry_on_timeout=True)
+
+
+async def closing_redis(client: Redis | None) -> AsyncIterator[None]:
+    yield None
+    if client is not None:
         await client.aclose()
 
 
@@ -48,7 +53,8 @@ def build_price_bus(settings: Settings) -> PriceBus:
 class Messaging(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     backend = providers.Callable(backend_of, core.settings)
-    redis = providers.Resource(open_redis, core.settings)
+    redis = providers.Singleton(redis_for_streams, core.settings)
+    redis_shutdown = providers.Resource(closing_redis, redis)
     namespace = core.settings.provided.redis_namespace
     partitions = core.settings.provided.order_partitions
 
@@ -62,6 +68,15 @@ class Messaging(containers.DeclarativeContainer):
         backend,
         memory=providers.Singleton(MemoryOrderQueue, partitions=partitions),
         redis=providers.Singleton(RedisOrderQueue, client=redis, partitions=partitions, namespace=namespace),
+    )
+    #: Readiness of Redis on a small client of its own (built synchronously, unlike `redis`,
+    #: so that the api's list of checks stays a plain list).
+    health = providers.Selector(
+        backend,
+        memory=providers.Object(None),
+        redis=providers.Singleton(
+            RedisHealth, client=providers.Singleton(redis_client, core.settings.provided.redis_url)
+        ),
     )
     leases = providers.Selector(
         backend,

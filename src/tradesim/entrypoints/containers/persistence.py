@@ -17,9 +17,11 @@ from collections.abc import AsyncIterator
 
 from dependency_injector import containers, providers
 
+from tradesim.adapters.memory.health import MemoryDatabaseHealth
 from tradesim.adapters.memory.tables import MemoryDatabase
 from tradesim.adapters.memory.unit_of_work import MemoryUnitOfWork
 from tradesim.adapters.sqlalchemy.database import Database, is_sql_url
+from tradesim.adapters.sqlalchemy.health import DatabaseHealth
 from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from tradesim.entrypoints.settings import Settings
 
@@ -58,4 +60,9 @@ class Persistence(containers.DeclarativeContainer):
         backend,
         memory=providers.Factory(MemoryUnitOfWork, database=memory_database),
         sqlalchemy=providers.Factory(SqlAlchemyUnitOfWork, database=database),
+    )
+    health = providers.Selector(
+        backend,
+        memory=providers.Singleton(MemoryDatabaseHealth, database=memory_database),
+        sqlalchemy=providers.Singleton(DatabaseHealth, database=database),
     )

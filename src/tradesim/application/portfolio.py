@@ -1,0 +1,79 @@
+"""What a trader reads about their accounts: wallet figures, positions, fills and the ledger.
+
+Every query checks ownership first: another user's account is `NotFound`, as is a missing one.
+Mark prices come from the caller (the api keeps the latest ones from the price feed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from tradesim.application.ownership import owned_account
+from tradesim.domain.accounts import Account, AccountView
+from tradesim.domain.errors import InvalidTpSl
+from tradesim.domain.executions import Execution, LedgerEntry
+from tradesim.domain.instruments import InstrumentCatalog
+from tradesim.domain.positions import Position
+from tradesim.domain.wallet import wallet_view
+from tradesim.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+Marks = Mapping[str, Decimal]
+
+
+class PortfolioQueries:
+    def __init__(self, uow_factory: UnitOfWorkFactory, catalog: InstrumentCatalog) -> None:
+        self._uow = uow_factory
+        self._catalog = catalog
+
+    async def account(self, user_id: str, account_id: str, marks: Marks) -> tuple[Account, AccountView]:
+        async with self._uow() as uow:
+            account = await owned_account(uow, user_id, account_id)
+            return account, await self._view(uow, account, marks)
+
+    async def accounts(self, user_id: str, marks: Marks) -> list[tuple[Account, AccountView]]:
+        async with self._uow() as uow:
+            return [(a, await self._view(uow, a, marks)) for a in await uow.accounts.list_by_user(user_id)]
+
+    async def wallet(self, account_id: str, marks: Marks) -> AccountView | None:
+        """Unchecked: for pushing to a socket already known to belong to the owner."""
+        async with self._uow() as uow:
+            account = await uow.accounts.get(account_id)
+            return None if account is None else await self._view(uow, account, marks)
+
+    async def positions(self, user_id: str, account_id: str, *, open_only: bool = True) -> list[Position]:
+        async with self._uow() as uow:
+            await owned_account(uow, user_id, account_id)
+            positions = await uow.positions.list_by_account(account_id)
+        return [p for p in positions if p.size or not open_only]
+
+    async def open_position(self, user_id: str, account_id: str, symbol: str) -> Position:
+        """Raises `NotFound` (account) or `InvalidTpSl` when there is no open position on `symbol`."""
+        async with self._uow() as uow:
+            await owned_account(uow, user_id, account_id)
+            position = await uow.positions.get(account_id, symbol)
+        if position is None or not position.size:
+            raise InvalidTpSl(f"there is no open {symbol} position to set take-profit / stop-loss on")
+        return position
+
+    async def executions(self, user_id: str, account_id: str, *, limit: int = 100) -> list[Execution]:
+        async with self._uow() as uow:
+            await owned_account(uow, user_id, account_id)
+            return await uow.executions.list_by_account(account_id, limit=limit)
+
+    async def ledger(self, user_id: str, account_id: str, *, limit: int = 100) -> list[LedgerEntry]:
+        async with self._uow() as uow:
+            await owned_account(uow, user_id, account_id)
+            return await uow.ledger.list_by_account(account_id, limit=limit)
+
+    async def _view(self, uow: UnitOfWork, account: Account, marks: Marks) -> AccountView:
+        account_id = account.account_id
+        return wallet_view(
+            account_id,
+            await uow.balances.get(account_id),
+            await uow.positions.list_by_account(account_id),
+            await uow.orders.list_open([account_id]),
+            marks,
+            self._catalog,
+            settle_coin=account.currency,
+        )

@@ -1,0 +1,1 @@
+"""The HTTP and WebSocket api (Quart on hypercorn): `create_app(container)` in `app.py`."""

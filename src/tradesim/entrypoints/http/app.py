@@ -1,0 +1,170 @@
+"""The Quart app factory. Nothing is built at import time; `create_app(container)` builds the app and
+`while_serving` starts what it runs (the price pump, the account feed) and stops it again."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator
+
+import attrs
+from quart import Quart, request
+from quart_schema import QuartSchema
+from quart_schema.openapi import HttpSecurityScheme, Info
+from quart_schema.validation import QUART_SCHEMA_QUERYSTRING_ATTRIBUTE
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from tradesim.domain.errors import InvalidInput
+from tradesim.entrypoints.container import Container
+from tradesim.entrypoints.http import errors, security
+from tradesim.entrypoints.http.converters import IdConverter, SymbolConverter
+from tradesim.entrypoints.http.observability import install_request_hooks
+from tradesim.entrypoints.http.openapi import TradesimOpenAPI
+from tradesim.entrypoints.http.rate_limits import build_limiter
+from tradesim.entrypoints.http.routes import (
+    accounts,
+    auth,
+    candles,
+    executions,
+    health,
+    instruments,
+    journal,
+    ledger,
+    orders,
+    positions,
+    tickers,
+)
+from tradesim.entrypoints.http.tickers import pump_prices
+from tradesim.entrypoints.http.ws.endpoint import WebSocketEndpoint
+from tradesim.entrypoints.http.ws.hub import GOING_AWAY
+
+ROUTE_MODULES = (auth, accounts, instruments, tickers, candles, orders, positions, executions, ledger, journal, health)
+#: Modules whose `Provide[...]` markers the container fills in.
+WIRED_MODULES = (*ROUTE_MODULES, security)
+
+#: JSON bodies are small (the largest legitimate one, a journal entry with 20,000 characters of notes,
+#: stays under 128 KiB even with every character escaped); only image uploads are large.
+MAX_JSON_BODY = 256 * 1024
+MAX_UPLOAD_BODY = 5 * 1024 * 1024 + 64 * 1024
+UPLOAD_ENDPOINTS = frozenset({"journal.upload_attachment"})
+
+
+@attrs.frozen
+class ApiOptions:
+    """manage_resources: start and stop the container's resources with the app. `tradesim serve`
+    passes False: it shares one container between the api and the worker and manages it itself.
+    rate_limits: off only in tests that hammer the auth routes on purpose."""
+
+    manage_resources: bool = True
+    rate_limits: bool = True
+    rate_limit_prefix: str = "tradesim:ratelimit:"
+
+
+def create_app(container: Container, options: ApiOptions | None = None) -> Quart:
+    """The api over `container`. Wiring binds the route modules to this container: one app per process."""
+    options = options or ApiOptions()
+    settings = container.settings()
+    app = Quart("tradesim.api", static_folder=None)
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BODY,
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        MAX_FORM_PARTS=10,
+        JSON_SORT_KEYS=False,
+        DEBUG=settings.debug,
+    )
+    app.extensions["container"] = container
+    app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["symbol"] = SymbolConverter
+    app.url_map.strict_slashes = False
+
+    QuartSchema(
+        app,
+        info=Info(
+            title="tradesim",
+            version="1",
+            description="Trading simulator api: prices, quantities and amounts are decimal strings, times epoch ms, "
+            'field names as Bybit v5. Every error is {"error": {"code", "message"}}.',
+        ),
+        security_schemes={"bearerAuth": HttpSecurityScheme(scheme="bearer", bearer_format="JWT")},
+        conversion_preference="msgspec",
+        openapi_provider_class=TradesimOpenAPI,
+        scalar_ui_path=None,
+    )
+    metrics = container.api.metrics()
+    install_request_hooks(app, metrics)
+
+    @app.before_request
+    async def _refuse_unknown_query_parameters() -> None:
+        # A misspelt parameter (`accountID`) silently ignored would answer a different question.
+        view = app.view_functions.get(request.endpoint or "")
+        model = getattr(view, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, None)
+        if model is None or not request.args:
+            return
+        known = {field.name for field in attrs.fields(model)}
+        unknown = sorted(set(request.args) - known)
+        if unknown:
+            raise InvalidInput(
+                f"unknown query parameter(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}"
+            )
+
+    @app.before_request
+    async def _limit_json_bodies() -> None:
+        if request.endpoint in UPLOAD_ENDPOINTS or request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        # The declared length refuses early; a body sent without one is measured once read.
+        if (request.content_length or 0) > MAX_JSON_BODY:
+            raise RequestEntityTooLarge()
+        body: bytes = await request.body
+        if len(body) > MAX_JSON_BODY:
+            raise RequestEntityTooLarge()
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            # Quart's JSON parsing lets this escape as a 500; it is a malformed request.
+            raise BadRequest("the body is not UTF-8 text") from None
+
+    limiter = build_limiter(settings.redis_url, prefix=options.rate_limit_prefix)
+    limiter.init_app(app, enabled=options.rate_limits)
+    errors.register_error_handlers(app)
+    for module in ROUTE_MODULES:
+        app.register_blueprint(module.bp)
+    container.wire(modules=list(WIRED_MODULES))
+    app.asgi_app = WebSocketEndpoint(  # type: ignore[method-assign,assignment]
+        app.asgi_app,  # type: ignore[arg-type]
+        hub=container.api.hub(),
+        feed=container.api.account_feed(),
+        auth=container.auth(),
+        accounts=container.accounts(),
+        tickers=container.api.tickers(),
+    )
+
+    @app.while_serving
+    async def lifespan() -> AsyncGenerator[None, None]:
+        if options.manage_resources:
+            await _maybe_await(container.init_resources())
+        hub = container.api.hub()
+        feed = container.api.account_feed()
+        feed.start()
+        tasks = [
+            asyncio.create_task(pump_prices(container.messaging.price_bus(), container.api.tickers(), hub)),
+            asyncio.create_task(feed.run()),
+        ]
+        try:
+            yield
+        finally:
+            hub.close_all(GOING_AWAY, "server shutting down")
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if options.manage_resources:
+                await _maybe_await(container.shutdown_resources())
+
+    return app
+
+
+async def _maybe_await(result: object) -> None:
+    # dependency-injector returns an awaitable only when some resource is asynchronous.
+    if asyncio.isfuture(result) or asyncio.iscoroutine(result):
+        await result

@@ -1,0 +1,98 @@
+"""Metrics (a Prometheus registry per app), request ids and structured access logs."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from quart import Quart, Response, g, request
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+
+log = structlog.get_logger("tradesim.api")
+
+
+class ApiMetrics:
+    """What an operator watches; one registry per app so tests and co-hosted apps never share counters."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.open_websockets = Gauge(
+            "tradesim_open_websockets", "WebSocket connections currently open", registry=self.registry
+        )
+        self.request_latency = Histogram(
+            "tradesim_http_request_duration_seconds",
+            "HTTP request latency by route and status",
+            ["method", "route", "status"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=self.registry,
+        )
+        self.orders_accepted = Counter(
+            "tradesim_orders_accepted", "Orders recorded and queued by the api", registry=self.registry
+        )
+        self.fills_pushed = Counter(
+            "tradesim_fills_pushed", "Executions pushed to WebSocket subscribers", registry=self.registry
+        )
+        self.ws_frames = Counter(
+            "tradesim_ws_frames_queued", "Frames queued to WebSocket connections", registry=self.registry
+        )
+        self.slow_consumers = Counter(
+            "tradesim_ws_slow_consumers_closed",
+            "Connections closed because their send queue overflowed",
+            registry=self.registry,
+        )
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def configure_logging(*, json: bool = True, level: int = logging.INFO) -> None:
+    """structlog to stdout, one JSON object per line, with the request id bound by the request hooks."""
+    processors: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(),
+    ]
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+
+
+def install_request_hooks(app: Quart, metrics: ApiMetrics) -> None:
+    @app.before_request
+    async def _start() -> None:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.started = time.perf_counter()
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=g.request_id)
+
+    @app.after_request
+    async def _finish(response: Response) -> Response:
+        request_id = getattr(g, "request_id", None) or uuid.uuid4().hex
+        response.headers[REQUEST_ID_HEADER] = request_id
+        started = getattr(g, "started", None)
+        elapsed = time.perf_counter() - started if started is not None else 0.0
+        # Label by route rule, never the raw path: ids in paths would explode the label set.
+        route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
+        metrics.request_latency.labels(request.method, route, str(response.status_code)).observe(elapsed)
+        log.info(
+            "request",
+            method=request.method,
+            route=route,
+            status=response.status_code,
+            duration_ms=round(elapsed * 1000, 3),
+            user_id=getattr(g, "user_id", None),
+        )
+        return response

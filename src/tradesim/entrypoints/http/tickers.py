@@ -1,0 +1,75 @@
+"""The latest ticker of every streamed symbol, fed by the price bus; pushed to `tickers.{SYMBOL}`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from decimal import Decimal
+
+import structlog
+
+from tradesim.domain.market import Ticker
+from tradesim.entrypoints.http import presenters
+from tradesim.entrypoints.http.ws.hub import Hub, encode
+from tradesim.ports.messaging import PriceBus
+
+log = structlog.get_logger("tradesim.api")
+
+
+class TickerCache:
+    def __init__(self, symbols: Iterable[str]) -> None:
+        self.symbols = tuple(symbols)
+        self._latest: dict[str, Ticker] = {}
+        self._marks: dict[str, Decimal] = {}
+
+    def update(self, ticker: Ticker) -> None:
+        self._latest[ticker.symbol] = ticker
+        self._marks[ticker.symbol] = ticker.mark_price
+
+    def get(self, symbol: str) -> Ticker | None:
+        return self._latest.get(symbol)
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        ticker = self._latest.get(symbol)
+        return ticker.last_price if ticker is not None else None
+
+    def marks(self) -> dict[str, Decimal]:
+        return dict(self._marks)
+
+
+def ticker_frame(ticker: Ticker) -> str:
+    """Bybit's ticker push, encoded once for every subscriber."""
+    return encode(
+        {"topic": f"tickers.{ticker.symbol}", "type": "snapshot", "ts": ticker.ts, "data": presenters.ticker(ticker)}
+    )
+
+
+async def pump_prices(bus: PriceBus, cache: TickerCache, hub: Hub) -> None:
+    """Runs for the app's life: every ticker updates the cache; the latest one goes to its subscribers.
+
+    Tickers are snapshots, so when the fan-out falls behind (thousands of sockets, a fast feed) the
+    ones it has not sent yet are replaced by newer ones instead of queuing: latest wins, as on the
+    price bus itself, and delivery latency stays bounded by one fan-out.
+    """
+    dirty: dict[str, Ticker] = {}
+    arrived = asyncio.Event()
+
+    async def fan_out() -> None:
+        while True:
+            await arrived.wait()
+            arrived.clear()
+            while dirty:
+                symbol, ticker = dirty.popitem()
+                await hub.broadcast(f"tickers.{symbol}", ticker_frame(ticker), snapshot=True)
+
+    sender = asyncio.create_task(fan_out())
+    subscription = bus.subscribe(cache.symbols)
+    try:
+        async for event in subscription:
+            if isinstance(event, Ticker) and event.symbol in cache.symbols:
+                cache.update(event)
+                dirty[event.symbol] = event
+                arrived.set()
+    finally:
+        sender.cancel()
+        await subscription.aclose()

@@ -1,0 +1,145 @@
+"""Account events from the event bus to the sockets of their owners.
+
+One subscription per app process, watching exactly the accounts of the users connected to it.
+Each event is presented and encoded once; a balance change schedules one wallet push per
+account, computed after the burst of events it belongs to (a fill brings several).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Coroutine
+from typing import Any
+
+import structlog
+
+from tradesim.application.portfolio import PortfolioQueries
+from tradesim.domain.events import (
+    BalanceChanged,
+    CommandRejected,
+    EngineEvent,
+    OrderFilled,
+    PositionChanged,
+)
+from tradesim.entrypoints.http import presenters
+from tradesim.entrypoints.http.observability import ApiMetrics
+from tradesim.entrypoints.http.tickers import TickerCache
+from tradesim.entrypoints.http.ws.hub import Connection, Hub, encode
+from tradesim.ports.messaging import AccountEventSubscription, EventBus
+
+log = structlog.get_logger("tradesim.api")
+
+
+def private_frame(topic: str, data: list[Any]) -> str:
+    """Bybit's private push: an id, the topic, when it was created, and a list of records."""
+    return encode({"id": uuid.uuid4().hex, "topic": topic, "creationTime": time.time_ns() // 1_000_000, "data": data})
+
+
+class AccountFeed:
+    def __init__(
+        self, bus: EventBus, hub: Hub, tickers: TickerCache, portfolio: PortfolioQueries, metrics: ApiMetrics
+    ) -> None:
+        self._bus = bus
+        self._hub = hub
+        self._tickers = tickers
+        self._portfolio = portfolio
+        self._metrics = metrics
+        self._subscription: AccountEventSubscription | None = None
+        self._watching: dict[str, int] = {}
+        self._wallets_due: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        self._subscription = self._bus.subscribe()
+
+    async def watch(self, account_id: str) -> None:
+        count = self._watching.get(account_id, 0)
+        self._watching[account_id] = count + 1
+        if not count and self._subscription is not None:
+            await self._subscription.watch(account_id)
+
+    async def unwatch(self, account_id: str) -> None:
+        count = self._watching.get(account_id, 0) - 1
+        if count > 0:
+            self._watching[account_id] = count
+            return
+        self._watching.pop(account_id, None)
+        if self._subscription is not None:
+            await self._subscription.unwatch(account_id)
+
+    async def attach(self, connection: Connection, user_id: str, account_ids: list[str]) -> None:
+        """An authenticated socket: follow its user's accounts."""
+        self._hub.authenticated(connection, user_id, account_ids)
+        for account_id in account_ids:
+            await self.watch(account_id)
+
+    async def detach(self, connection: Connection) -> None:
+        self._hub.disconnect(connection)
+        followed, connection.account_ids = connection.account_ids, set()
+        for account_id in followed:
+            await self.unwatch(account_id)
+
+    async def account_opened(self, user_id: str, account_id: str) -> None:
+        """A connected user opened an account: their sockets follow it from now on."""
+        for connection in self._hub.connections_of(user_id):
+            if account_id not in connection.account_ids:
+                self._hub.add_account(connection, account_id)
+                await self.watch(account_id)
+
+    async def run(self) -> None:
+        """Runs for the app's life; `start()` first."""
+        assert self._subscription is not None, "AccountFeed.start() must run before run()"
+        try:
+            async for event in self._subscription:
+                try:
+                    self.dispatch(event)
+                except Exception:
+                    log.exception("account_event_failed", event=type(event).__name__)
+        finally:
+            await self._subscription.aclose()
+            for task in tuple(self._tasks):
+                task.cancel()
+
+    def dispatch(self, event: EngineEvent) -> None:
+        account_id = event.account_id
+        hub = self._hub
+        if isinstance(event, PositionChanged):
+            position = presenters.position(event.position, self._tickers.marks())
+            hub.publish_private(account_id, "position", private_frame("position", [position]))
+        elif isinstance(event, BalanceChanged):
+            self._wallet_due(account_id)
+        elif isinstance(event, CommandRejected):
+            return
+        else:
+            hub.publish_private(account_id, "order", private_frame("order", [presenters.order(event.order)]))
+            if isinstance(event, OrderFilled):
+                frame = private_frame("execution", [presenters.execution(event.execution)])
+                pushed = hub.publish_private(account_id, "execution", frame)
+                if pushed:
+                    self._metrics.fills_pushed.inc(pushed)
+
+    def _wallet_due(self, account_id: str) -> None:
+        if account_id in self._wallets_due:
+            return
+        self._wallets_due.add(account_id)
+        self._spawn(self._push_wallet(account_id))
+
+    async def _push_wallet(self, account_id: str) -> None:
+        # Let the rest of the burst (fee, PnL, the position) arrive before reading the wallet once.
+        await asyncio.sleep(0.01)
+        self._wallets_due.discard(account_id)
+        view = await self._portfolio.wallet(account_id, self._tickers.marks())
+        if view is not None:
+            self._hub.publish_private(account_id, "wallet", private_frame("wallet", [presenters.wallet(view)]))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("wallet_push_failed", error=repr(task.exception()))

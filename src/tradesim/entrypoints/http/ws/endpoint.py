@@ -1,0 +1,202 @@
+"""GET /ws: authenticate, subscribe, receive pushes.
+
+Protocol (Bybit v5 style): authenticate with `?token=<accessToken>` or a first
+`{"op": "auth", "args": [token]}` within 10 s; then `{"op": "subscribe", "args": ["tickers.BTCUSDT",
+"order", "execution", "position", "wallet"]}` and `unsubscribe`; `{"op": "ping"}` answers a pong.
+Close codes: 4401 not authenticated (bad token or none within 10 s), 4429 too slow (its send queue
+overflowed), 1001 the server is shutting down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import structlog
+
+from tradesim.application.accounts import AccountService
+from tradesim.application.auth import AuthService
+from tradesim.entrypoints.http.tickers import TickerCache
+from tradesim.entrypoints.http.ws.account_feed import AccountFeed
+from tradesim.entrypoints.http.ws.hub import UNAUTHENTICATED, Connection, Hub
+from tradesim.entrypoints.http.ws.protocol import MAX_TOPICS, Op, invalid_topics, parse, reply
+from tradesim.ports.security import Unauthenticated
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
+
+log = structlog.get_logger("tradesim.api")
+
+AUTH_TIMEOUT_S = 10.0
+
+
+class Session:
+    """One socket's conversation: its connection in the hub and what the user may do."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        hub: Hub,
+        feed: AccountFeed,
+        auth: AuthService,
+        accounts: AccountService,
+        tickers: TickerCache,
+    ) -> None:
+        self.connection = connection
+        self._hub = hub
+        self._feed = feed
+        self._auth = auth
+        self._accounts = accounts
+        self._tickers = tickers
+
+    @property
+    def authenticated(self) -> bool:
+        return self.connection.user_id is not None
+
+    async def authenticate(self, token: object, req_id: str | None = None) -> None:
+        conn = self.connection
+        if self.authenticated:
+            conn.offer(reply("auth", conn.conn_id, ret_msg="already authenticated", req_id=req_id))
+            return
+        try:
+            if not isinstance(token, str):
+                raise Unauthenticated('send the access token: {"op": "auth", "args": ["<accessToken>"]}')
+            user_id = self._auth.authenticate(token)
+        except Unauthenticated as error:
+            conn.offer(reply("auth", conn.conn_id, success=False, ret_msg=error.message, req_id=req_id))
+            conn.close(UNAUTHENTICATED, "authentication failed")
+            return
+        accounts = await self._accounts.list(user_id)
+        await self._feed.attach(conn, user_id, [a.account_id for a in accounts])
+        conn.offer(reply("auth", conn.conn_id, req_id=req_id))
+
+    async def handle(self, message: str | bytes) -> None:
+        conn = self.connection
+        op = parse(message)
+        if isinstance(op, str):
+            conn.offer(reply("", conn.conn_id, success=False, ret_msg=op))
+            return
+        if op.op == "ping":
+            conn.offer(reply("ping", conn.conn_id, ret_msg="pong", req_id=op.req_id))
+        elif op.op == "pong":
+            return
+        elif op.op == "auth":
+            await self.authenticate(op.args[0] if op.args else None, op.req_id)
+        elif op.op in ("subscribe", "unsubscribe"):
+            self._subscription(op)
+        else:
+            conn.offer(reply(op.op, conn.conn_id, success=False, ret_msg=f"unknown op {op.op!r}", req_id=op.req_id))
+
+    def _subscription(self, op: Op) -> None:
+        conn = self.connection
+        if not self.authenticated:
+            conn.offer(reply(op.op, conn.conn_id, success=False, ret_msg="authenticate first", req_id=op.req_id))
+            return
+        bad = invalid_topics(op.args, self._tickers.symbols)
+        good = [t for t in op.args if isinstance(t, str) and t not in bad]
+        if op.op == "subscribe" and len(conn.topics | set(good)) > MAX_TOPICS:
+            message = f"at most {MAX_TOPICS} topics per connection"
+            conn.offer(reply(op.op, conn.conn_id, success=False, ret_msg=message, req_id=op.req_id))
+            return
+        message = f"unknown topic(s): {', '.join(bad)}" if bad else ""
+        # The answer first, then the snapshots the subscriptions queue (as Bybit orders them).
+        conn.offer(reply(op.op, conn.conn_id, success=not bad, ret_msg=message, req_id=op.req_id))
+        for topic in good:
+            if op.op == "subscribe":
+                self._hub.subscribe(conn, topic)
+            else:
+                self._hub.unsubscribe(conn, topic)
+
+
+class WebSocketEndpoint:
+    """`/ws` as a plain ASGI endpoint in front of the Quart app; every other scope goes to Quart.
+
+    Pushes are the hot path (one frame per subscriber per message). Quart's websocket wrapper costs
+    an extra trip through the event loop and an accept() per send, which at a thousand subscribers
+    is most of a message's delivery time; speaking ASGI directly leaves only hypercorn's framing.
+    """
+
+    path = "/ws"
+
+    def __init__(
+        self,
+        inner: ASGIApp,
+        *,
+        hub: Hub,
+        feed: AccountFeed,
+        auth: AuthService,
+        accounts: AccountService,
+        tickers: TickerCache,
+    ) -> None:
+        self._inner = inner
+        self._hub = hub
+        self._feed = feed
+        self._auth = auth
+        self._accounts = accounts
+        self._tickers = tickers
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == self.path:
+            await self._serve(scope, receive, send)
+        else:
+            await self._inner(scope, receive, send)
+
+    async def _serve(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        # Accept at once; the reader skips the `websocket.connect` event (Quart's test client sends none).
+        await send({"type": "websocket.accept"})
+        connection = self._hub.connect()
+        session = Session(connection, self._hub, self._feed, self._auth, self._accounts, self._tickers)
+        token = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [None])[0]
+        writer = asyncio.ensure_future(connection.write(send))
+        reader = asyncio.ensure_future(_read(receive, session, token))
+        try:
+            await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (reader, writer):
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    log.error("websocket_failed", error=repr(task.exception()), conn_id=connection.conn_id)
+                    connection.close(1011, "internal error")
+            if connection.close_code is not None:
+                # Flush what was queued before the close (an auth refusal says why), then close.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(writer, 1.0)
+                close = {"type": "websocket.close", "code": connection.close_code, "reason": connection.close_reason}
+                # A client that stopped reading may never take the close frame either; do not wait on it.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(send(close), 1.0)
+        finally:
+            for task in (reader, writer):
+                task.cancel()
+            await self._feed.detach(connection)
+            log.info(
+                "websocket_closed",
+                conn_id=connection.conn_id,
+                user_id=connection.user_id,
+                code=connection.close_code or 1000,
+                reason=connection.close_reason,
+            )
+
+
+async def _read(receive: Receive, session: Session, token: str | None) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + AUTH_TIMEOUT_S
+    if token is not None:
+        await session.authenticate(token)
+    while session.connection.close_code is None:
+        if session.authenticated:
+            event = await receive()
+        else:
+            try:
+                event = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0))
+            except TimeoutError:
+                session.connection.close(UNAUTHENTICATED, f"not authenticated within {AUTH_TIMEOUT_S:g} s")
+                return
+        if event["type"] == "websocket.disconnect":
+            return
+        if event["type"] != "websocket.receive":
+            continue
+        message = event.get("text")
+        await session.handle(message if message is not None else event.get("bytes") or b"")

@@ -1,0 +1,42 @@
+"""The client side of the socket: Bybit v5's `op` messages, parsed and answered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from tradesim.entrypoints.http.ws.hub import PRIVATE_TOPICS, encode
+
+MAX_TOPICS = 50
+
+
+class Op(msgspec.Struct, forbid_unknown_fields=False):
+    op: str
+    args: list[Any] = msgspec.field(default_factory=list)
+    req_id: str | None = None
+
+
+_decoder = msgspec.json.Decoder(Op)
+
+
+def parse(message: str | bytes) -> Op | str:
+    """The op, or why the message is not one."""
+    try:
+        return _decoder.decode(message)
+    except msgspec.DecodeError as error:
+        return f'not a valid op message ({error}); send {{"op": "subscribe", "args": [...]}}'
+
+
+def reply(op: str, conn_id: str, *, success: bool = True, ret_msg: str = "", req_id: str | None = None) -> str:
+    """Bybit's answer to an op."""
+    message: dict[str, Any] = {"success": success, "ret_msg": ret_msg, "conn_id": conn_id, "op": op}
+    if req_id is not None:
+        message["req_id"] = req_id
+    return encode(message)
+
+
+def invalid_topics(topics: list[Any], symbols: tuple[str, ...]) -> list[str]:
+    """The topics of `topics` this socket does not offer."""
+    wanted = {f"tickers.{s}" for s in symbols} | PRIVATE_TOPICS
+    return [str(t) for t in topics if not isinstance(t, str) or t not in wanted]

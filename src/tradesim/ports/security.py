@@ -1,0 +1,58 @@
+"""Credentials: password hashing and signed tokens, and the error for a caller who is not authenticated."""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+import attrs
+
+from tradesim.domain.errors import TradesimError
+
+TokenKind = Literal["access", "refresh"]
+
+
+class Unauthenticated(TradesimError):
+    """The caller has no valid credentials (missing, malformed, tampered, expired or revoked). Log in again."""
+
+    code = "UNAUTHENTICATED"
+
+
+class InvalidToken(Unauthenticated):
+    code = "INVALID_TOKEN"
+
+
+@attrs.frozen(slots=True)
+class TokenClaims:
+    """What a signed token says. Times are epoch ms; `family_id` is set on refresh tokens only."""
+
+    subject: str
+    kind: TokenKind
+    token_id: str
+    issued_at: int
+    expires_at: int
+    family_id: str = ""
+
+
+class PasswordHasher(Protocol):
+    """Slow, salted password hashing (argon2). Async because a good hash costs tens of milliseconds."""
+
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        """True when `password` matches; False for a mismatch or a malformed hash (never raises)."""
+        ...
+
+
+class TokenCodec(Protocol):
+    """Signs claims into a compact token and reads them back.
+
+    `decode` checks the signature and the shape only; expiry is the caller's policy (it owns the clock).
+    """
+
+    def encode(self, claims: TokenClaims) -> str: ...
+
+    def decode(self, token: str) -> TokenClaims:
+        """Raises:
+        InvalidToken: malformed, signed with another key, or missing a claim.
+        """
+        ...
