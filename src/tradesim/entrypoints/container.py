@@ -89,7 +89,9 @@ class Container(containers.DeclarativeContainer):
     health_checks = providers.Callable(present, persistence.health, messaging.health)
     api = providers.Container(Api, core=core, event_bus=messaging.event_bus, portfolio=portfolio)
 
-    engine = providers.Singleton(MatchingEngine, catalog=core.catalog, clock=core.clock.provided.now_ms)
+    # Engines name the orders they create (TP/SL, liquidations) with the process's unique ids, so
+    # the names never repeat across restarts or workers.
+    engine = providers.Singleton(MatchingEngine, catalog=core.catalog, clock=core.clock.provided.now_ms, ids=core.ids)
     engine_service = providers.Singleton(
         EngineService, engine=engine, uow_factory=persistence.unit_of_work.provider, events=messaging.event_bus
     )
@@ -106,7 +108,7 @@ class Container(containers.DeclarativeContainer):
         Worker,
         config=worker_config,
         engine_factory=providers.Factory(
-            MatchingEngine, catalog=core.catalog, clock=core.clock.provided.now_ms
+            MatchingEngine, catalog=core.catalog, clock=core.clock.provided.now_ms, ids=core.ids
         ).provider,
         uow_factory=persistence.unit_of_work.provider,
         queue=messaging.order_queue,

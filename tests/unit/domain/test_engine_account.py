@@ -308,3 +308,16 @@ def test_funding_is_settled_even_when_the_ticker_after_the_funding_time_arrives_
     late = sim.tick("30000", ts=funding_at, funding_rate="0.0001", next_funding_time=funding_at + 8 * HOUR)
     assert [(e.kind, e.amount) for e in ledger(late)] == [(LedgerKind.FUNDING, D("-0.03"))]
     assert ledger(sim.tick("30000", funding_rate="0.0001", next_funding_time=funding_at + 8 * HOUR)) == []
+
+
+def test_a_resting_order_holds_margin_once_the_position_it_would_close_is_gone(sim: Sim) -> None:
+    """Short 0.001; a buy limit for 0.001 only closes it, so it holds nothing. When a market buy
+    closes the short first, the resting buy would open a long: it must now hold that long's cost."""
+    sim.tick("30000.0", bid="29999.9", ask="30000.0")
+    sim.sell("0.001")
+    sim.buy("0.001", price="29000.0")
+    assert sim.view().order_im == 0
+    sim.buy("0.001")
+    # order cost at 29000, 10x, taker 0.055%: IM 2.9 + open fee 0.01595 + close fee at the
+    # bankruptcy price 26100: 0.001 x 26100 x 0.00055 = 0.014355; in all 2.930305
+    assert sim.view().order_im == Decimal("2.930305")

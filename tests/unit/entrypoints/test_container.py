@@ -62,3 +62,15 @@ def test_the_streamer_is_wired_from_the_settings(tmp_path: Path) -> None:
     bus = build_container(Settings.from_env(redis_env)).messaging.price_bus()
     assert isinstance(bus, RedisPriceBus)
     assert bus.channel("BTCUSDT") == "ns:ticker.BTCUSDT"
+
+
+def test_engines_name_their_own_orders_with_unique_ids(tmp_path: Path) -> None:
+    from tradesim.entrypoints.container import build_container
+
+    container = build_container(
+        Settings.from_env({"TRADESIM_DATA_DIR": str(tmp_path), "TRADESIM_DATABASE_URL": "memory://"})
+    )
+    first = container.engine()._ids()
+    worker = container.worker()
+    assert first != worker._engine_factory()._ids()
+    assert len(first) == 36  # a UUID, not a counter that restarts with the process
