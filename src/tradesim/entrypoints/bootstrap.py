@@ -7,6 +7,7 @@ the head revision itself and a fresh checkout just works.
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 from tradesim.entrypoints.container import Container, build_container
@@ -28,5 +29,21 @@ async def start_container(settings: Settings) -> Container:
     """Migrate what is ours to migrate, build the container, start its resources."""
     await prepare_database(settings)
     container = build_container(settings)
-    await container.init_resources()  # type: ignore[misc]
+    await _settle(container.init_resources())
     return container
+
+
+async def start_resources(container: Container) -> None:
+    """Start the resources of a container built (and perhaps overridden) by the caller."""
+    await _settle(container.init_resources())
+
+
+async def stop_container(container: Container) -> None:
+    """Close what the container opened (pools, clients)."""
+    await _settle(container.shutdown_resources())
+
+
+async def _settle(result: object) -> None:
+    # dependency-injector returns an awaitable only when some resource is asynchronous.
+    if inspect.isawaitable(result):
+        await result

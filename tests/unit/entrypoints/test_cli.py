@@ -33,19 +33,3 @@ def test_console_script_runs() -> None:
     )
     assert result.returncode == 0
     assert "history" in result.stdout
-
-
-@pytest.mark.parametrize("argv", [["serve"]])
-def test_a_command_not_built_yet_says_so_and_fails(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(argv) == 2
-    assert "not built yet" in capsys.readouterr().err
-
-
-def test_api_refuses_a_production_environment_without_secrets(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ENVIRONMENT", "production")
-    for name in ("JWT_SECRET", "DB_PASSWORD", "BYBIT_API_KEY", "TRADESIM_DATABASE_URL", "TRADESIM_REDIS_URL"):
-        monkeypatch.delenv(name, raising=False)
-    assert main(["api"]) == 2
-    assert "refusing to start" in capsys.readouterr().err

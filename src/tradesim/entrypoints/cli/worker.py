@@ -23,7 +23,7 @@ def run(_: argparse.Namespace) -> int:
 
 
 async def serve_worker(settings: Settings) -> None:
-    from tradesim.entrypoints.bootstrap import start_container
+    from tradesim.entrypoints.bootstrap import start_container, stop_container
     from tradesim.entrypoints.container import provide
 
     container = await start_container(settings)
@@ -35,4 +35,4 @@ async def serve_worker(settings: Settings) -> None:
         worker = await provide(container.worker())
         await worker.run(stop)
     finally:
-        await container.shutdown_resources()  # type: ignore[misc]
+        await stop_container(container)
