@@ -10,6 +10,7 @@ the pool. Nothing a failed transaction wrote survives: the database rolls it bac
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Self
 
@@ -78,28 +79,16 @@ class SqlAlchemyUnitOfWork:
 
     async def commit(self) -> None:
         connection, tx = self._require()
-        try:
+        with _translated(tx):
             if connection.in_transaction():
                 await connection.commit()
-        except Exception as error:
-            translated = translate(error)
-            if translated is error:
-                raise
-            tx.broken = tx.broken or connection_lost(error)
-            raise translated from error
         tx.committed()
 
     async def rollback(self) -> None:
         connection, tx = self._require()
-        try:
+        with _translated(tx):
             if connection.in_transaction():
                 await connection.rollback()
-        except Exception as error:
-            translated = translate(error)
-            if translated is error:
-                raise
-            tx.broken = tx.broken or connection_lost(error)
-            raise translated from error
 
     def _require(self) -> tuple[AsyncConnection, Transaction]:
         if self._connection is None or self._tx is None:
@@ -123,3 +112,16 @@ async def _invalidate_quietly(connection: AsyncConnection) -> None:
 async def _close_quietly(connection: AsyncConnection) -> None:
     with contextlib.suppress(Exception):  # already discarding a broken connection
         await connection.close()
+
+
+@contextlib.contextmanager
+def _translated(tx: Transaction) -> Iterator[None]:
+    """Outages and timeouts become `DependencyUnavailable`; a lost connection marks `tx` broken."""
+    try:
+        yield
+    except Exception as error:
+        translated = translate(error)
+        if translated is error:
+            raise
+        tx.broken = tx.broken or connection_lost(error)
+        raise translated from error
