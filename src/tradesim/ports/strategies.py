@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Protocol
 
 import attrs
+
+from tradesim.domain.enums import Side
+from tradesim.domain.market import Candle
+from tradesim.domain.positions import Position
 
 
 @attrs.frozen(slots=True)
@@ -21,13 +26,16 @@ class StrategyJob:
 
 @attrs.frozen(slots=True)
 class StrategyTrade:
-    side: str
-    qty: Decimal
+    """One round trip: opened when the position left zero, closed when it came back to zero."""
+
+    symbol: str
+    side: Side
+    size: Decimal
     entry_price: Decimal
-    exit_price: Decimal
     opened_ms: int
     closed_ms: int
     pnl: Decimal
+    r_multiple: Decimal | None = None
 
 
 @attrs.frozen(slots=True)
@@ -40,5 +48,32 @@ class StrategyResult:
 
 class StrategyRunner(Protocol):
     async def run(self, job: StrategyJob) -> StrategyResult:
-        """Raises `NotFound` for an unknown strategy, `InvalidInput` for a bad job."""
+        """Raises `NotFound` for an unknown strategy, `InvalidInput` for a bad job (no history, bad range)."""
         ...
+
+
+class Trader(Protocol):
+    """What an in-process strategy may do on each bar (orders fill through the matching engine)."""
+
+    @property
+    def position(self) -> Position | None: ...
+
+    @property
+    def balance(self) -> Decimal: ...
+
+    def market(
+        self, side: Side, qty: Decimal, *, stop_loss: Decimal | None = None, take_profit: Decimal | None = None
+    ) -> None: ...
+
+    def close(self) -> None:
+        """Close the whole position at market (nothing when flat)."""
+        ...
+
+
+class BarStrategy(Protocol):
+    """A strategy for the in-process runner: called once per bar, after the bar has played."""
+
+    def on_bar(self, trader: Trader, candle: Candle) -> None: ...
+
+
+StrategyFactory = Callable[[Mapping[str, str]], BarStrategy]
