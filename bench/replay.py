@@ -6,10 +6,10 @@
    BTCUSDT tick grid) to a local folder, and the same files to S3 on a moto server on loopback.
 2. Times loading the whole year into a replay's day cache (`BarCache.days`: the path a replay
    reads history through) from the folder and from S3, cold cache each run.
-3. Times reading the same rows from PostgreSQL, in a table shaped like `market_candles`
-   (symbol, open_time bigint, open/high/low/close/volume numeric), in a database of its own
-   created on the server of TRADESIM_TEST_DATABASE_URL and dropped at the end. The SQL
-   adapters of issue 3 have not landed, so this uses asyncpg directly, as the repository would.
+3. Times reading the same rows from PostgreSQL's `market_candles` (the real schema: migrated,
+   partitioned by month), in a database of its own created on the server of
+   TRADESIM_TEST_DATABASE_URL and dropped at the end: the bare rows with asyncpg (the target's
+   baseline), and `Candle` records through the repository (`uow.candles.range`).
 4. Plays bars through a replay session's engine at maximum speed (no pacing) with 0 and with
    100 resting orders, and reports bars per second.
 
@@ -125,50 +125,67 @@ def _decimal_text(units: int, scale: int) -> str:
     return format(Decimal(units).scaleb(-scale), "f")
 
 
-async def postgres_baseline(server_url: str, year: list[DayBars], runs: int) -> list[float]:
+async def postgres_baseline(server_url: str, year: list[DayBars], runs: int) -> tuple[list[float], list[float]]:
+    """(bare rows with asyncpg, `Candle` records through the repository), both from `market_candles`."""
     import asyncpg
+
+    from tradesim.adapters.sqlalchemy.database import Database
+    from tradesim.adapters.sqlalchemy.market import ENSURE_PARTITIONS
+    from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head_async
+    from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 
     base = server_url.replace("postgresql+asyncpg://", "postgresql://")
     name = f"tradesim_bench_{uuid.uuid4().hex[:10]}"
-    admin_url = base.rsplit("/", 1)[0] + "/postgres"
-    admin = await asyncpg.connect(admin_url)
+    admin = await asyncpg.connect(base.rsplit("/", 1)[0] + "/postgres")
     await admin.execute(f'CREATE DATABASE "{name}"')
+    sqlalchemy_url = server_url.rsplit("/", 1)[0] + f"/{name}"
     try:
+        await upgrade_to_head_async(sqlalchemy_url)
+        start, end = day_start_ms(FIRST_DAY), day_start_ms(FIRST_DAY + timedelta(days=DAYS))
         connection = await asyncpg.connect(base.rsplit("/", 1)[0] + f"/{name}")
         try:
-            await connection.execute(
-                """CREATE TABLE market_candles (
-                       symbol text NOT NULL, open_time bigint NOT NULL,
-                       open numeric NOT NULL, high numeric NOT NULL, low numeric NOT NULL,
-                       close numeric NOT NULL, volume numeric NOT NULL,
-                       PRIMARY KEY (symbol, open_time))"""
-            )
+            await connection.execute(f"SELECT {ENSURE_PARTITIONS}($1, $2)", start, end)
             buffer = io.StringIO()
             for bars in year:
                 ps, vs = bars.price_scale, bars.volume_scale
                 for i in range(len(bars)):
                     buffer.write(
-                        f"{SYMBOL},{bars.open_time[i]},{_decimal_text(bars.open[i], ps)},"
+                        f"linear,{SYMBOL},1m,{bars.open_time[i]},{_decimal_text(bars.open[i], ps)},"
                         f"{_decimal_text(bars.high[i], ps)},{_decimal_text(bars.low[i], ps)},"
-                        f"{_decimal_text(bars.close[i], ps)},{_decimal_text(bars.volume[i], vs)}\n"
+                        f"{_decimal_text(bars.close[i], ps)},{_decimal_text(bars.volume[i], vs)},,true\n"
                     )
+            columns = ["category", "symbol", "interval", "open_time", "open", "high", "low", "close", "volume"]
             await connection.copy_to_table(
-                "market_candles", source=io.BytesIO(buffer.getvalue().encode()), format="csv"
+                "market_candles",
+                source=io.BytesIO(buffer.getvalue().encode()),
+                format="csv",
+                columns=[*columns, "turnover", "closed"],
             )
             await connection.execute("ANALYZE market_candles")
-            start, end = day_start_ms(FIRST_DAY), day_start_ms(FIRST_DAY + timedelta(days=DAYS))
             query = (
                 "SELECT open_time, open, high, low, close, volume FROM market_candles "
-                "WHERE symbol = $1 AND open_time >= $2 AND open_time < $3 ORDER BY open_time"
+                "WHERE symbol = $1 AND interval = '1m' AND open_time >= $2 AND open_time < $3 ORDER BY open_time"
             )
 
-            async def read() -> None:
+            async def read_rows() -> None:
                 rows = await connection.fetch(query, SYMBOL, start, end)
                 assert len(rows) == DAYS * 1440
 
-            return await timed(runs, read)
+            bare = await timed(runs, read_rows)
         finally:
             await connection.close()
+        database = Database(sqlalchemy_url)
+        try:
+
+            async def read_records() -> None:
+                async with SqlAlchemyUnitOfWork(database) as uow:
+                    candles = await uow.candles.range(SYMBOL, start, end)
+                assert len(candles) == DAYS * 1440
+
+            records = await timed(max(1, runs // 2), read_records)
+        finally:
+            await database.dispose()
+        return bare, records
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
@@ -270,10 +287,11 @@ async def main(runs: int, bars_to_play: int) -> int:
 
         database_url = os.environ.get("TRADESIM_TEST_DATABASE_URL")
         pg_times: list[float] | None = None
+        pg_records: list[float] | None = None
         pg_note = "TRADESIM_TEST_DATABASE_URL is not set"
         if database_url:
             try:
-                pg_times = await postgres_baseline(database_url, year, max(2, runs // 2))
+                pg_times, pg_records = await postgres_baseline(database_url, year, max(2, runs // 2))
             except Exception as error:  # report it; the other figures still stand
                 pg_note = f"{type(error).__name__}: {error}"
 
@@ -285,8 +303,9 @@ async def main(runs: int, bars_to_play: int) -> int:
     print("load one year (525,600 bars, 365 files) into a replay's cache, cold cache each run")
     print(f"  local folder          {describe(local_times)}")
     print(f"  S3 (moto, loopback)   {describe(s3_times)}")
-    if pg_times is not None:
-        print(f"  PostgreSQL (asyncpg)  {describe(pg_times)}   market_candles-shaped table, numeric columns")
+    if pg_times is not None and pg_records is not None:
+        print(f"  PostgreSQL rows       {describe(pg_times)}   market_candles (partitioned), asyncpg rows")
+        print(f"  PostgreSQL records    {describe(pg_records)}   the same through the repository, as Candle records")
     else:
         print(f"  PostgreSQL            not measured: {pg_note}")
     print()
