@@ -76,7 +76,9 @@ class Container(containers.DeclarativeContainer):
         clock=core.clock,
         ids=core.ids,
     )
-    portfolio = providers.Factory(PortfolioQueries, uow_factory=persistence.unit_of_work.provider, catalog=core.catalog)
+    portfolio = providers.Factory(
+        PortfolioQueries, uow_factory=persistence.unit_of_work.provider, catalog=core.catalog, replays=replay.prices
+    )
     candles = providers.Factory(CandleQueries, uow_factory=persistence.unit_of_work.provider, catalog=core.catalog)
     journal = providers.Factory(
         JournalService,
