@@ -1,7 +1,8 @@
 """What a trader reads about their accounts: wallet figures, positions, fills and the ledger.
 
 Every query checks ownership first: another user's account is `NotFound`, as is a missing one.
-Mark prices come from the caller (the api keeps the latest ones from the price feed).
+Mark prices come from the caller (the api keeps the latest ones from the price feed), except for
+a replay account, which is valued at its session's price (`ReplayPrices`), whatever the caller gives.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from tradesim.application.ownership import owned_account
+from tradesim.application.replay.prices import ReplayPrices
 from tradesim.domain.accounts import Account, AccountView
 from tradesim.domain.errors import InvalidTpSl
 from tradesim.domain.executions import Execution, LedgerEntry
@@ -22,9 +24,12 @@ Marks = Mapping[str, Decimal]
 
 
 class PortfolioQueries:
-    def __init__(self, uow_factory: UnitOfWorkFactory, catalog: InstrumentCatalog) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, catalog: InstrumentCatalog, replays: ReplayPrices | None = None
+    ) -> None:
         self._uow = uow_factory
         self._catalog = catalog
+        self._replays = replays
 
     async def account(self, user_id: str, account_id: str, marks: Marks) -> tuple[Account, AccountView]:
         async with self._uow() as uow:
@@ -68,6 +73,8 @@ class PortfolioQueries:
 
     async def _view(self, uow: UnitOfWork, account: Account, marks: Marks) -> AccountView:
         account_id = account.account_id
+        if account.kind == "replay" and self._replays is not None:
+            marks = await self._replays.marks(uow, account_id) or {}
         return wallet_view(
             account_id,
             await uow.balances.get(account_id),

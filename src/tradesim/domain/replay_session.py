@@ -52,6 +52,12 @@ class NoHistory(RuleViolation):
     code = "NO_HISTORY"
 
 
+class NotReplaySymbol(RuleViolation):
+    """An order of a replay account on a symbol (or category) its session does not play: it would never get a price."""
+
+    code = "NOT_REPLAY_SYMBOL"
+
+
 #: (state, action) -> state after it. PLAY while playing and PAUSE while paused are allowed
 #: no-ops, so that a retried request is harmless; a finished replay only seeks or changes speed.
 TRANSITIONS: Final[dict[tuple[ReplayState, ReplayAction], ReplayState]] = {
@@ -195,6 +201,14 @@ class ReplaySession:
 
     def finished(self) -> ReplaySession:
         return attrs.evolve(self, state=ReplayState.FINISHED)
+
+    def check_tradable(self, symbol: str, category: Category) -> None:
+        """Raises `NotReplaySymbol` unless the session's account may trade `symbol` in `category`."""
+        if (symbol, category) != (self.symbol, self.category):
+            raise NotReplaySymbol(
+                f"replay {self.replay_id} plays {self.symbol} ({self.category.value}); "
+                f"its account trades only that, not {symbol} ({category.value})"
+            )
 
 
 @attrs.frozen(slots=True)

@@ -76,7 +76,9 @@ class Container(containers.DeclarativeContainer):
         clock=core.clock,
         ids=core.ids,
     )
-    portfolio = providers.Factory(PortfolioQueries, uow_factory=persistence.unit_of_work.provider, catalog=core.catalog)
+    portfolio = providers.Factory(
+        PortfolioQueries, uow_factory=persistence.unit_of_work.provider, catalog=core.catalog, replays=replay.prices
+    )
     candles = providers.Factory(CandleQueries, uow_factory=persistence.unit_of_work.provider, catalog=core.catalog)
     journal = providers.Factory(
         JournalService,
@@ -87,7 +89,14 @@ class Container(containers.DeclarativeContainer):
     )
     #: Readiness: every dependency the api needs answering (Redis joins when its adapters land).
     health_checks = providers.Callable(present, persistence.health, messaging.health)
-    api = providers.Container(Api, core=core, event_bus=messaging.event_bus, portfolio=portfolio)
+    api = providers.Container(
+        Api,
+        core=core,
+        persistence=persistence,
+        replay=replay,
+        event_bus=messaging.event_bus,
+        portfolio=portfolio,
+    )
 
     # Engines name the orders they create (TP/SL, liquidations) with the process's unique ids, so
     # the names never repeat across restarts or workers.

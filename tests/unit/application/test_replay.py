@@ -10,11 +10,14 @@ import pytest
 
 from tests.support.candles import walk
 from tests.support.replay_world import World, bar, limit, market
+from tradesim.application.portfolio import PortfolioQueries
+from tradesim.application.replay.prices import ReplayPrices
 from tradesim.domain.bars import day_start_ms
-from tradesim.domain.enums import OrderStatus, Side, StopOrderType
+from tradesim.domain.enums import Category, OrderStatus, Side, StopOrderType
 from tradesim.domain.errors import InvalidInput, NotFound, UnknownSymbol
 from tradesim.domain.events import OrderFilled, PositionChanged
-from tradesim.domain.replay_session import NoHistory, ReplayConflict, ReplayState
+from tradesim.domain.numbers import money_str
+from tradesim.domain.replay_session import NoHistory, NotReplaySymbol, ReplayConflict, ReplayState
 
 D1, D2, D4 = date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 4)
 T1 = day_start_ms(D1)
@@ -251,3 +254,39 @@ async def test_a_restarting_live_worker_leaves_replay_accounts_to_their_sessions
     await world.trade("user-1", limit(s.account_id, Side.BUY, "0.010", "20000.0"))  # rests
     assert await world.live.restore_all() == 0
     assert not world.live.engine.has_account(s.account_id)
+
+
+async def test_a_view_shows_the_price_the_session_trades_at_and_a_replay_account_is_valued_at_it(
+    world: World,
+) -> None:
+    day1 = [attrs.evolve(c, turnover=None) for c in await world.store.read_day("BTCUSDT", D1) or []]
+    day2 = await world.store.read_day("BTCUSDT", D2) or []
+    view = await world.replays.create("user-1", "BTCUSDT", T1 + 5 * MIN)
+    s = view.session
+    # Nothing played yet: the close of the bar before the start, which the engine is shown on loading.
+    assert (view.last_candle, view.last_price, view.to_json()["lastPrice"]) == (
+        None,
+        day1[4].close,
+        money_str(day1[4].close),
+    )
+    await world.trade("user-1", market(s.account_id, Side.BUY, "0.010"))
+    stepped = await world.replays.control("user-1", s.replay_id, "step")
+    assert (stepped.last_candle, stepped.last_price) == (day1[5], day1[5].close)
+
+    portfolio = PortfolioQueries(world.uow, world.catalog, ReplayPrices(world.cache))
+    live_marks = {"BTCUSDT": Decimal(1)}  # whatever the live market does, a replay account never sees it
+    _, wallet = await portfolio.account("user-1", s.account_id, live_marks)
+    assert wallet.unrealised_pnl == (day1[5].close - day1[4].close) * Decimal("0.010")
+
+    sought = await world.replays.control("user-1", s.replay_id, "seek", to=day_start_ms(D2) + 10 * MIN)
+    assert (sought.last_candle, sought.last_price) == (None, day2[9].close)
+    _, wallet = await portfolio.account("user-1", s.account_id, live_marks)
+    assert wallet.unrealised_pnl == (day2[9].close - day1[4].close) * Decimal("0.010")
+    first = await world.replays.control("user-1", s.replay_id, "seek", to=T1)
+    assert (first.last_candle, first.last_price, first.to_json()["lastPrice"]) == (None, None, "")
+
+    sought.session.check_tradable("BTCUSDT", Category.LINEAR)
+    with pytest.raises(NotReplaySymbol, match="plays BTCUSDT"):
+        sought.session.check_tradable("ETHUSDT", Category.LINEAR)
+    with pytest.raises(NotReplaySymbol):
+        sought.session.check_tradable("BTCUSDT", Category.SPOT)

@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.candles import walk
 from tests.support.replay_world import World, limit, market
+from tradesim.adapters.memory.replays import MemoryReplayBarBus
 from tradesim.adapters.memory.storage import MemoryCandleStore
 from tradesim.application.replay.cache import BarCache
 from tradesim.application.replay.routing import ReplayCommandRouter
@@ -19,7 +20,7 @@ from tradesim.application.replay.service import InboxDispatch
 from tradesim.domain.bars import DayBars, day_start_ms
 from tradesim.domain.enums import Side
 from tradesim.domain.events import OrderFilled
-from tradesim.domain.replay_session import ReplayState
+from tradesim.domain.replay_session import ReplayBar, ReplayState
 
 T1 = day_start_ms(date(2024, 1, 1))
 MIN = 60_000
@@ -211,3 +212,40 @@ async def test_split_takes_replay_commands_out_of_a_worker_batch() -> None:
     assert await w.router.split([live_order, replay_order, live_order]) == [live_order, live_order]
     drain()
     assert [e.order.order_id for e in w.account_events if isinstance(e, OrderFilled)] == ["r-1"]
+
+
+class GatedBars(MemoryReplayBarBus):
+    """A bar bus whose publishing waits for a gate: a round caught in the middle of playing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def publish(self, bar: ReplayBar) -> None:
+        await self.gate.wait()
+        await super().publish(bar)
+
+
+async def test_a_control_waits_for_the_bars_a_round_is_playing_and_none_play_after_it() -> None:
+    """In-process controls (`serve`) and the runner's loop take turns on a session, as inbox messages do."""
+    w = await history_world()
+    w.bars = GatedBars()
+    w.runner = w.new_runner("runner-1")
+    w.replays = w.service(w.runner)
+    replay_id = (await w.replays.create("user-1", "BTCUSDT", T1, "10")).session.replay_id
+    await w.replays.control("user-1", replay_id, "play")
+    w.monotonic.advance(1.0)
+    w.bars.gate.clear()
+    playing = asyncio.create_task(w.runner.round())  # 10 bars due; stuck publishing the first
+    await asyncio.sleep(0.01)
+    pausing = asyncio.create_task(w.replays.control("user-1", replay_id, "pause"))
+    await asyncio.sleep(0.01)
+    assert not pausing.done(), "the pause waits for the bars being played"
+    w.bars.gate.set()
+    assert await playing == 10
+    paused = await pausing
+    assert (paused.session.state, paused.session.bars_played) == (ReplayState.PAUSED, 10)
+    w.monotonic.advance(5.0)
+    assert await w.runner.round() == 0
+    assert w.runner.active[replay_id].session.bars_played == 10

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,10 @@ from tradesim.adapters.memory.clock import FixedClock
 from tradesim.adapters.memory.storage import MemoryBlobStore
 from tradesim.adapters.security.argon2_hasher import Argon2PasswordHasher
 from tradesim.domain import MatchingEngine, Ticker, default_catalog
+from tradesim.domain.bars import day_of
 from tradesim.domain.engine import SequentialIds
 from tradesim.domain.events import EngineEvent
+from tradesim.domain.market import Candle
 from tradesim.entrypoints.container import Container, build_container
 from tradesim.entrypoints.http.app import ApiOptions, create_app
 from tradesim.entrypoints.settings import Settings
@@ -56,6 +59,18 @@ def api_container(
         providers.Singleton(MatchingEngine, catalog=container.core.catalog, clock=clock.now_ms, ids=SequentialIds("e"))
     )
     return container
+
+
+async def store_history(container: Container, candles: Sequence[Candle]) -> None:
+    """Write candles into the container's candle store as day files and index them, as a backfill would."""
+    by_day: dict[tuple[str, date], list[Candle]] = {}
+    for candle in candles:
+        by_day.setdefault((candle.symbol, day_of(candle.open_time)), []).append(candle)
+    for (symbol, day), day_candles in by_day.items():
+        written = await container.storage.candle_store().write_day(symbol, day, day_candles)
+        async with container.persistence.unit_of_work() as uow:
+            await uow.candle_files.record(written)
+            await uow.commit()
 
 
 @attrs.define
@@ -105,14 +120,19 @@ class Api:
         return await self.container.engine_service().on_market(ticker)
 
     async def drain(self) -> list[EngineEvent]:
-        """Play the worker: hand every queued command to the engine (issue 5 writes the real one)."""
+        """Play the worker: hand every queued command to its engine, through the worker's router (a replay
+        account's go to its session on this process's replay runner). Returns the live engine's events."""
         queue = self.container.messaging.order_queue()
+        router = self.container.order_router()
         events: list[EngineEvent] = []
         deliveries = await queue.receive("test-worker", list(range(queue.partitions)), block_ms=1)
         for delivery in deliveries:
-            events.extend(await self.container.engine_service().handle(delivery.command))
+            events.extend(await router.handle(delivery.command))
         await queue.ack(deliveries)
         return events
+
+    async def history(self, candles: Sequence[Candle]) -> None:
+        await store_history(self.container, candles)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ status, never a 5xx, with a body that matches the documented schema and content 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 from collections.abc import Iterator
@@ -28,7 +29,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.unit.http.conftest import api_container
+from tests.support.candles import walk
+from tests.unit.http.conftest import api_container, store_history
 from tradesim.entrypoints.http.app import create_app
 
 CASES_PER_OPERATION = 30
@@ -54,8 +56,10 @@ def fuzzed(tmp_path: Path) -> Iterator[dict[str, Any]]:
     # Quart app does not start a second one.
     container = api_container(tmp_path)
     app = create_app(container)
+    # A day of history, so that replays can be created and controlled.
+    asyncio.run(store_history(container, walk("BTCUSDT", 1_704_067_200_000, 1440)))
     with asgi.get_client(app) as client:
-        # A user with an account, a resting order and a journal entry, so ids in paths can hit something.
+        # A user with an account, a resting order, a journal entry and a replay, so ids in paths can hit something.
         client.post("/api/v1/auth/register", json={"email": "fuzz@example.com", "password": "fuzz password"})
         tokens = client.post("/api/v1/auth/login", json={"email": "fuzz@example.com", "password": "fuzz password"})
         headers = {"Authorization": f"Bearer {tokens.json()['accessToken']}"}
@@ -73,6 +77,10 @@ def fuzzed(tmp_path: Path) -> Iterator[dict[str, Any]]:
             headers=headers,
         )
         client.post("/api/v1/journal", json={"title": "fuzz"}, headers=headers)
+        replay = client.post(
+            "/api/v1/replays", json={"symbol": "BTCUSDT", "start": 1_704_067_200_000, "speed": "1"}, headers=headers
+        )
+        assert replay.status_code == 201, replay.text
     yield {"app": app, "headers": headers}
     container.unwire()
 

@@ -117,7 +117,14 @@ async def test_lists_show_only_the_callers_records(api: Api) -> None:
 async def test_every_private_route_needs_a_valid_token(api: Api, headers: dict[str, str]) -> None:
     alice = await _alice(api)
     before = _state(api)
-    for method, path, body in [*_requests(alice), ("GET", "/api/v1/accounts", None), ("GET", "/api/v1/journal", None)]:
+    replay_routes = [
+        ("GET", "/api/v1/replays", None),
+        ("POST", "/api/v1/replays", {"symbol": "BTCUSDT", "start": 0, "speed": "1"}),
+        ("GET", "/api/v1/replays/some-replay", None),
+        ("POST", "/api/v1/replays/some-replay/control", {"action": "play"}),
+    ]
+    lists = [("GET", "/api/v1/accounts", None), ("GET", "/api/v1/journal", None)]
+    for method, path, body in [*_requests(alice), *lists, *replay_routes]:
         response = await _send(api, method, path, body, headers)
         assert response.status_code == 401, (method, path)
     assert _state(api) == before

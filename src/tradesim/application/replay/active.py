@@ -14,6 +14,7 @@ again, to the same (empty) effect.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -69,6 +70,9 @@ class ActiveReplay:
         self.ids = SessionIds(session.replay_id, session.id_seq)
         self.engine = MatchingEngine(ports.catalog, self.clock, ports.engine_config, ids=self.ids)
         self._position: Position | None = None
+        #: Held by whoever works on the session (the runner's round, a control, a command), so that
+        #: work which waits on the store or the buses never interleaves with other work on it.
+        self.lock = asyncio.Lock()
         self._unsaved = False
         self._origin_ns = 0
         self._paced = 0

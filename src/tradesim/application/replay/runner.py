@@ -10,16 +10,19 @@ left paused and untouched for `release_idle_s` is saved and let go, to free its 
 next message for it brings it back.
 
 Messages reach a session through the `ReplayInbox` (controls from the api, trading commands
-from the order router) or, in-process, by calling `control` / `submit` directly.
+from the order router) or, in-process, by calling `control` / `submit` directly. Either way, work
+on one session is serialised by its lock: a control or a command arriving while the loop plays
+the session's due bars waits for them, exactly as one taken from the inbox at the next round.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from tradesim.application.replay.active import ActiveReplay, Ports
 from tradesim.application.replay.cache import BarCache
@@ -84,15 +87,28 @@ class ReplayRunner:
 
         Raises `ReplayConflict` (not allowed in this state), `ReplayElsewhere`, `NotFound`.
         """
-        active = await self.acquire(session.replay_id)
-        self._touch(session.replay_id)
-        await self._apply(active, control)
-        return active.session
+        async with self._holding(session.replay_id) as active:
+            await self._apply(active, control)
+            return active.session
 
     async def submit(self, replay_id: str, command: Command) -> None:
-        active = await self.acquire(replay_id)
-        self._touch(replay_id)
-        await active.handle(command)
+        async with self._holding(replay_id) as active:
+            await active.handle(command)
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, replay_id: str) -> AsyncIterator[ActiveReplay]:
+        """The held session, its lock taken (after the work on it in progress, such as a round's bars)."""
+        while True:
+            active = await self.acquire(replay_id)
+            await active.lock.acquire()
+            if self.active.get(replay_id) is active:
+                break
+            active.lock.release()  # released or replaced while we waited: take the current one
+        try:
+            self._touch(replay_id)
+            yield active
+        finally:
+            active.lock.release()
 
     # -- ownership ------------------------------------------------------------------------------
 
@@ -160,10 +176,8 @@ class ReplayRunner:
             await self._guarded(replay_id, self._drain)
         played = 0
         for replay_id, active in list(self.active.items()):
-            due = min(active.due(now), self._max_bars)
-            if due:
-                active.paced(due)
-                result = await self._guarded(replay_id, functools.partial(ActiveReplay.play, limit=due))
+            if active.due(now):
+                result = await self._guarded(replay_id, functools.partial(self._play_due, now_ns=now))
                 played += result if isinstance(result, int) else 0
         if now >= self._next_checkpoint_ns:
             self._next_checkpoint_ns = now + self._checkpoint_ns
@@ -180,6 +194,14 @@ class ReplayRunner:
     async def play_now(self, replay_id: str, bars: int) -> int:
         """Play `bars` bars of a held session at once, ignoring its speed (tests and benchmarks)."""
         return await self.active[replay_id].play(bars)
+
+    async def _play_due(self, active: ActiveReplay, *, now_ns: int) -> int:
+        # Counted again under the lock: a control that held it (a pause, a new speed) may have changed it.
+        due = min(active.due(now_ns), self._max_bars)
+        if not due:
+            return 0
+        active.paced(due)
+        return await active.play(due)
 
     async def _drain(self, active: ActiveReplay) -> None:
         messages = await self._inbox.take(active.replay_id)
@@ -211,7 +233,10 @@ class ReplayRunner:
         if active is None:
             return None
         try:
-            return await work(active)
+            async with active.lock:
+                if self.active.get(replay_id) is not active:
+                    return None  # released while we waited for it
+                return await work(active)
         except TradesimError as error:
             log.warning("replay %s: %s", replay_id, error.message)
         except Exception:

@@ -14,19 +14,23 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Protocol
 
 import attrs
 
 from tradesim.application.accounts import AccountService
 from tradesim.application.replay.cache import BarCache
+from tradesim.application.replay.prices import ReplayPrices
 from tradesim.domain.bars import day_of
 from tradesim.domain.commands import Command
 from tradesim.domain.enums import Category
 from tradesim.domain.errors import InvalidInput, NotFound
 from tradesim.domain.instruments import InstrumentCatalog
 from tradesim.domain.market import Candle
+from tradesim.domain.numbers import money_str
 from tradesim.domain.replay_session import (
+    MINUTE_MS,
     NoHistory,
     ReplayAction,
     ReplayBar,
@@ -64,11 +68,16 @@ class InboxDispatch:
 
 @attrs.frozen
 class ReplayView:
+    """A session as the api shows it. last_candle: the bar it played last, if that is the bar just
+    before its cursor (None before the first bar and right after a seek). last_price: what its
+    orders are checked and filled at now (the close of the last stored bar before the cursor)."""
+
     session: ReplaySession
     last_candle: Candle | None = None
+    last_price: Decimal | None = None
 
     def to_json(self) -> dict[str, object]:
-        """The `GET /api/v1/replays/{replayId}` body: decimals as strings, times as epoch ms."""
+        """The `GET /api/v1/replays/{replayId}` body: decimals as strings ('' when absent), times as epoch ms."""
         s = self.session
         return {
             "replayId": s.replay_id,
@@ -78,10 +87,11 @@ class ReplayView:
             "state": s.state.value,
             "start": s.start_time,
             "clock": s.clock,
-            "nextBarTime": s.cursor,
+            "cursor": s.cursor,
             "speed": format(s.speed, "f"),
             "barsPlayed": s.bars_played,
             "lastCandle": None if self.last_candle is None else ReplayBar(s.replay_id, self.last_candle).kline(),
+            "lastPrice": "" if self.last_price is None else money_str(self.last_price),
             "createdTime": s.created_time,
             "updatedTime": s.updated_time,
         }
@@ -105,6 +115,7 @@ class ReplayService:
         self._catalog = catalog
         self._clock = clock
         self._ids = ids
+        self._prices = ReplayPrices(cache)
 
     async def create(
         self, user_id: str, symbol: object, start: object, speed: object = "1", *, starting_balance: object = None
@@ -130,13 +141,13 @@ class ReplayService:
         async with self._uow() as uow:
             await uow.replays.add(session)
             await uow.commit()
-        return ReplayView(session)
+        return await self._view(session)
 
     async def get(self, user_id: str, replay_id: str) -> ReplayView:
-        session = await self._owned(user_id, replay_id)
-        return ReplayView(session, await self._last_candle(session))
+        return await self._view(await self.owned(user_id, replay_id))
 
     async def list(self, user_id: str, *, limit: int = 100) -> list[ReplayView]:
+        """Newest first; the views carry no last candle or price (`get` one for those)."""
         async with self._uow() as uow:
             return [ReplayView(s) for s in await uow.replays.list_by_user(user_id, limit=limit)]
 
@@ -148,14 +159,15 @@ class ReplayService:
         Raises: InvalidInput, NotFound, ReplayConflict, NoHistory (seeking past stored history).
         """
         control = ReplayControl.parse(action, to=to, speed=speed)
-        session = await self._owned(user_id, replay_id)
+        session = await self.owned(user_id, replay_id)
         if control.action is ReplayAction.SEEK:
             assert control.to is not None
             await self._require_history(session.symbol, control.to)
         updated = await self._dispatch.control(session, control)
-        return ReplayView(updated, await self._last_candle(updated))
+        return await self._view(updated)
 
-    async def _owned(self, user_id: str, replay_id: str) -> ReplaySession:
+    async def owned(self, user_id: str, replay_id: str) -> ReplaySession:
+        """The stored session if it is the user's; `NotFound` for a missing one and another user's alike."""
         async with self._uow() as uow:
             session = await uow.replays.get(replay_id)
         if session is None or session.user_id != user_id:
@@ -173,9 +185,14 @@ class ReplayService:
                 + f"; load it with `tradesim history backfill --symbol {symbol} --start {first} --end <date>`"
             )
 
+    async def _view(self, session: ReplaySession) -> ReplayView:
+        async with self._uow() as uow:
+            price = await self._prices.last_price(uow, session)
+        return ReplayView(session, await self._last_candle(session), price)
+
     async def _last_candle(self, session: ReplaySession) -> Candle | None:
-        if session.last_bar_time is None:
-            return None
+        if session.last_bar_time is None or session.last_bar_time + MINUTE_MS != session.cursor:
+            return None  # nothing played yet, or a seek moved the cursor away from it
         bars = await self._cache.day(session.symbol, day_of(session.last_bar_time))
         if bars is None:
             return None

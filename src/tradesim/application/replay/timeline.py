@@ -8,6 +8,7 @@ becomes playable without a restart.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from datetime import date
 
 import attrs
@@ -69,16 +70,7 @@ class Timeline:
 
     async def before(self, ms: int) -> Candle | None:
         """The last stored bar opening before `ms` (on its day or the stored day before it)."""
-        days = await self.stored_days()
-        end = bisect_right(days, day_of(ms))
-        for day in reversed(days[max(0, end - 2) : end]):
-            bars = await self._cache.day(self.symbol, day)
-            if bars is None:
-                continue
-            index = bars.index_from(ms)
-            if index > 0:
-                return bars.candle(index - 1)
-        return None
+        return await bar_before(self._cache, self.symbol, await self.stored_days(), ms)
 
     def prefetch_after(self, day: date) -> None:
         """Warm the cache with the stored day after `day`, while this one plays."""
@@ -86,3 +78,17 @@ class Timeline:
             later = self._days[bisect_right(self._days, day) :]
             if later:
                 self._cache.prefetch(self.symbol, later[:1])
+
+
+async def bar_before(cache: BarCache, symbol: str, days: Sequence[date], ms: int) -> Candle | None:
+    """The last bar of `symbol` opening before `ms`, looked for on its day and the stored day before
+    it (`days`: the stored days, ascending)."""
+    end = bisect_right(days, day_of(ms))
+    for day in reversed(days[max(0, end - 2) : end]):
+        bars = await cache.day(symbol, day)
+        if bars is None:
+            continue
+        index = bars.index_from(ms)
+        if index > 0:
+            return bars.candle(index - 1)
+    return None

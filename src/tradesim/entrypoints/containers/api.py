@@ -1,4 +1,4 @@
-"""What one api process keeps while it serves: metrics, latest tickers, the socket hub, the account feed."""
+"""What one api process keeps while it serves: metrics, latest tickers, the socket hub, the account and replay feeds."""
 
 from __future__ import annotations
 
@@ -6,20 +6,31 @@ from dependency_injector import containers, providers
 
 from tradesim.application.portfolio import PortfolioQueries
 from tradesim.entrypoints.http.observability import ApiMetrics
+from tradesim.entrypoints.http.prices import AccountPrices
 from tradesim.entrypoints.http.tickers import TickerCache
 from tradesim.entrypoints.http.ws.account_feed import AccountFeed
 from tradesim.entrypoints.http.ws.hub import Hub
+from tradesim.entrypoints.http.ws.replay_feed import ReplayFeed
 from tradesim.ports.messaging import EventBus
 
 
 class Api(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
+    persistence = providers.DependenciesContainer()
+    replay = providers.DependenciesContainer()
     event_bus: providers.Dependency[EventBus] = providers.Dependency()
     portfolio: providers.Dependency[PortfolioQueries] = providers.Dependency()
 
     metrics = providers.Singleton(ApiMetrics)
     tickers = providers.Singleton(TickerCache, symbols=core.settings.provided.symbols)
     hub = providers.Singleton(Hub, metrics=metrics)
+    #: Live tickers for live accounts, the session's price for replay accounts.
+    prices = providers.Singleton(
+        AccountPrices, tickers=tickers, replays=replay.prices, uow_factory=persistence.unit_of_work.provider
+    )
     account_feed = providers.Singleton(
-        AccountFeed, bus=event_bus, hub=hub, tickers=tickers, portfolio=portfolio, metrics=metrics
+        AccountFeed, bus=event_bus, hub=hub, tickers=tickers, portfolio=portfolio, metrics=metrics, prices=prices
+    )
+    replay_feed = providers.Singleton(
+        ReplayFeed, bus=replay.bar_bus, hub=hub, uow_factory=persistence.unit_of_work.provider
     )

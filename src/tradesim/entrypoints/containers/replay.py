@@ -18,6 +18,7 @@ from tradesim.adapters.redis.replays import RedisReplayBarBus, RedisReplayInbox
 from tradesim.application.accounts import AccountService
 from tradesim.application.replay.active import Ports
 from tradesim.application.replay.cache import BarCache
+from tradesim.application.replay.prices import ReplayPrices
 from tradesim.application.replay.runner import ReplayRunner
 from tradesim.application.replay.service import InboxDispatch, ReplayService
 
@@ -71,3 +72,11 @@ class Replay(containers.DeclarativeContainer):
         clock=core.clock,
         ids=core.ids,
     )
+    #: The same service, its controls going through the inbox to whichever worker runs the session.
+    inbox_service = providers.Factory(service, dispatch=inbox_dispatch)
+    #: Which of the two the api uses: "inbox" where the runners live in workers (`tradesim api`),
+    #: "runner" where this process runs them (`serve`). `create_app` sets it from `ApiOptions`.
+    api_dispatch = providers.Object("inbox")
+    api_service = providers.Selector(api_dispatch, inbox=inbox_service, runner=service)
+    #: What replay accounts are valued and checked at (their sessions' prices).
+    prices = providers.Singleton(ReplayPrices, cache=cache)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
+from typing import Literal
 
 import attrs
+from dependency_injector import providers
 from quart import Quart, request
 from quart_schema import QuartSchema
 from quart_schema.openapi import HttpSecurityScheme, Info
@@ -32,13 +34,27 @@ from tradesim.entrypoints.http.routes import (
     ledger,
     orders,
     positions,
+    replays,
     tickers,
 )
 from tradesim.entrypoints.http.tickers import pump_prices
 from tradesim.entrypoints.http.ws.endpoint import WebSocketEndpoint
 from tradesim.entrypoints.http.ws.hub import GOING_AWAY
 
-ROUTE_MODULES = (auth, accounts, instruments, tickers, candles, orders, positions, executions, ledger, journal, health)
+ROUTE_MODULES = (
+    auth,
+    accounts,
+    instruments,
+    tickers,
+    candles,
+    orders,
+    positions,
+    executions,
+    ledger,
+    journal,
+    replays,
+    health,
+)
 #: Modules whose `Provide[...]` markers the container fills in.
 WIRED_MODULES = (*ROUTE_MODULES, security)
 
@@ -53,11 +69,16 @@ UPLOAD_ENDPOINTS = frozenset({"journal.upload_attachment"})
 class ApiOptions:
     """manage_resources: start and stop the container's resources with the app. `tradesim serve`
     passes False: it shares one container between the api and the worker and manages it itself.
-    rate_limits: off only in tests that hammer the auth routes on purpose."""
+    rate_limits: off only in tests that hammer the auth routes on purpose.
+    replay_dispatch: where replay controls go. "inbox" (`tradesim api`): through the `ReplayInbox`
+    to whichever worker's runner holds the session; the answer is the session as the control
+    leaves it. "runner" (`tradesim serve`, which runs `container.replay.runner()` in-process): to
+    this process's runner at once; the answer is the session after the control (a step's bar played)."""
 
     manage_resources: bool = True
     rate_limits: bool = True
     rate_limit_prefix: str = "tradesim:ratelimit:"
+    replay_dispatch: Literal["inbox", "runner"] = "inbox"
 
 
 def create_app(container: Container, options: ApiOptions | None = None) -> Quart:
@@ -73,6 +94,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         DEBUG=settings.debug,
     )
     app.extensions["container"] = container
+    container.replay.api_dispatch.override(providers.Object(options.replay_dispatch))
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["symbol"] = SymbolConverter
     app.url_map.strict_slashes = False
@@ -136,6 +158,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         auth=container.auth(),
         accounts=container.accounts(),
         tickers=container.api.tickers(),
+        replays=container.api.replay_feed(),
     )
 
     @app.while_serving
@@ -153,6 +176,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
             yield
         finally:
             hub.close_all(GOING_AWAY, "server shutting down")
+            await container.api.replay_feed().close()
             for task in tasks:
                 task.cancel()
             for task in tasks:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from tradesim.application.replay.service import ReplayView
 from tradesim.domain.accounts import Account, AccountView
 from tradesim.domain.enums import MarginMode
 from tradesim.domain.executions import Execution, LedgerEntry
@@ -23,6 +24,7 @@ from tradesim.entrypoints.http.schemas.journal import AttachmentOut, EquityPoint
 from tradesim.entrypoints.http.schemas.market import CandleOut, InstrumentOut, TickerOut
 from tradesim.entrypoints.http.schemas.orders import OrderOut
 from tradesim.entrypoints.http.schemas.positions import ExecutionOut, LedgerOut, PositionOut
+from tradesim.entrypoints.http.schemas.replays import KlineOut, ReplayOut
 
 
 def dec(value: Decimal | None) -> str:
@@ -238,3 +240,10 @@ def stats(account_id: str, s: AccountStats) -> StatsOut:
         sharpe=dec(s.sharpe),
         equityCurve=[EquityPoint(ts=ts, equity=dec(v)) for ts, v in s.equity_curve],
     )
+
+
+def replay(view: ReplayView) -> ReplayOut:
+    """`ReplayView.to_json()` is the one definition of the body; this gives it its documented type."""
+    body = view.to_json()
+    candle = body.pop("lastCandle")
+    return ReplayOut(lastCandle=None if candle is None else KlineOut(**candle), **body)  # type: ignore[arg-type]

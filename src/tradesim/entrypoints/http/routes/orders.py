@@ -20,9 +20,9 @@ from tradesim.entrypoints.container import Container
 from tradesim.entrypoints.http import presenters
 from tradesim.entrypoints.http.observability import ApiMetrics
 from tradesim.entrypoints.http.openapi import errors
+from tradesim.entrypoints.http.prices import AccountPrices
 from tradesim.entrypoints.http.schemas.orders import OrderAmend, OrderCreate, OrderList, OrderOut, OrderQuery
 from tradesim.entrypoints.http.security import BEARER, current_user, require_user
-from tradesim.entrypoints.http.tickers import TickerCache
 
 bp = require_user(Blueprint("orders", __name__, url_prefix="/api/v1/orders"))
 tag_blueprint(bp, ["orders"])
@@ -65,16 +65,20 @@ def place_command(data: OrderCreate) -> PlaceOrder:
 async def place_order(
     data: OrderCreate,
     orders: OrderService = Provide[Container.orders],
-    tickers: TickerCache = Provide[Container.api.tickers],
+    prices: AccountPrices = Provide[Container.api.prices],
     metrics: ApiMetrics = Provide[Container.api.metrics],
 ) -> tuple[OrderOut, int]:
     """Check an order against the instrument's rules, record it as New (or Untriggered) and queue it.
 
     201 with the new order; 200 with the first order when `orderLinkId` repeats one of the account's.
     The fill arrives on the WebSocket (`order`, `execution`) and in GET /api/v1/orders/{orderId}.
+    An order of a replay account is checked against its replay's last price, fills on the replay's
+    bars, and may only be on the symbol the replay plays (else 422 `NOT_REPLAY_SYMBOL`).
     """
     cmd = place_command(data)
-    placed = await orders.place(current_user(), cmd, last_price=tickers.last_price(cmd.symbol))
+    user_id = current_user()
+    last_price = await prices.last_price(user_id, cmd.account_id, cmd.symbol, cmd.category)
+    placed = await orders.place(user_id, cmd, last_price=last_price)
     if placed.created:
         metrics.orders_accepted.inc()
     return presenters.order(placed.order), 201 if placed.created else 200

@@ -2,7 +2,8 @@
 
 One subscription per app process, watching exactly the accounts of the users connected to it.
 Each event is presented and encoded once; a balance change schedules one wallet push per
-account, computed after the burst of events it belongs to (a fill brings several).
+account, computed after the burst of events it belongs to (a fill brings several). Positions
+and wallets are valued at the account's prices: the live marks, or a replay account's session's.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tradesim.domain.events import (
 )
 from tradesim.entrypoints.http import presenters
 from tradesim.entrypoints.http.observability import ApiMetrics
+from tradesim.entrypoints.http.prices import AccountPrices
 from tradesim.entrypoints.http.tickers import TickerCache
 from tradesim.entrypoints.http.ws.hub import Connection, Hub, encode
 from tradesim.ports.messaging import AccountEventSubscription, EventBus
@@ -39,11 +41,18 @@ def private_frame(topic: str, data: list[Any]) -> str:
 
 class AccountFeed:
     def __init__(
-        self, bus: EventBus, hub: Hub, tickers: TickerCache, portfolio: PortfolioQueries, metrics: ApiMetrics
+        self,
+        bus: EventBus,
+        hub: Hub,
+        tickers: TickerCache,
+        portfolio: PortfolioQueries,
+        metrics: ApiMetrics,
+        prices: AccountPrices,
     ) -> None:
         self._bus = bus
         self._hub = hub
         self._tickers = tickers
+        self._prices = prices
         self._portfolio = portfolio
         self._metrics = metrics
         self._subscription: AccountEventSubscription | None = None
@@ -94,7 +103,7 @@ class AccountFeed:
         try:
             async for event in self._subscription:
                 try:
-                    self.dispatch(event)
+                    await self.dispatch(event)
                 except Exception:
                     log.exception("account_event_failed", event=type(event).__name__)
         finally:
@@ -102,11 +111,11 @@ class AccountFeed:
             for task in tuple(self._tasks):
                 task.cancel()
 
-    def dispatch(self, event: EngineEvent) -> None:
+    async def dispatch(self, event: EngineEvent) -> None:
         account_id = event.account_id
         hub = self._hub
         if isinstance(event, PositionChanged):
-            position = presenters.position(event.position, self._tickers.marks())
+            position = presenters.position(event.position, await self._prices.marks(account_id))
             hub.publish_private(account_id, "position", private_frame("position", [position]))
         elif isinstance(event, BalanceChanged):
             self._wallet_due(account_id)

@@ -2,7 +2,8 @@
 
 Protocol (Bybit v5 style): authenticate with `?token=<accessToken>` or a first
 `{"op": "auth", "args": [token]}` within 10 s; then `{"op": "subscribe", "args": ["tickers.BTCUSDT",
-"order", "execution", "position", "wallet"]}` and `unsubscribe`; `{"op": "ping"}` answers a pong.
+"order", "execution", "position", "wallet", "replay.{replayId}"]}` and `unsubscribe`; `{"op": "ping"}`
+answers a pong. `replay.{replayId}` is the owner's only: anyone else is refused as for an unknown topic.
 Close codes: 4401 not authenticated (bad token or none within 10 s), 4429 too slow (its send queue
 overflowed), 1001 the server is shutting down.
 """
@@ -23,6 +24,7 @@ from tradesim.entrypoints.http.tickers import TickerCache
 from tradesim.entrypoints.http.ws.account_feed import AccountFeed
 from tradesim.entrypoints.http.ws.hub import UNAUTHENTICATED, Connection, Hub
 from tradesim.entrypoints.http.ws.protocol import MAX_TOPICS, Op, invalid_topics, parse, reply
+from tradesim.entrypoints.http.ws.replay_feed import ReplayFeed, replay_id_of
 from tradesim.ports.security import Unauthenticated
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -45,6 +47,7 @@ class Session:
         auth: AuthService,
         accounts: AccountService,
         tickers: TickerCache,
+        replays: ReplayFeed,
     ) -> None:
         self.connection = connection
         self._hub = hub
@@ -52,6 +55,7 @@ class Session:
         self._auth = auth
         self._accounts = accounts
         self._tickers = tickers
+        self._replays = replays
 
     @property
     def authenticated(self) -> bool:
@@ -87,17 +91,24 @@ class Session:
         elif op.op == "auth":
             await self.authenticate(op.args[0] if op.args else None, op.req_id)
         elif op.op in ("subscribe", "unsubscribe"):
-            self._subscription(op)
+            await self._subscription(op)
         else:
             conn.offer(reply(op.op, conn.conn_id, success=False, ret_msg=f"unknown op {op.op!r}", req_id=op.req_id))
 
-    def _subscription(self, op: Op) -> None:
+    async def _subscription(self, op: Op) -> None:
         conn = self.connection
         if not self.authenticated:
             conn.offer(reply(op.op, conn.conn_id, success=False, ret_msg="authenticate first", req_id=op.req_id))
             return
         bad = invalid_topics(op.args, self._tickers.symbols)
         good = [t for t in op.args if isinstance(t, str) and t not in bad]
+        if op.op == "subscribe":
+            assert conn.user_id is not None
+            for topic in [t for t in good if t not in conn.topics]:
+                replay_id = replay_id_of(topic)
+                if replay_id is not None and not await self._replays.allowed(conn.user_id, replay_id):
+                    good.remove(topic)
+                    bad.append(topic)
         if op.op == "subscribe" and len(conn.topics | set(good)) > MAX_TOPICS:
             message = f"at most {MAX_TOPICS} topics per connection"
             conn.offer(reply(op.op, conn.conn_id, success=False, ret_msg=message, req_id=op.req_id))
@@ -106,8 +117,14 @@ class Session:
         # The answer first, then the snapshots the subscriptions queue (as Bybit orders them).
         conn.offer(reply(op.op, conn.conn_id, success=not bad, ret_msg=message, req_id=op.req_id))
         for topic in good:
+            replay_id = replay_id_of(topic)
             if op.op == "subscribe":
-                self._hub.subscribe(conn, topic)
+                if replay_id is not None:
+                    self._replays.subscribe(conn, replay_id)
+                else:
+                    self._hub.subscribe(conn, topic)
+            elif replay_id is not None:
+                self._replays.unsubscribe(conn, replay_id)
             else:
                 self._hub.unsubscribe(conn, topic)
 
@@ -131,6 +148,7 @@ class WebSocketEndpoint:
         auth: AuthService,
         accounts: AccountService,
         tickers: TickerCache,
+        replays: ReplayFeed,
     ) -> None:
         self._inner = inner
         self._hub = hub
@@ -138,6 +156,7 @@ class WebSocketEndpoint:
         self._auth = auth
         self._accounts = accounts
         self._tickers = tickers
+        self._replays = replays
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == self.path:
@@ -149,7 +168,7 @@ class WebSocketEndpoint:
         # Accept at once; the reader skips the `websocket.connect` event (Quart's test client sends none).
         await send({"type": "websocket.accept"})
         connection = self._hub.connect()
-        session = Session(connection, self._hub, self._feed, self._auth, self._accounts, self._tickers)
+        session = Session(connection, self._hub, self._feed, self._auth, self._accounts, self._tickers, self._replays)
         token = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [None])[0]
         writer = asyncio.ensure_future(connection.write(send))
         reader = asyncio.ensure_future(_read(receive, session, token))
@@ -171,6 +190,7 @@ class WebSocketEndpoint:
             for task in (reader, writer):
                 task.cancel()
             await self._feed.detach(connection)
+            self._replays.release_unwatched()
             log.info(
                 "websocket_closed",
                 conn_id=connection.conn_id,

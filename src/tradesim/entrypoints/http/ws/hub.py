@@ -213,6 +213,10 @@ class Hub:
             if snapshot is not None and self._queue(connection, snapshot):
                 self._metrics.ws_frames.inc()
 
+    def audience(self, topic: str) -> int:
+        """How many connections follow a public topic."""
+        return len(self._by_topic.get(topic, ()))
+
     def unsubscribe(self, connection: Connection, topic: str) -> None:
         connection.topics.discard(topic)
         self._drop(self._by_topic, topic, connection)
