@@ -137,6 +137,19 @@ def test_serve_plays_stored_history_and_a_market_order_fills_at_a_played_price(t
             played = {p for c in _candles("BTCUSDT", 3000, Decimal("0.1")) for p in (c.open, c.high, c.low, c.close)}
             assert Decimal(fill["execPrice"]) in played
             assert Decimal(fill["execQty"]) == Decimal("0.010")
+
+            # Bar Replay runs in the same process, on the same stored day.
+            start = int(datetime(DAY.year, DAY.month, DAY.day, 10, tzinfo=UTC).timestamp() * 1000)
+            created = client.post("/api/v1/replays", json={"symbol": "BTCUSDT", "start": start, "speed": "1"})
+            assert created.status_code == 201, created.text
+            replay_id = created.json()["replayId"]
+            stepped = client.post(f"/api/v1/replays/{replay_id}/control", json={"action": "step"})
+            assert stepped.status_code == 200, stepped.text
+            session = client.get(f"/api/v1/replays/{replay_id}").json()
+            assert session["barsPlayed"] == 1
+            bar = _candles("BTCUSDT", 3000, Decimal("0.1"))[600]  # 10:00 UTC
+            assert session["lastCandle"]["start"] == bar.open_time
+            assert Decimal(session["lastCandle"]["close"]) == bar.close
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)

@@ -104,7 +104,8 @@ async def serve_all(settings: object, *, feed: str, replay_from: date | None, re
     async def nightly_sync(day: date) -> object:
         return await history.sync(list(settings.symbols), day)
 
-    app = create_app(container, ApiOptions(manage_resources=False))
+    # The replay runner lives in this process: controls go to it directly, not through an inbox.
+    app = create_app(container, ApiOptions(manage_resources=False, replay_dispatch="runner"))
     tasks = [
         asyncio.create_task(serve_api(app, settings, shutdown_trigger=stop.wait), name="api"),
         asyncio.create_task(worker.run(stop), name="worker"),
