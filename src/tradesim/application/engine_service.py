@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from tradesim.application.persistence import record_events
@@ -9,8 +10,11 @@ from tradesim.domain.commands import Command, PlaceOrder
 from tradesim.domain.engine import MatchingEngine
 from tradesim.domain.events import EngineEvent
 from tradesim.domain.market import MarketEvent
+from tradesim.ports.errors import DependencyUnavailable
 from tradesim.ports.messaging import EventBus
 from tradesim.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
 
 
 class EngineService:
@@ -127,5 +131,10 @@ class EngineService:
                 self.engine.forget_account(account_id)
                 self._dirty.add(account_id)
             raise
-        await self._events.publish(events)
+        try:
+            await self._events.publish(events)
+        except DependencyUnavailable as error:
+            # Committed is done: the record is in the store and the routes show it; only the
+            # live push is lost (a redelivery would re-apply commands that are not idempotent).
+            log.warning("%d events committed but not pushed (%s)", len(events), error)
         return list(events)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -15,9 +16,11 @@ from tradesim.domain.instruments import InstrumentCatalog
 from tradesim.domain.order_rules import order_from_command, validate_place_order
 from tradesim.domain.orders import Order
 from tradesim.ports.clock import Clock
-from tradesim.ports.errors import DuplicateOrderLinkId
+from tradesim.ports.errors import DependencyUnavailable, DuplicateOrderLinkId
 from tradesim.ports.messaging import OrderQueue
 from tradesim.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -70,8 +73,12 @@ class OrderService:
             if existing is None:
                 raise
             return PlacedOrder(existing, created=False)
-        # Recorded before queued: if this process dies now, the sweeper re-queues the New order.
-        await self._queue.enqueue(attrs.evolve(cmd, order_id=order.order_id))
+        # Recorded before queued: if this process dies now, or the queue is down, the order is
+        # still the trader's: a worker's sweeper queues recorded orders nobody took in.
+        try:
+            await self._queue.enqueue(attrs.evolve(cmd, order_id=order.order_id))
+        except DependencyUnavailable as error:
+            log.warning("order %s recorded but not queued (%s); the sweeper will queue it", order.order_id, error)
         return PlacedOrder(order, created=True)
 
     async def get(self, user_id: str, order_id: str) -> Order:

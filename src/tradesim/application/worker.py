@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import attrs
 
 from tradesim.application.engine_service import EngineService
+from tradesim.domain.commands import Command
 from tradesim.domain.engine import MatchingEngine
 from tradesim.domain.instruments import InstrumentCatalog
 from tradesim.domain.market import MarketEvent
@@ -25,10 +26,11 @@ from tradesim.domain.order_rules import command_from_order
 from tradesim.ports.clock import Clock
 from tradesim.ports.coordination import PartitionLeases, fair_share
 from tradesim.ports.errors import DependencyUnavailable
-from tradesim.ports.messaging import EventBus, OrderQueue, PriceBus, Subscription
+from tradesim.ports.messaging import Delivery, EventBus, OrderQueue, PriceBus, Subscription
 from tradesim.ports.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+Router = Callable[[Sequence[Command]], Awaitable[list[Command]]]
 
 
 @attrs.frozen
@@ -57,8 +59,12 @@ class Worker:
         leases: PartitionLeases,
         catalog: InstrumentCatalog,
         clock: Clock,
+        route: Router | None = None,
     ) -> None:
+        """`route` takes the commands bound elsewhere (a replay account's go to its session) out
+        of a batch and returns those for the live engine, in order."""
         self.config = config
+        self._route = route
         self._engine_factory = engine_factory
         self._uow = uow_factory
         self._queue = queue
@@ -170,26 +176,37 @@ class Worker:
     async def _consume(self, stop: asyncio.Event) -> None:
         cfg = self.config
         next_reclaim = 0
+        # A batch whose commit failed is retried before anything newer is read, so that commands
+        # of one symbol are applied in the order they were queued (a cancel after its place).
+        batch: list[Delivery] = []
+        live: list[Command] | None = None  # the batch's commands for the live engine, once routed
         while not stop.is_set():
             partitions = sorted(self.owned)
             if not partitions:
                 await _sleep_or_stop(stop, 100)
                 continue
             try:
-                deliveries = []
-                if self._clock.now_ms() >= next_reclaim:
-                    deliveries = await self._queue.reclaim(cfg.worker_id, partitions, min_idle_ms=cfg.reclaim_idle_ms)
-                    next_reclaim = self._clock.now_ms() + cfg.reclaim_idle_ms // 3
-                deliveries += await self._queue.receive(
-                    cfg.worker_id, partitions, max_count=cfg.batch_size, block_ms=cfg.block_ms
-                )
-                mine = [d for d in deliveries if d.partition in self.owned]
-                if not mine:
+                if any(d.partition not in self.owned for d in batch):
+                    batch, live = [d for d in batch if d.partition in self.owned], None
+                if not batch:
+                    if self._clock.now_ms() >= next_reclaim:
+                        batch = await self._queue.reclaim(cfg.worker_id, partitions, min_idle_ms=cfg.reclaim_idle_ms)
+                        next_reclaim = self._clock.now_ms() + cfg.reclaim_idle_ms // 3
+                    batch += await self._queue.receive(
+                        cfg.worker_id, partitions, max_count=cfg.batch_size, block_ms=cfg.block_ms
+                    )
+                    batch = [d for d in batch if d.partition in self.owned]
+                if not batch:
                     continue
+                if live is None:
+                    commands = [d.command for d in batch]
+                    live = await self._route(commands) if self._route is not None else commands
                 async with self._lock:
-                    await self.service.handle_batch([d.command for d in mine])
-                await self._queue.ack(mine)
-                self.processed += len(mine)
+                    await self.service.handle_batch(live)
+                done, batch, live = batch, [], None
+                # Acknowledged only once committed; a lost ack means a redelivery, which is a no-op.
+                await self._queue.ack(done)
+                self.processed += len(done)
             except DependencyUnavailable as error:
                 log.warning("worker %s: dependency down (%s); retrying", cfg.worker_id, error)
                 await _sleep_or_stop(stop, 500)

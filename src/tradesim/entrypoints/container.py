@@ -109,10 +109,16 @@ class Container(containers.DeclarativeContainer):
     order_router = providers.Singleton(
         ReplayCommandRouter,
         uow_factory=persistence.unit_of_work.provider,
-        dispatch=replay.runner,
+        dispatch=replay.worker_dispatch,
         live=engine_service.provided.handle,
     )
-    worker_config = providers.Factory(WorkerConfig, worker_id=providers.Callable(worker_identity))
+    worker_config = providers.Factory(
+        WorkerConfig,
+        worker_id=providers.Callable(worker_identity),
+        lease_ttl_ms=settings.provided.worker_lease_ttl_ms,
+        reclaim_idle_ms=settings.provided.worker_reclaim_idle_ms,
+        sweep_after_ms=settings.provided.worker_sweep_after_ms,
+    )
     worker = providers.Singleton(
         Worker,
         config=worker_config,
@@ -126,6 +132,7 @@ class Container(containers.DeclarativeContainer):
         leases=messaging.leases,
         catalog=core.catalog,
         clock=core.clock,
+        route=order_router.provided.split,
     )
     candle_writer = providers.Singleton(CandleWriter, uow_factory=persistence.unit_of_work.provider)
     streamer = providers.Singleton(

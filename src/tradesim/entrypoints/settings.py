@@ -35,6 +35,8 @@ NEEDS_REDIS = frozenset({"api", "worker", "streamer", "serve"})
 #: since every feed of a category publishes on the same `ticker.{SYMBOL}` channel.
 FEEDS = ("bybit-linear", "bybit-spot", "bitget-linear", "bitget-spot")
 DEFAULT_FEEDS = ("bybit-linear",)
+#: Worker timings (TRADESIM_WORKER_LEASE_TTL_MS, ...) and their defaults, in milliseconds.
+WORKER_TIMINGS = {"worker_lease_ttl_ms": 10_000, "worker_reclaim_idle_ms": 15_000, "worker_sweep_after_ms": 10_000}
 
 
 class ConfigurationError(Exception):
@@ -67,6 +69,12 @@ class Settings:
     http_port: int = 8000
     #: How many partitions the order queue splits symbols into (the unit of work a worker owns).
     order_partitions: int = 8
+    #: A worker that stops renewing loses its partitions after this long (then others rebuild them).
+    worker_lease_ttl_ms: int = 10_000
+    #: A queued command delivered to a worker that went silent is handed to another after this long.
+    worker_reclaim_idle_ms: int = 15_000
+    #: A recorded order no engine took in for this long is queued again (Redis may have forgotten it).
+    worker_sweep_after_ms: int = 10_000
     jwt_secret: str = attrs.field(default="", repr=False)
     db_password: str | None = attrs.field(default=None, repr=False)
     bybit_api_key: str | None = attrs.field(default=None, repr=False)
@@ -109,6 +117,10 @@ class Settings:
         partitions = int(partitions_text) if partitions_text.isdigit() and 0 < int(partitions_text) <= 1024 else 0
         if not partitions:
             problems.append(f"TRADESIM_ORDER_PARTITIONS must be a number from 1 to 1024, not {partitions_text!r}")
+        worker_ms = {
+            name: _milliseconds(env, f"TRADESIM_{name.upper()}", default, problems)
+            for name, default in WORKER_TIMINGS.items()
+        }
         feeds = _feeds(env.get("TRADESIM_FEEDS", ",".join(DEFAULT_FEEDS)), problems)
         stale_text = env.get("TRADESIM_FEED_STALE_SECONDS", "10")
         feed_stale_seconds = _positive_number(stale_text)
@@ -150,6 +162,7 @@ class Settings:
             http_host=env.get("TRADESIM_HTTP_HOST", "127.0.0.1"),
             http_port=port,
             order_partitions=partitions,
+            **worker_ms,
             jwt_secret=jwt_secret,
             db_password=db_password,
             bybit_api_key=env.get("BYBIT_API_KEY") or None,
@@ -167,6 +180,14 @@ def _feeds(text: str, problems: list[str]) -> tuple[str, ...]:
         if len(venues) > 1:
             problems.append(f"TRADESIM_FEEDS names {' and '.join(venues)}: choose one venue per category")
     return feeds
+
+
+def _milliseconds(env: Mapping[str, str], name: str, default: int, problems: list[str]) -> int:
+    text = env.get(name, str(default))
+    if not text.isdigit() or not 100 <= int(text) <= 3_600_000:
+        problems.append(f"{name} must be a number of milliseconds from 100 to 3600000, not {text!r}")
+        return default
+    return int(text)
 
 
 def _positive_number(text: str) -> float | None:

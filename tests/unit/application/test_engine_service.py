@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from decimal import Decimal
 
 import pytest
 
 from tests.unit.application.conftest import World
-from tradesim.domain import OrderFilled, OrderRejected, OrderStatus, OrderType, PlaceOrder, Side, Ticker
+from tradesim.adapters.memory.messaging import MemoryEventBus
+from tradesim.application.engine_service import EngineService
+from tradesim.domain import (
+    MatchingEngine,
+    OrderFilled,
+    OrderRejected,
+    OrderStatus,
+    OrderType,
+    PlaceOrder,
+    Side,
+    Ticker,
+    default_catalog,
+)
 from tradesim.domain.events import EngineEvent
 from tradesim.ports.errors import DependencyUnavailable
 
@@ -150,3 +163,24 @@ async def test_margin_is_checked_against_the_stored_balance_another_worker_moved
     )
     [rejected] = [e for e in events if isinstance(e, OrderRejected)]
     assert rejected.error.code == "INSUFFICIENT_MARGIN"
+
+
+async def test_a_fill_committed_while_the_event_bus_is_down_stands_and_is_not_applied_twice(world: World) -> None:
+    """Pushes are a courtesy; the record is the truth: a lost push must not make the worker retry."""
+    account = await world.accounts.open("user-1", "Main", Decimal("10000"))
+
+    class DownBus(MemoryEventBus):
+        async def publish(self, events: Sequence[EngineEvent]) -> None:
+            raise DependencyUnavailable("the event bus is unreachable")
+
+    service = EngineService(MatchingEngine(default_catalog(), world.clock.now_ms), world.uow, DownBus())
+    await service.on_market(Ticker.of("BTCUSDT", last="30000.0", bid="29999.9", ask="30000.0", ts=world.clock.now_ms()))
+    order_id = await _market_buy(world, account.account_id)
+    [delivery] = await world.queue.receive("w", list(range(world.queue.partitions)), block_ms=10)
+    events = await service.handle(delivery.command)
+    assert any(isinstance(e, OrderFilled) for e in events)
+    async with world.uow() as uow:
+        order = await uow.orders.get(order_id)
+        assert order is not None
+        assert order.status is OrderStatus.FILLED
+        assert len(await uow.executions.list_by_order(order_id)) == 1

@@ -7,8 +7,12 @@ from decimal import Decimal
 import pytest
 
 from tests.unit.application.conftest import World
-from tradesim.domain import OrderStatus, OrderType, PlaceOrder, Side, TriggerDirection
+from tradesim.adapters.memory.messaging import MemoryOrderQueue
+from tradesim.application.orders import OrderService
+from tradesim.domain import OrderStatus, OrderType, PlaceOrder, Side, TriggerDirection, default_catalog
+from tradesim.domain.commands import Command
 from tradesim.domain.errors import NotFound, OrderNotOpen, PriceOffTick, QtyOffStep
+from tradesim.ports.errors import DependencyUnavailable
 
 
 def _limit(account_id: str, **changes: object) -> PlaceOrder:
@@ -96,3 +100,23 @@ async def test_cancelling_a_closed_order_is_a_conflict(world: World) -> None:
         await uow.commit()
     with pytest.raises(OrderNotOpen):
         await world.orders.cancel("user-1", placed.order.order_id)
+
+
+async def test_an_order_recorded_while_the_queue_is_down_is_still_accepted(world: World) -> None:
+    """The record is the promise: the worker's sweeper queues it once the queue answers again."""
+    account = await world.accounts.open("user-1", "Main")
+
+    class DownQueue(MemoryOrderQueue):
+        async def enqueue(self, command: Command) -> str:
+            raise DependencyUnavailable("the order queue is unreachable")
+
+    orders = OrderService(world.uow, DownQueue(partitions=2), default_catalog(), world.clock, lambda: "ord-down")
+    placed = await orders.place("user-1", _limit(account.account_id))
+    assert placed.created
+    async with world.uow() as uow:
+        stored = await uow.orders.get("ord-down")
+        assert stored is not None
+        assert stored.status is OrderStatus.NEW
+        assert [o.order_id for o in await uow.orders.list_unaccepted(created_before=world.clock.now_ms() + 1)] == [
+            "ord-down"
+        ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 
 import pytest
@@ -11,11 +11,20 @@ import pytest
 from tests.unit.application.conftest import World
 from tradesim.adapters.memory.coordination import MemoryPartitionLeases
 from tradesim.adapters.memory.messaging import MemoryPriceBus
-from tradesim.application.worker import Worker, WorkerConfig
+from tradesim.application.worker import Router, Worker, WorkerConfig
 from tradesim.domain import MatchingEngine, OrderStatus, OrderType, PlaceOrder, Side, Ticker, default_catalog
+from tradesim.domain.commands import Command
 
 
-def _worker(world: World, name: str, prices: MemoryPriceBus, leases: MemoryPartitionLeases) -> Worker:
+def _worker(
+    world: World,
+    name: str,
+    prices: MemoryPriceBus,
+    leases: MemoryPartitionLeases,
+    *,
+    route: Router | None = None,
+    reclaim_idle_ms: int = 200,
+) -> Worker:
     catalog = default_catalog()
     return Worker(
         WorkerConfig(
@@ -23,7 +32,7 @@ def _worker(world: World, name: str, prices: MemoryPriceBus, leases: MemoryParti
             lease_ttl_ms=300,
             rebalance_every_ms=50,
             block_ms=20,
-            reclaim_idle_ms=200,
+            reclaim_idle_ms=reclaim_idle_ms,
             sweep_every_ms=50,
             sweep_after_ms=100,
         ),
@@ -35,6 +44,7 @@ def _worker(world: World, name: str, prices: MemoryPriceBus, leases: MemoryParti
         leases=leases,
         catalog=catalog,
         clock=world.clock,
+        route=route,
     )
 
 
@@ -158,3 +168,54 @@ async def test_a_worker_whose_loop_breaks_stops_with_the_error(
     worker = _worker(world, "a", prices, BrokenLeases())
     with pytest.raises(ValueError, match="a bug in the lease store"):
         await asyncio.wait_for(worker.run(asyncio.Event()), 3)
+
+
+async def test_a_batch_the_database_refused_is_applied_again_before_anything_queued_after_it(
+    running: tuple[World, MemoryPriceBus, MemoryPartitionLeases],
+) -> None:
+    """A cancel queued behind its order's place must not overtake it while the database is down."""
+    world, prices, leases = running
+    account = await world.accounts.open("user-1", "Main", Decimal("10000"))
+    placed = await world.orders.place(
+        "user-1",
+        PlaceOrder(account.account_id, "BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.010"), price=Decimal("25000")),
+    )
+    world.database.commits_fail = True
+    # reclaim far away: the refused batch must come back by itself, not through a reclaim
+    worker = _worker(world, "a", prices, leases, reclaim_idle_ms=60_000)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.sleep(0.2)  # the worker has tried the place and been refused
+    await world.orders.cancel("user-1", placed.order.order_id)
+    await asyncio.sleep(0.2)
+    assert await _status(world, placed.order.order_id) is OrderStatus.NEW
+    world.database.commits_fail = False
+    await _eventually(lambda: _status_is(world, placed.order.order_id, OrderStatus.CANCELLED))
+    stop.set()
+    await task
+    assert world.queue.pending() == 0
+
+
+async def test_commands_the_router_takes_never_reach_the_live_engine(
+    running: tuple[World, MemoryPriceBus, MemoryPartitionLeases],
+) -> None:
+    world, prices, leases = running
+    live = await world.accounts.open("user-1", "Main", Decimal("10000"))
+    elsewhere = await world.accounts.open("user-1", "Replay", Decimal("10000"))
+    diverted: list[Command] = []
+
+    async def route(commands: Sequence[Command]) -> list[Command]:
+        diverted.extend(c for c in commands if getattr(c, "account_id", "") == elsewhere.account_id)
+        return [c for c in commands if getattr(c, "account_id", "") != elsewhere.account_id]
+
+    worker = _worker(world, "a", prices, leases, route=route)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await _eventually(lambda: _async(bool(worker.owned)))
+    away = await _place_market(world, elsewhere.account_id)
+    here = await _place_market(world, live.account_id)
+    await _eventually(lambda: _status_is(world, here, OrderStatus.FILLED))
+    stop.set()
+    await task
+    assert [getattr(c, "order_id", None) for c in diverted] == [away]
+    assert await _status(world, away) is OrderStatus.NEW  # its session, not the live engine, fills it

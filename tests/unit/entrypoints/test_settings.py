@@ -110,3 +110,15 @@ def test_feeds_default_to_bybit_linear_and_name_one_venue_per_category() -> None
 def test_bad_feed_settings_are_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         Settings.from_env({"JWT_SECRET": "x", **env})
+
+
+def test_worker_timings_are_read_and_bad_ones_named(tmp_path: Path) -> None:
+    env = {"TRADESIM_DATA_DIR": str(tmp_path), "TRADESIM_WORKER_LEASE_TTL_MS": "2000"}
+    settings = Settings.from_env({**env, "TRADESIM_WORKER_SWEEP_AFTER_MS": "3000"}, role="worker")
+    assert (settings.worker_lease_ttl_ms, settings.worker_reclaim_idle_ms, settings.worker_sweep_after_ms) == (
+        2000,
+        15_000,
+        3000,
+    )
+    with pytest.raises(ConfigurationError, match="TRADESIM_WORKER_RECLAIM_IDLE_MS .* not '5s'"):
+        Settings.from_env({**env, "TRADESIM_WORKER_RECLAIM_IDLE_MS": "5s"}, role="worker")

@@ -1,4 +1,4 @@
-"""`tradesim worker`: a simulation worker hosting the matching engine for the partitions it owns."""
+"""`tradesim worker`: the matching engine for the partitions it owns, and the replay sessions it holds."""
 
 from __future__ import annotations
 
@@ -33,6 +33,16 @@ async def serve_worker(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     try:
         worker = await provide(container.worker())
-        await worker.run(stop)
+        runner = await provide(container.replay.runner())
+        tasks = [
+            asyncio.create_task(worker.run(stop), name="engine"),
+            asyncio.create_task(runner.run(stop), name="replays"),
+        ]
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        # One part failing (a bug) stops the other too: the supervisor restarts the whole worker.
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for task in done:
+            task.result()
     finally:
         await stop_container(container)

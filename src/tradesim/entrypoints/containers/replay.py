@@ -59,6 +59,10 @@ class Replay(containers.DeclarativeContainer):
     runner = providers.Singleton(ReplayRunner, ports=ports, cache=cache, inbox=inbox, owner=owner)
     #: For an api process whose runners live in workers (override `service.dispatch` with it).
     inbox_dispatch = providers.Singleton(InboxDispatch, inbox=inbox)
+    #: Where a worker sends the queued commands of replay accounts: straight to this process's
+    #: runner in `serve`; through the inbox between workers, so that the one holding the session
+    #: gets them (or the first to adopt it).
+    worker_dispatch = providers.Selector(messaging.backend, memory=runner, redis=inbox_dispatch)
     accounts = providers.Factory(
         AccountService, uow_factory=persistence.unit_of_work.provider, clock=core.clock, ids=core.ids
     )
