@@ -1,0 +1,124 @@
+"""`kill -9` a worker while 2,000 orders for 200 accounts flow through a real api, Redis and PostgreSQL.
+
+Another worker is started at once; the survivor and the newcomer take the dead one's partitions,
+rebuild them from the database and reclaim what it had taken but not acknowledged. Afterwards
+every order is in exactly one terminal state, no execution is recorded twice, and every account's
+balance is the sum of its ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests import services
+from tests.support.realtime import Stack, TickerPump, Trader, audit, running_stack, wait_for
+from tradesim.adapters.sqlalchemy.database import Database
+from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head
+from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from tradesim.ports.messaging import stable_partition
+
+pytestmark = pytest.mark.integration
+
+ORDERS = 2_000
+USERS, ACCOUNTS_EACH = 10, 20
+KILL_AFTER = 600
+SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
+QTY = {"BTCUSDT": "0.001", "ETHUSDT": "0.01", "SOLUSDT": "0.1"}
+TIMINGS = {
+    "TRADESIM_WORKER_LEASE_TTL_MS": "2000",
+    "TRADESIM_WORKER_RECLAIM_IDLE_MS": "2000",
+    "TRADESIM_WORKER_SWEEP_AFTER_MS": "5000",
+}
+
+
+@pytest.fixture
+def database_url(postgres_server: str) -> Iterator[str]:
+    with services.fresh_postgres_database(postgres_server) as url:
+        upgrade_to_head(url)
+        yield url
+
+
+def _order_body(rng: random.Random, account_id: str, pump: TickerPump) -> dict[str, str]:
+    symbol = rng.choice(SYMBOLS)
+    body = {"accountId": account_id, "symbol": symbol, "side": rng.choice(["Buy", "Sell"]), "qty": QTY[symbol]}
+    if rng.random() < 0.7:
+        return {**body, "orderType": "Market"}
+    # a limit near the market: some fill as prices move, the rest are cancelled at the end
+    offset = pump.TICKS[symbol] * rng.randint(-30, 30)
+    return {**body, "orderType": "Limit", "price": str(pump.prices[symbol] + offset), "timeInForce": "GTC"}
+
+
+async def _waiting_orders(database_url: str) -> int:
+    database = Database(database_url)
+    try:
+        async with SqlAlchemyUnitOfWork(database) as uow:
+            return len(await uow.orders.list_unaccepted(created_before=int(time.time() * 1000) + 60_000))
+    finally:
+        await database.dispose()
+
+
+def test_a_worker_killed_mid_flow_loses_and_duplicates_nothing(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    stack = Stack(database_url, redis_url, tmp_path, extra_env=TIMINGS)
+    with running_stack(stack), TickerPump(redis_url, stack.namespace, SYMBOLS) as pump:
+        api = stack.api()
+        first = stack.worker()
+        second = stack.worker()
+        wait_for(lambda: stack.partitions_of(first) and stack.partitions_of(second), 20, "both workers to own some")
+        traders = [Trader(api.base_url, f"crash{u}@example.com") for u in range(USERS)]
+        accounts = [(t, t.open_account(f"Account {a}")) for t in traders for a in range(ACCOUNTS_EACH)]
+        wait_for(lambda: pump.sent >= 3, 10, "prices to flow")
+        btc_partition = stable_partition("BTCUSDT", 8)
+        victim = first if btc_partition in stack.partitions_of(first) else second
+
+        rng = random.Random(2024)
+        bodies = [
+            (accounts[i % len(accounts)][0], _order_body(rng, accounts[i % len(accounts)][1], pump))
+            for i in range(ORDERS)
+        ]
+        placed: list[str] = []
+        refused: list[str] = []
+        with ThreadPoolExecutor(8) as pool:
+            futures = [pool.submit(t.client.post, "/api/v1/orders", json=body) for t, body in bodies]
+            for future in as_completed(futures):
+                answer = future.result()
+                if answer.status_code == 201:
+                    placed.append(answer.json()["orderId"])
+                else:
+                    refused.append(answer.text)
+                if len(placed) == KILL_AFTER:
+                    victim.kill9()
+                    replacement = stack.worker(wait_for_partitions=False)
+        assert not refused, refused[:3]
+        assert not victim.alive()
+        wait_for(lambda: stack.partitions_of(replacement), 30, "the replacement worker to own partitions")
+        wait_for(lambda: asyncio.run(_waiting_orders(database_url)) == 0, 60, "every order to be taken in")
+
+        for trader, account_id in accounts:
+            listing = trader.client.get("/api/v1/orders", params={"accountId": account_id, "openOnly": "true"})
+            for order in listing.json()["list"]:
+                assert trader.client.delete(f"/api/v1/orders/{order['orderId']}").status_code in (202, 409)
+
+        account_ids = [a for _, a in accounts]
+
+        def settled() -> bool:
+            return not asyncio.run(audit(database_url, account_ids)).problems
+
+        wait_for(settled, 60, "every order to reach a terminal state", every=1.0)
+        result = asyncio.run(audit(database_url, account_ids))
+        assert result.orders == ORDERS
+        assert result.problems == []
+        assert result.statuses.get("Filled", 0) > ORDERS // 2
+        assert result.statuses.get("Cancelled", 0) > 0
+        assert "owns partitions" in victim.output()  # it was working when it died
+        for trader in traders:
+            trader.close()
