@@ -13,7 +13,6 @@ import random
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from decimal import Decimal
 from pathlib import Path
 
 import pytest

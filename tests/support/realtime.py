@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -287,9 +288,10 @@ class PrivatePostgres:
     As root, the server runs as the `postgres` user (it refuses to run as root).
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self) -> None:
         self.port = free_port()
-        self.dir = directory
+        # Not under pytest's folder: that one is private to root, and the server runs as postgres.
+        self.dir = Path(tempfile.mkdtemp(prefix="tradesim-pg-"))
         self.url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
         self._bin = _postgres_bin()
 
@@ -300,7 +302,6 @@ class PrivatePostgres:
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=60)
 
     def init(self) -> None:
-        self.dir.mkdir(parents=True)
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
         self._run("initdb", "-D", str(self.dir / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8")
@@ -312,6 +313,10 @@ class PrivatePostgres:
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def _postgres_bin() -> Path:

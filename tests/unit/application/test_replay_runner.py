@@ -249,3 +249,26 @@ async def test_a_control_waits_for_the_bars_a_round_is_playing_and_none_play_aft
     w.monotonic.advance(5.0)
     assert await w.runner.round() == 0
     assert w.runner.active[replay_id].session.bars_played == 10
+
+
+async def test_the_runner_loop_rides_out_a_database_outage_and_plays_on() -> None:
+    w = await history_world()
+    view = await w.replays.create("user-1", "BTCUSDT", T1, "1000")
+    await w.replays.control("user-1", view.session.replay_id, "play")
+    w.database.available = False
+    stop = asyncio.Event()
+    task = asyncio.create_task(w.runner.run(stop))
+    await asyncio.sleep(0.1)
+    assert not task.done()  # a worker must not die because the database is away
+    w.database.available = True
+    replay_id = view.session.replay_id
+    async with asyncio.timeout(5):  # it tries again after its idle wait, and plays on
+        while w.runner.active[replay_id].session.bars_played < 10:
+            w.monotonic.advance(0.1)
+            await asyncio.sleep(0.03)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    async with w.uow() as uow:
+        stored = await uow.replays.get(replay_id)
+    assert stored is not None
+    assert stored.bars_played >= 10  # saved on the way out

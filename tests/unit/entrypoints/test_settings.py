@@ -120,5 +120,5 @@ def test_worker_timings_are_read_and_bad_ones_named(tmp_path: Path) -> None:
         15_000,
         3000,
     )
-    with pytest.raises(ConfigurationError, match="TRADESIM_WORKER_RECLAIM_IDLE_MS .* not '5s'"):
+    with pytest.raises(ConfigurationError, match=r"TRADESIM_WORKER_RECLAIM_IDLE_MS .* not '5s'"):
         Settings.from_env({**env, "TRADESIM_WORKER_RECLAIM_IDLE_MS": "5s"}, role="worker")

@@ -30,6 +30,7 @@ from tradesim.application.replay.timeline import Timeline
 from tradesim.domain.commands import Command
 from tradesim.domain.errors import Conflict, NotFound, TradesimError
 from tradesim.domain.replay_session import ReplayAction, ReplayControl, ReplaySession, ReplayState
+from tradesim.ports.errors import DependencyUnavailable
 from tradesim.ports.replay import ReplayInbox
 
 log = logging.getLogger(__name__)
@@ -163,9 +164,15 @@ class ReplayRunner:
         """Play until `stop` is set, then save every session and release its lease."""
         try:
             while not stop.is_set():
-                await self.round()
-                wait = self._tick_s if any(a.playing for a in self.active.values()) else self._idle_s
-                await self._inbox.wait(list(self.active), wait)
+                try:
+                    await self.round()
+                    wait = self._tick_s if any(a.playing for a in self.active.values()) else self._idle_s
+                    await self._inbox.wait(list(self.active), wait)
+                except DependencyUnavailable as error:
+                    # The sessions stay held and resume from where they were once the store answers.
+                    log.warning("replay runner %s: dependency down (%s); retrying", self.owner, error)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self._idle_s)
         finally:
             await self.close()
 

@@ -1,0 +1,196 @@
+"""Redis restarted and PostgreSQL stopped under real api and worker processes.
+
+Redis restarts empty (it keeps nothing on disk): the processes reconnect by themselves, and every
+order the api accepted (recorded, 201) is filled, the sweeper queueing again what Redis forgot.
+PostgreSQL stopped for 10 s: the api answers 503 with the JSON error shape meanwhile and changes
+nothing, then recovers; the worker resumes where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests import services
+from tests.support.realtime import (
+    PrivatePostgres,
+    PrivateRedis,
+    Stack,
+    TickerPump,
+    Trader,
+    audit,
+    running_stack,
+    wait_for,
+)
+from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head
+
+pytestmark = pytest.mark.integration
+
+FAST = {
+    "TRADESIM_WORKER_LEASE_TTL_MS": "2000",
+    "TRADESIM_WORKER_RECLAIM_IDLE_MS": "2000",
+    "TRADESIM_WORKER_SWEEP_AFTER_MS": "2000",
+}
+
+
+@pytest.fixture
+def database_url(postgres_server: str) -> Iterator[str]:
+    with services.fresh_postgres_database(postgres_server) as url:
+        upgrade_to_head(url)
+        yield url
+
+
+async def _accepted(database_url: str, order_id: str) -> bool:
+    from tradesim.adapters.sqlalchemy.database import Database
+    from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+
+    database = Database(database_url)
+    try:
+        async with SqlAlchemyUnitOfWork(database) as uow:
+            order = await uow.orders.get(order_id)
+        return order is not None and order.accepted_time > 0
+    finally:
+        await database.dispose()
+
+
+class OrderFlow:
+    """Places a market order every `every` seconds from a thread, keeping every answer."""
+
+    def __init__(self, trader: Trader, account_id: str, every: float = 0.05) -> None:
+        self._trader, self._account, self._every = trader, account_id, every
+        self.answers: list[httpx.Response | Exception] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> OrderFlow:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(15)
+
+    def _run(self) -> None:
+        side = "Buy"
+        while not self._stop.wait(self._every):
+            try:
+                self.answers.append(self._trader.place(self._account, "BTCUSDT", side, "0.001"))
+            except httpx.HTTPError as error:
+                self.answers.append(error)
+            side = "Sell" if side == "Buy" else "Buy"
+
+    @property
+    def accepted(self) -> list[str]:
+        return [a.json()["orderId"] for a in self.answers if isinstance(a, httpx.Response) and a.status_code == 201]
+
+
+def test_redis_restarted_mid_flow_loses_nothing_that_was_accepted(database_url: str, tmp_path: Path) -> None:
+    private = PrivateRedis(tmp_path / "redis")
+    private.start()
+    stack = Stack(database_url, private.url, tmp_path / "stack", extra_env=FAST)
+    try:
+        with running_stack(stack), TickerPump(private.url, stack.namespace, ("BTCUSDT",)) as pump:
+            api = stack.api()
+            worker = stack.worker()
+            trader = Trader(api.base_url, "redis-restart@example.com")
+            account_id = trader.open_account()
+            wait_for(lambda: pump.sent >= 3, 10, "prices to flow")
+            with OrderFlow(trader, account_id) as flow:
+                wait_for(lambda: len(flow.accepted) >= 20, 20, "orders to flow")
+                private.stop()
+                down_from = len(flow.answers)
+                time.sleep(3)
+                private.start()
+                during = flow.answers[down_from:]
+                wait_for(lambda: stack.partitions_of(worker), 30, "the worker to take its leases again")
+                after = len(flow.accepted)
+                wait_for(lambda: len(flow.accepted) >= after + 20, 20, "orders to flow again")
+            assert all(isinstance(a, httpx.Response) and a.status_code == 201 for a in during), [
+                a if isinstance(a, Exception) else (a.status_code, a.text) for a in during
+            ]
+            accepted = flow.accepted
+
+            def all_filled() -> bool:
+                return all(trader.order(o)["orderStatus"] == "Filled" for o in accepted)
+
+            wait_for(all_filled, 60, f"all {len(accepted)} accepted orders to be filled", every=1.0)
+            assert len(during) >= 20  # orders were taken while Redis was down
+            result = asyncio.run(audit(stack.database_url, [account_id]))
+            assert result.problems == []
+            assert result.statuses == {"Filled": len(accepted)}
+            assert worker.alive()
+    finally:
+        private.stop()
+
+
+def test_postgres_stopped_for_ten_seconds_gives_503_then_everything_resumes(redis_url: str, tmp_path: Path) -> None:
+    postgres = PrivatePostgres()
+    postgres.init()
+    postgres.start()
+    try:
+        upgrade_to_head(postgres.url)
+        stack = Stack(postgres.url, redis_url, tmp_path / "stack", extra_env=FAST)
+        with running_stack(stack), TickerPump(redis_url, stack.namespace, ("BTCUSDT",)) as pump:
+            api = stack.api()
+            worker = stack.worker()
+            trader = Trader(api.base_url, "pg-stop@example.com")
+            account_id = trader.open_account()
+            wait_for(lambda: pump.sent >= 3, 10, "prices to flow")
+            before = trader.place(account_id).json()["orderId"]
+            wait_for(lambda: trader.order(before)["orderStatus"] == "Filled", 20, "the first order to fill")
+            resting = trader.client.post(
+                "/api/v1/orders",
+                json={
+                    "accountId": account_id,
+                    "symbol": "BTCUSDT",
+                    "side": "Buy",
+                    "orderType": "Limit",
+                    "qty": "0.001",
+                    "price": "20000.0",
+                },
+            ).json()["orderId"]
+            wait_for(lambda: asyncio.run(_accepted(postgres.url, resting)), 20, "the limit order to rest")
+
+            postgres.stop()
+            stopped = time.monotonic()
+            answers: list[httpx.Response] = []
+            while time.monotonic() - stopped < 10:
+                answers.append(trader.client.get("/api/v1/orders", params={"accountId": account_id}))
+                answers.append(trader.place(account_id))
+                answers.append(trader.client.get("/readyz"))
+                assert trader.client.get("/healthz").status_code == 200  # alive, only not ready
+                time.sleep(0.5)
+            postgres.start()
+
+            assert answers
+            assert {a.status_code for a in answers} == {503}, {(a.status_code, a.text[:200]) for a in answers}
+            for answer in answers:
+                assert answer.headers["content-type"].startswith("application/json")
+                if answer.url.path == "/readyz":
+                    assert answer.json()["checks"]["database"] != "ok"
+                else:
+                    assert answer.json()["error"]["code"] == "DEPENDENCY_UNAVAILABLE", answer.text
+
+            wait_for(
+                lambda: trader.client.get("/api/v1/orders", params={"accountId": account_id}).status_code == 200,
+                30,
+                "the api to answer again",
+            )
+            after = trader.place(account_id, side="Sell").json()["orderId"]
+            wait_for(lambda: trader.order(after)["orderStatus"] == "Filled", 30, "the worker to fill again")
+            assert trader.client.delete(f"/api/v1/orders/{resting}").status_code == 202
+            wait_for(lambda: trader.order(resting)["orderStatus"] == "Cancelled", 30, "the cancel to go through")
+            # the orders refused during the outage were never recorded
+            listed = trader.client.get("/api/v1/orders", params={"accountId": account_id}).json()["list"]
+            assert sorted(o["orderId"] for o in listed) == sorted([before, resting, after])
+            result = asyncio.run(audit(postgres.url, [account_id]))
+            assert result.problems == []
+            assert worker.alive()
+    finally:
+        postgres.remove()
