@@ -52,12 +52,16 @@ class EngineService:
         """Apply commands in order and commit everything they caused in one transaction."""
         await self._reload_dirty()
         fresh: list[Command] = []
+        placing: set[str] = set()
         async with self._uow() as uow:
             for command in commands:
                 if isinstance(command, PlaceOrder) and command.order_id:
+                    if command.order_id in placing:
+                        continue  # the sweeper's copy in the same batch as the original
                     stored = await uow.orders.get(command.order_id)
                     if stored is not None and (stored.accepted_time or stored.status.is_terminal):
                         continue
+                    placing.add(command.order_id)
                 account_id = getattr(command, "account_id", None)
                 if account_id is not None and not self.engine.has_account(account_id):
                     await self._load(uow, account_id)

@@ -78,6 +78,7 @@ class Worker:
         self.service = EngineService(engine_factory(), uow_factory, events, frozenset())
         self._price_task: asyncio.Task[None] | None = None
         self.processed = 0
+        self._requeued: dict[str, int] = {}
 
     def symbols_of(self, partitions: frozenset[int]) -> frozenset[str]:
         return frozenset(i.symbol for i in self._catalog if self._queue.partition_of(i.symbol) in partitions)
@@ -226,10 +227,14 @@ class Worker:
         cutoff = self._clock.now_ms() - self.config.sweep_after_ms
         async with self._uow() as uow:
             waiting = await uow.orders.list_unaccepted(created_before=cutoff)
+        now = self._clock.now_ms()
+        # An order queued again and still waiting is behind a backlog, not lost: one copy is enough.
+        self._requeued = {k: t for k, t in self._requeued.items() if t > cutoff}
         requeued = 0
         for order in waiting:
-            if self._queue.partition_of(order.symbol) in self.owned:
+            if self._queue.partition_of(order.symbol) in self.owned and order.order_id not in self._requeued:
                 await self._queue.enqueue(command_from_order(order))
+                self._requeued[order.order_id] = now
                 requeued += 1
         if requeued:
             log.warning("sweeper queued %d recorded orders again", requeued)

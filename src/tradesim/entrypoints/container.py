@@ -116,6 +116,8 @@ class Container(containers.DeclarativeContainer):
         WorkerConfig,
         worker_id=providers.Callable(worker_identity),
         lease_ttl_ms=settings.provided.worker_lease_ttl_ms,
+        # renewed four times per lifetime, so that one slow round never lets a lease lapse
+        rebalance_every_ms=providers.Callable(lambda ttl: max(50, ttl // 4), settings.provided.worker_lease_ttl_ms),
         reclaim_idle_ms=settings.provided.worker_reclaim_idle_ms,
         sweep_after_ms=settings.provided.worker_sweep_after_ms,
     )

@@ -184,3 +184,17 @@ async def test_a_fill_committed_while_the_event_bus_is_down_stands_and_is_not_ap
         assert order is not None
         assert order.status is OrderStatus.FILLED
         assert len(await uow.executions.list_by_order(order_id)) == 1
+
+
+async def test_an_order_queued_twice_in_one_batch_fills_once(world: World) -> None:
+    """The sweeper's copy may land in the same batch as the original: one fill, one position."""
+    account = await world.accounts.open("user-1", "Main", Decimal("10000"))
+    await _ticker(world, "30000.0")
+    order_id = await _market_buy(world, account.account_id)
+    [delivery] = await world.queue.receive("w", list(range(world.queue.partitions)), block_ms=10)
+    await world.engine_service.handle_batch([delivery.command, delivery.command])
+    async with world.uow() as uow:
+        assert len(await uow.executions.list_by_order(order_id)) == 1
+        position = await uow.positions.get(account.account_id, "BTCUSDT")
+        assert position is not None
+        assert position.size == Decimal("0.100")

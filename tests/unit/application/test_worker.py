@@ -219,3 +219,20 @@ async def test_commands_the_router_takes_never_reach_the_live_engine(
     await task
     assert [getattr(c, "order_id", None) for c in diverted] == [away]
     assert await _status(world, away) is OrderStatus.NEW  # its session, not the live engine, fills it
+
+
+async def test_the_sweeper_queues_a_waiting_order_once_per_round_of_patience(
+    running: tuple[World, MemoryPriceBus, MemoryPartitionLeases],
+) -> None:
+    """A backlog older than the bound must not grow by a copy of itself every round."""
+    world, prices, leases = running
+    account = await world.accounts.open("user-1", "Main", Decimal("10000"))
+    await _place_market(world, account.account_id)
+    worker = _worker(world, "a", prices, leases)
+    worker.owned = frozenset(range(world.queue.partitions))
+    world.clock.advance(1_000)
+    assert await worker.sweep_once() == 1
+    assert await worker.sweep_once() == 0
+    world.clock.advance(1_000)  # still waiting a whole bound later: that copy was lost too
+    assert await worker.sweep_once() == 1
+    assert world.queue.pending() == 3
