@@ -54,16 +54,16 @@ class OrderService:
             RuleViolation / InvalidInput: the typed rule the order breaks; nothing is recorded.
         """
         instrument = self._catalog.get(cmd.symbol, cmd.category)
-        async with self._uow() as uow:
-            await owned_account(uow, user_id, cmd.account_id)
-            if cmd.order_link_id:
-                existing = await uow.orders.get_by_link_id(cmd.account_id, cmd.order_link_id)
-                if existing is not None:
-                    return PlacedOrder(existing, created=False)
-        validate_place_order(cmd, instrument, last_price=last_price)
-        order = order_from_command(cmd, self._ids(), self._clock.now_ms())
         try:
+            # One transaction for the checks and the record: this is the api's hottest path.
             async with self._uow() as uow:
+                await owned_account(uow, user_id, cmd.account_id)
+                if cmd.order_link_id:
+                    existing = await uow.orders.get_by_link_id(cmd.account_id, cmd.order_link_id)
+                    if existing is not None:
+                        return PlacedOrder(existing, created=False)
+                validate_place_order(cmd, instrument, last_price=last_price)
+                order = order_from_command(cmd, self._ids(), self._clock.now_ms())
                 await uow.orders.add(order)
                 await uow.commit()
         except DuplicateOrderLinkId:

@@ -1,0 +1,207 @@
+"""Order placement over HTTP to execution push on the WebSocket, through real Redis and PostgreSQL.
+
+For each worker count (1, then 2), a fresh database and Redis namespace get one `tradesim api`
+process and that many `tradesim worker` processes (the same harness as the integration tests,
+`tests/support/realtime.py`), while a thread publishes BTCUSDT and ETHUSDT tickers on Redis as
+the streamer would. A client process opens one WebSocket per user (subscribed to `execution`)
+and sends market orders at a fixed rate, open loop (each on its own schedule, never waiting for
+the previous one), alternating BTCUSDT and ETHUSDT so that two workers share the load. Latency
+is from just before the POST is written to the receipt of the execution push naming the order's
+`orderLinkId`, both read on the client's clock. The first second of each run is warm-up and
+not counted.
+
+Printed per run: orders sent, achieved rate, pushes received, p50/p90/p99/max latency in ms, and
+the target (p99 under 25 ms at 500 orders/s) with PASS/FAIL. Everything shares this machine's
+cores: the client, the api, the workers, PostgreSQL and Redis.
+
+    uv run python bench/order_latency.py                          # 100 and 500 orders/s, 1 and 2 workers
+    uv run python bench/order_latency.py --rates 500 --workers 2 --duration 20
+
+PostgreSQL: TRADESIM_BENCH_DATABASE_URL, else TRADESIM_TEST_DATABASE_URL, else the local server;
+Redis: TRADESIM_TEST_REDIS_URL, else redis://127.0.0.1:6379/0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the process harness lives with the tests
+
+from tests import services  # noqa: E402
+from tests.support.realtime import Stack, TickerPump, Trader, wait_for  # noqa: E402
+
+from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head  # noqa: E402
+
+SYMBOLS = ("BTCUSDT", "ETHUSDT")
+QTY = {"BTCUSDT": "0.001", "ETHUSDT": "0.01"}
+USERS = 8
+WARMUP_S = 1.0
+TARGET_P99_MS = 25.0
+TARGET_RATE = 500
+
+
+def _client(base_url: str, users: list[dict[str, str]], rate: int, duration: float, out: Any) -> None:
+    """The load generator, in a process of its own so that it does not share the harness's loop."""
+    out.send(asyncio.run(_load(base_url, users, rate, duration)))
+
+
+async def _load(base_url: str, users: list[dict[str, str]], rate: int, duration: float) -> dict[str, Any]:
+    import httpx
+    from websockets.asyncio.client import connect
+
+    sent_at: dict[str, float] = {}
+    pushed_at: dict[str, float] = {}
+    refused: list[str] = []
+
+    async def listen(ws: Any) -> None:
+        async for raw in ws:
+            now = time.perf_counter()
+            message = json.loads(raw)
+            if message.get("topic") == "execution":
+                for execution in message["data"]:
+                    pushed_at.setdefault(execution["orderLinkId"], now)
+
+    sockets = []
+    listeners = []
+    for user in users:
+        ws = await connect(base_url.replace("http://", "ws://") + f"/ws?token={user['token']}", compression=None)
+        await ws.recv()  # auth
+        await ws.send(json.dumps({"op": "subscribe", "args": ["execution"]}))
+        await ws.recv()
+        sockets.append(ws)
+        listeners.append(asyncio.create_task(listen(ws)))
+
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+
+        async def place(i: int) -> None:
+            user = users[i % len(users)]
+            symbol = SYMBOLS[i % len(SYMBOLS)]
+            link = f"b{i}"
+            body = {
+                "accountId": user["account"],
+                "symbol": symbol,
+                "side": "Buy" if (i // len(SYMBOLS)) % 2 == 0 else "Sell",
+                "orderType": "Market",
+                "qty": QTY[symbol],
+                "orderLinkId": link,
+            }
+            sent_at[link] = time.perf_counter()
+            answer = await client.post(
+                "/api/v1/orders", json=body, headers={"Authorization": f"Bearer {user['token']}"}
+            )
+            if answer.status_code != 201:
+                refused.append(f"{answer.status_code} {answer.text[:200]}")
+
+        total = int(rate * (duration + WARMUP_S))
+        start = time.perf_counter()
+        tasks = []
+        for i in range(total):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(place(i)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+        # the last pushes are still on their way: give them up to 10 s
+        for _ in range(200):
+            if len(pushed_at) >= len(sent_at) - len(refused):
+                break
+            await asyncio.sleep(0.05)
+    for task in listeners:
+        task.cancel()
+    for ws in sockets:
+        await ws.close()
+    warm = int(rate * WARMUP_S)
+    counted = [f"b{i}" for i in range(warm, total)]
+    latencies = [(pushed_at[k] - sent_at[k]) * 1000 for k in counted if k in pushed_at]
+    return {
+        "sent": total,
+        "rate": total / elapsed,
+        "counted": len(counted),
+        "latencies": latencies,
+        "missing": len(counted) - len(latencies),
+        "refused": refused[:5],
+        "refused_count": len(refused),
+    }
+
+
+def run(database_server: str, redis_url: str, workers: int, rate: int, duration: float) -> dict[str, Any]:
+    with services.fresh_postgres_database(database_server) as database_url, tempfile.TemporaryDirectory() as tmp:
+        upgrade_to_head(database_url)
+        stack = Stack(database_url, redis_url, Path(tmp))
+        try:
+            with TickerPump(redis_url, stack.namespace, SYMBOLS, interval=0.1) as pump:
+                api = stack.api()
+                started = [stack.worker(wait_for_partitions=False) for _ in range(workers)]
+                for worker in started:
+                    wait_for(lambda w=worker: stack.partitions_of(w), 30, "the workers to own partitions")
+                users = []
+                for n in range(USERS):
+                    trader = Trader(api.base_url, f"bench{n}@example.com")
+                    users.append({"token": trader.token, "account": trader.open_account(deposit="10000000")})
+                    trader.close()
+                wait_for(lambda: pump.sent >= 5, 10, "prices to flow")
+                receive, send = mp.Pipe(duplex=False)
+                client = mp.get_context("spawn").Process(
+                    target=_client, args=(api.base_url, users, rate, duration, send)
+                )
+                client.start()
+                result: dict[str, Any] = receive.recv()
+                client.join(30)
+                owned = {w.pid: sorted(stack.partitions_of(w)) for w in started}
+        finally:
+            stack.stop_all()
+    result["owned"] = owned
+    return result
+
+
+def report(workers: int, rate: int, result: dict[str, Any]) -> None:
+    lat = sorted(result["latencies"])
+    line = f"workers={workers} rate={rate}/s sent={result['sent']} achieved={result['rate']:.0f}/s "
+    if not lat:
+        print(line + f"no pushes received; refused={result['refused_count']} {result['refused']}")
+        return
+    q = statistics.quantiles(lat, n=100, method="inclusive")
+    print(
+        line + f"pushes={len(lat)}/{result['counted']} p50={q[49]:.1f} ms p90={q[89]:.1f} ms "
+        f"p99={q[98]:.1f} ms max={lat[-1]:.1f} ms missing={result['missing']} refused={result['refused_count']}"
+    )
+    if result["refused_count"]:
+        print(f"    refused, first ones: {result['refused']}")
+    if rate >= TARGET_RATE:
+        verdict = "PASS" if q[98] < TARGET_P99_MS and not result["missing"] else "FAIL"
+        print(f"    target p99 < {TARGET_P99_MS:.0f} ms at {TARGET_RATE}/s, nothing missing: {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", type=int, nargs="+", default=[100, 500], help="orders per second")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker processes")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per run (after warm-up)")
+    args = parser.parse_args()
+    server = (
+        os.environ.get("TRADESIM_BENCH_DATABASE_URL")
+        or os.environ.get("TRADESIM_TEST_DATABASE_URL")
+        or "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    )
+    redis_url = os.environ.get("TRADESIM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    print(f"order placement -> execution push; {os.cpu_count()} CPUs; {args.duration:.0f} s per run")
+    for workers in args.workers:
+        for rate in args.rates:
+            report(workers, rate, run(server, redis_url, workers, rate, args.duration))
+
+
+if __name__ == "__main__":
+    main()
