@@ -5,25 +5,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from websockets.sync.client import connect
 
-from tests import services
 from tests.support.realtime import Stack, TickerPump, Trader, running_stack, wait_for
-from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def database_url(postgres_server: str) -> Iterator[str]:
-    with services.fresh_postgres_database(postgres_server) as url:
-        upgrade_to_head(url)
-        yield url
 
 
 def test_a_buy_on_one_api_is_filled_by_a_worker_and_pushed_by_another_api(

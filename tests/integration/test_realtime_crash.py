@@ -11,16 +11,13 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import pytest
 
-from tests import services
 from tests.support.realtime import Stack, TickerPump, Trader, audit, running_stack, wait_for
 from tradesim.adapters.sqlalchemy.database import Database
-from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head
 from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from tradesim.ports.messaging import stable_partition
 
@@ -36,13 +33,6 @@ TIMINGS = {
     "TRADESIM_WORKER_RECLAIM_IDLE_MS": "2000",
     "TRADESIM_WORKER_SWEEP_AFTER_MS": "5000",
 }
-
-
-@pytest.fixture
-def database_url(postgres_server: str) -> Iterator[str]:
-    with services.fresh_postgres_database(postgres_server) as url:
-        upgrade_to_head(url)
-        yield url
 
 
 def _order_body(rng: random.Random, account_id: str, pump: TickerPump) -> dict[str, str]:

@@ -11,13 +11,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests import services
 from tests.support.realtime import (
     PrivatePostgres,
     PrivateRedis,
@@ -37,13 +35,6 @@ FAST = {
     "TRADESIM_WORKER_RECLAIM_IDLE_MS": "2000",
     "TRADESIM_WORKER_SWEEP_AFTER_MS": "2000",
 }
-
-
-@pytest.fixture
-def database_url(postgres_server: str) -> Iterator[str]:
-    with services.fresh_postgres_database(postgres_server) as url:
-        upgrade_to_head(url)
-        yield url
 
 
 async def _accepted(database_url: str, order_id: str) -> bool:
