@@ -224,10 +224,10 @@ class Worker:
 
     async def sweep_once(self) -> int:
         """Queue again the recorded orders of owned partitions that no engine has taken in."""
-        cutoff = self._clock.now_ms() - self.config.sweep_after_ms
+        now = self._clock.now_ms()
+        cutoff = now - self.config.sweep_after_ms
         async with self._uow() as uow:
             waiting = await uow.orders.list_unaccepted(created_before=cutoff)
-        now = self._clock.now_ms()
         # An order queued again and still waiting is behind a backlog, not lost: one copy is enough.
         self._requeued = {k: t for k, t in self._requeued.items() if t > cutoff}
         requeued = 0

@@ -35,8 +35,8 @@ NEEDS_REDIS = frozenset({"api", "worker", "streamer", "serve"})
 #: since every feed of a category publishes on the same `ticker.{SYMBOL}` channel.
 FEEDS = ("bybit-linear", "bybit-spot", "bitget-linear", "bitget-spot")
 DEFAULT_FEEDS = ("bybit-linear",)
-#: Worker timings (TRADESIM_WORKER_LEASE_TTL_MS, ...) and their defaults, in milliseconds.
-WORKER_TIMINGS = {"worker_lease_ttl_ms": 10_000, "worker_reclaim_idle_ms": 15_000, "worker_sweep_after_ms": 10_000}
+#: Worker timings in milliseconds, each read from TRADESIM_{NAME} (defaults: the fields of `Settings`).
+WORKER_TIMINGS = ("worker_lease_ttl_ms", "worker_reclaim_idle_ms", "worker_sweep_after_ms")
 
 
 class ConfigurationError(Exception):
@@ -117,9 +117,10 @@ class Settings:
         partitions = int(partitions_text) if partitions_text.isdigit() and 0 < int(partitions_text) <= 1024 else 0
         if not partitions:
             problems.append(f"TRADESIM_ORDER_PARTITIONS must be a number from 1 to 1024, not {partitions_text!r}")
+        defaults = cls()
         worker_ms = {
-            name: _milliseconds(env, f"TRADESIM_{name.upper()}", default, problems)
-            for name, default in WORKER_TIMINGS.items()
+            name: _milliseconds(env, f"TRADESIM_{name.upper()}", getattr(defaults, name), problems)
+            for name in WORKER_TIMINGS
         }
         feeds = _feeds(env.get("TRADESIM_FEEDS", ",".join(DEFAULT_FEEDS)), problems)
         stale_text = env.get("TRADESIM_FEED_STALE_SECONDS", "10")

@@ -13,13 +13,13 @@ row whose minute has not ended by the answer's `requestTime` is still forming an
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, Final
 
 import httpx
 
 from tradesim.adapters.exchange_http import Permanent, PoliteHttp, Sleep, Transient, Verdict
+from tradesim.adapters.system_clock import wall_clock_ms
 from tradesim.domain.enums import Category
 from tradesim.domain.errors import InvalidInput
 from tradesim.domain.market import Candle
@@ -50,10 +50,6 @@ def judge_bitget(body: Any) -> Verdict:
     return Permanent(message) if code.startswith(("400", "401")) else Transient(message)
 
 
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 class BitgetHistorySource:
     """`HistorySource` over Bitget's REST base URL (settings: `bitget_rest_url`)."""
 
@@ -66,7 +62,7 @@ class BitgetHistorySource:
         max_attempts: int = 6,
         backoff_s: float = 0.5,
         sleep: Sleep | None = None,
-        wall_ms: Callable[[], int] = _wall_ms,
+        wall_ms: Callable[[], int] = wall_clock_ms,
     ) -> None:
         self.http = PoliteHttp(
             base_url,

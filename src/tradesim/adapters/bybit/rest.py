@@ -9,13 +9,13 @@ answer's server `time` is the candle still forming, and is dropped.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, Final
 
 import httpx
 
 from tradesim.adapters.exchange_http import Permanent, PoliteHttp, Sleep, Transient, Verdict
+from tradesim.adapters.system_clock import wall_clock_ms
 from tradesim.domain.enums import Category
 from tradesim.domain.errors import InvalidInput
 from tradesim.domain.market import Candle
@@ -56,10 +56,6 @@ def bybit_limit_hint(wall_ms: Callable[[], int]) -> Callable[[httpx.Response], f
     return hint
 
 
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 class BybitHistorySource:
     """`HistorySource` over Bybit's REST base URL (settings: `bybit_rest_url`)."""
 
@@ -72,7 +68,7 @@ class BybitHistorySource:
         max_attempts: int = 6,
         backoff_s: float = 0.5,
         sleep: Sleep | None = None,
-        wall_ms: Callable[[], int] = _wall_ms,
+        wall_ms: Callable[[], int] = wall_clock_ms,
     ) -> None:
         self.http = PoliteHttp(
             base_url,

@@ -15,13 +15,13 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, WebSocketException
 from websockets.uri import parse_uri
 
+from tradesim.adapters.system_clock import wall_clock_ms
 from tradesim.adapters.wsfeed.backoff import Backoff
 from tradesim.adapters.wsfeed.config import FeedConfig
 from tradesim.adapters.wsfeed.dialect import Dialect, Unusable
@@ -33,10 +33,6 @@ from tradesim.domain.market import FeedStatus, MarketEvent, Ticker
 log = logging.getLogger("tradesim.feed")
 
 DialectFactory = Callable[[Sequence[str], FeedStats], Dialect]
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class _Progress:
