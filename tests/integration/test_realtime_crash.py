@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.realtime import Stack, TickerPump, Trader, audit, running_stack, wait_for
-from tradesim.adapters.sqlalchemy.database import Database
-from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from tests.support.realtime import Stack, TickerPump, Trader, audit, running_stack, stored, wait_for
 from tradesim.ports.messaging import stable_partition
 
 pytestmark = pytest.mark.integration
@@ -46,12 +44,8 @@ def _order_body(rng: random.Random, account_id: str, pump: TickerPump) -> dict[s
 
 
 async def _waiting_orders(database_url: str) -> int:
-    database = Database(database_url)
-    try:
-        async with SqlAlchemyUnitOfWork(database) as uow:
-            return len(await uow.orders.list_unaccepted(created_before=int(time.time() * 1000) + 60_000))
-    finally:
-        await database.dispose()
+    async with stored(database_url) as uow:
+        return len(await uow.orders.list_unaccepted(created_before=int(time.time() * 1000) + 60_000))
 
 
 def test_a_worker_killed_mid_flow_loses_and_duplicates_nothing(

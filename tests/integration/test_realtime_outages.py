@@ -24,6 +24,7 @@ from tests.support.realtime import (
     Trader,
     audit,
     running_stack,
+    stored,
     wait_for,
 )
 from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head
@@ -38,16 +39,9 @@ FAST = {
 
 
 async def _accepted(database_url: str, order_id: str) -> bool:
-    from tradesim.adapters.sqlalchemy.database import Database
-    from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-
-    database = Database(database_url)
-    try:
-        async with SqlAlchemyUnitOfWork(database) as uow:
-            order = await uow.orders.get(order_id)
-        return order is not None and order.accepted_time > 0
-    finally:
-        await database.dispose()
+    async with stored(database_url) as uow:
+        order = await uow.orders.get(order_id)
+    return order is not None and order.accepted_time > 0
 
 
 class OrderFlow:

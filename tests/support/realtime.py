@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ import redis
 from tradesim.adapters.redis.market_codec import encode_events
 from tradesim.domain.market import Ticker
 from tradesim.ports.messaging import price_channel
+from tradesim.ports.unit_of_work import UnitOfWork
 
 START_TIMEOUT_S = 45.0
 
@@ -351,54 +352,62 @@ class Audit:
     problems: list[str]
 
 
+@contextlib.asynccontextmanager
+async def stored(database_url: str) -> AsyncIterator[UnitOfWork]:
+    """A unit of work on the database the processes write, for reading what they did."""
+    from tradesim.adapters.sqlalchemy.database import Database
+    from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+
+    database = Database(database_url)
+    try:
+        async with SqlAlchemyUnitOfWork(database) as uow:
+            yield uow
+    finally:
+        await database.dispose()
+
+
 async def audit(database_url: str, account_ids: list[str]) -> Audit:
     """Every order in one terminal state, executions unique and adding up to their orders, each
     position the signed sum of its fills, each balance the sum of its ledger."""
-    from tradesim.adapters.sqlalchemy.database import Database
-    from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
     from tradesim.domain.enums import Side
 
-    database = Database(database_url)
     problems: list[str] = []
     statuses: dict[str, int] = {}
     order_count = execution_count = 0
-    try:
-        async with SqlAlchemyUnitOfWork(database) as uow:
-            for account_id in account_ids:
-                orders = await uow.orders.list_by_account(account_id, limit=1_000_000)
-                executions = await uow.executions.list_by_account(account_id, limit=1_000_000)
-                order_count += len(orders)
-                execution_count += len(executions)
-                exec_ids = [e.exec_id for e in executions]
-                if len(set(exec_ids)) != len(exec_ids):
-                    problems.append(f"{account_id}: an execution is recorded twice")
-                filled: dict[str, Decimal] = {}
-                signed: dict[str, Decimal] = {}
-                for e in executions:
-                    filled[e.order_id] = filled.get(e.order_id, Decimal(0)) + e.exec_qty
-                    sign = 1 if e.side is Side.BUY else -1
-                    signed[e.symbol] = signed.get(e.symbol, Decimal(0)) + sign * e.exec_qty
-                for order in orders:
-                    statuses[order.status.value] = statuses.get(order.status.value, 0) + 1
-                    if not order.status.is_terminal:
-                        problems.append(f"order {order.order_id} is still {order.status.value}")
-                    if filled.get(order.order_id, Decimal(0)) != order.cum_exec_qty:
-                        problems.append(
-                            f"order {order.order_id}: executions add up to {filled.get(order.order_id)}, "
-                            f"cumExecQty is {order.cum_exec_qty}"
-                        )
-                    if order.cum_exec_qty > order.qty:
-                        problems.append(f"order {order.order_id} filled {order.cum_exec_qty} of {order.qty}")
-                for position in await uow.positions.list_by_account(account_id):
-                    size = position.size if position.side is Side.BUY else -position.size
-                    if size != signed.get(position.symbol, Decimal(0)):
-                        problems.append(
-                            f"{account_id} {position.symbol}: position {size}, fills {signed.get(position.symbol)}"
-                        )
-                balance = (await uow.balances.get(account_id)).get("USDT", Decimal(0))
-                ledger = await uow.ledger.total(account_id, "USDT")
-                if balance != ledger:
-                    problems.append(f"{account_id}: balance {balance} but the ledger adds up to {ledger}")
-    finally:
-        await database.dispose()
+    async with stored(database_url) as uow:
+        for account_id in account_ids:
+            orders = await uow.orders.list_by_account(account_id, limit=1_000_000)
+            executions = await uow.executions.list_by_account(account_id, limit=1_000_000)
+            order_count += len(orders)
+            execution_count += len(executions)
+            exec_ids = [e.exec_id for e in executions]
+            if len(set(exec_ids)) != len(exec_ids):
+                problems.append(f"{account_id}: an execution is recorded twice")
+            filled: dict[str, Decimal] = {}
+            signed: dict[str, Decimal] = {}
+            for e in executions:
+                filled[e.order_id] = filled.get(e.order_id, Decimal(0)) + e.exec_qty
+                sign = 1 if e.side is Side.BUY else -1
+                signed[e.symbol] = signed.get(e.symbol, Decimal(0)) + sign * e.exec_qty
+            for order in orders:
+                statuses[order.status.value] = statuses.get(order.status.value, 0) + 1
+                if not order.status.is_terminal:
+                    problems.append(f"order {order.order_id} is still {order.status.value}")
+                if filled.get(order.order_id, Decimal(0)) != order.cum_exec_qty:
+                    problems.append(
+                        f"order {order.order_id}: executions add up to {filled.get(order.order_id)}, "
+                        f"cumExecQty is {order.cum_exec_qty}"
+                    )
+                if order.cum_exec_qty > order.qty:
+                    problems.append(f"order {order.order_id} filled {order.cum_exec_qty} of {order.qty}")
+            for position in await uow.positions.list_by_account(account_id):
+                size = position.size if position.side is Side.BUY else -position.size
+                if size != signed.get(position.symbol, Decimal(0)):
+                    problems.append(
+                        f"{account_id} {position.symbol}: position {size}, fills {signed.get(position.symbol)}"
+                    )
+            balance = (await uow.balances.get(account_id)).get("USDT", Decimal(0))
+            ledger = await uow.ledger.total(account_id, "USDT")
+            if balance != ledger:
+                problems.append(f"{account_id}: balance {balance} but the ledger adds up to {ledger}")
     return Audit(order_count, execution_count, statuses, problems)
