@@ -125,14 +125,16 @@ class Worker:
         target = fair_share(cfg.worker_id, live, self._queue.partitions)
         held = await self._leases.renew(cfg.worker_id, self.owned, cfg.lease_ttl_ms)
         surplus = held - target
-        if surplus:
-            await self._leases.release(cfg.worker_id, surplus)
         now_held = set(held - surplus)
         for partition in sorted(target - now_held):
             if await self._leases.acquire(cfg.worker_id, partition, cfg.lease_ttl_ms):
                 now_held.add(partition)
         if frozenset(now_held) != self.owned:
             await self._take_over(frozenset(now_held))
+        if surplus:
+            # Only now: the take-over waited for any batch in flight on them, so the next owner
+            # rebuilds from a store that already holds everything this worker did there.
+            await self._leases.release(cfg.worker_id, surplus)
 
     async def _take_over(self, partitions: frozenset[int]) -> None:
         async with self._lock:
@@ -187,8 +189,6 @@ class Worker:
                 await _sleep_or_stop(stop, 100)
                 continue
             try:
-                if any(d.partition not in self.owned for d in batch):
-                    batch, live = [d for d in batch if d.partition in self.owned], None
                 if not batch:
                     if self._clock.now_ms() >= next_reclaim:
                         batch = await self._queue.reclaim(cfg.worker_id, partitions, min_idle_ms=cfg.reclaim_idle_ms)
@@ -196,13 +196,17 @@ class Worker:
                     batch += await self._queue.receive(
                         cfg.worker_id, partitions, max_count=cfg.batch_size, block_ms=cfg.block_ms
                     )
-                    batch = [d for d in batch if d.partition in self.owned]
-                if not batch:
-                    continue
-                if live is None:
-                    commands = [d.command for d in batch]
-                    live = await self._route(commands) if self._route is not None else commands
                 async with self._lock:
+                    # Checked under the lock: a take-over may have given partitions away while we
+                    # read or waited, and their new owner must be the only one to apply them.
+                    owned = [d for d in batch if d.partition in self.owned]
+                    if len(owned) != len(batch):
+                        batch, live = owned, None
+                    if not batch:
+                        continue
+                    if live is None:
+                        commands = [d.command for d in batch]
+                        live = await self._route(commands) if self._route is not None else commands
                     await self.service.handle_batch(live)
                 done, batch, live = batch, [], None
                 # Acknowledged only once committed; a lost ack means a redelivery, which is a no-op.

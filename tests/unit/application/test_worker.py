@@ -236,3 +236,25 @@ async def test_the_sweeper_queues_a_waiting_order_once_per_round_of_patience(
     world.clock.advance(1_000)  # still waiting a whole bound later: that copy was lost too
     assert await worker.sweep_once() == 1
     assert world.queue.pending() == 3
+
+
+async def test_partitions_are_given_away_only_after_the_batch_in_flight_on_them(
+    running: tuple[World, MemoryPriceBus, MemoryPartitionLeases],
+) -> None:
+    """The next owner rebuilds from the store: it must not start before the last owner's commit."""
+    world, prices, leases = running
+    a, b = _worker(world, "a", prices, leases), _worker(world, "b", prices, leases)
+    await a.rebalance()
+    assert a.owned == frozenset(range(world.queue.partitions))
+    await leases.heartbeat("b", 300)  # b joins: half of a's partitions are now b's share
+    async with a._lock:  # a is committing a batch
+        handing_over = asyncio.create_task(a.rebalance())
+        await asyncio.sleep(0.05)
+        await b.rebalance()
+        assert not b.owned
+    await handing_over
+    await b.rebalance()
+    assert a.owned
+    assert b.owned
+    assert a.owned | b.owned == frozenset(range(world.queue.partitions))
+    assert not a.owned & b.owned
