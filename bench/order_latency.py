@@ -29,6 +29,7 @@ import json
 import multiprocessing as mp
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -51,39 +52,79 @@ TARGET_P99_MS = 25.0
 TARGET_RATE = 500
 
 
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime (incl. nothing of children)
+
+
+def _pids_named(*names: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                comm = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if comm in names:
+                found.append(int(entry.name))
+    return found
+
+
+def _cpu_snapshot(roles: dict[str, list[int]]) -> dict[str, dict[int, int]]:
+    return {role: {pid: _cpu_ticks(pid) for pid in pids} for role, pids in roles.items()}
+
+
+def _cpu_used(before: dict[str, dict[int, int]], roles: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds each role used since `before` (processes born meanwhile count from zero)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    return {
+        role: sum(_cpu_ticks(pid) - before.get(role, {}).get(pid, 0) for pid in pids) / tick
+        for role, pids in roles.items()
+    }
+
+
 def _client(base_url: str, users: list[dict[str, str]], rate: int, duration: float, out: Any) -> None:
-    """The load generator, in a process of its own so that it does not share the harness's loop."""
-    out.send(asyncio.run(_load(base_url, users, rate, duration)))
+    """The load generator, in a process of its own so that it does not share the harness's loop.
+
+    aiohttp on uvloop: the client shares the machine's two CPUs with everything it measures, so it
+    should cost as little per request as it can.
+    """
+    import uvloop
+
+    out.send(uvloop.run(_load(base_url, users, rate, duration)))
 
 
 async def _load(base_url: str, users: list[dict[str, str]], rate: int, duration: float) -> dict[str, Any]:
-    import httpx
-    from websockets.asyncio.client import connect
+    import aiohttp
 
     sent_at: dict[str, float] = {}
     pushed_at: dict[str, float] = {}
     refused: list[str] = []
 
-    async def listen(ws: Any) -> None:
-        async for raw in ws:
+    async def listen(ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for frame in ws:
             now = time.perf_counter()
-            message = json.loads(raw)
+            if frame.type is not aiohttp.WSMsgType.TEXT:
+                continue
+            message = json.loads(frame.data)
             if message.get("topic") == "execution":
                 for execution in message["data"]:
                     pushed_at.setdefault(execution["orderLinkId"], now)
 
-    sockets = []
-    listeners = []
-    for user in users:
-        ws = await connect(base_url.replace("http://", "ws://") + f"/ws?token={user['token']}", compression=None)
-        await ws.recv()  # auth
-        await ws.send(json.dumps({"op": "subscribe", "args": ["execution"]}))
-        await ws.recv()
-        sockets.append(ws)
-        listeners.append(asyncio.create_task(listen(ws)))
-
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(base_url, connector=connector) as client:
+        sockets = []
+        listeners = []
+        for user in users:
+            ws = await client.ws_connect(f"/ws?token={user['token']}", compress=0)
+            await ws.receive()  # auth
+            await ws.send_str(json.dumps({"op": "subscribe", "args": ["execution"]}))
+            await ws.receive()
+            sockets.append(ws)
+            listeners.append(asyncio.create_task(listen(ws)))
 
         async def place(i: int) -> None:
             user = users[i % len(users)]
@@ -98,11 +139,12 @@ async def _load(base_url: str, users: list[dict[str, str]], rate: int, duration:
                 "orderLinkId": link,
             }
             sent_at[link] = time.perf_counter()
-            answer = await client.post(
+            async with client.post(
                 "/api/v1/orders", json=body, headers={"Authorization": f"Bearer {user['token']}"}
-            )
-            if answer.status_code != 201:
-                refused.append(f"{answer.status_code} {answer.text[:200]}")
+            ) as answer:
+                text = await answer.text()
+                if answer.status != 201:
+                    refused.append(f"{answer.status} {text[:200]}")
 
         total = int(rate * (duration + WARMUP_S))
         start = time.perf_counter()
@@ -119,10 +161,10 @@ async def _load(base_url: str, users: list[dict[str, str]], rate: int, duration:
             if len(pushed_at) >= len(sent_at) - len(refused):
                 break
             await asyncio.sleep(0.05)
-    for task in listeners:
-        task.cancel()
-    for ws in sockets:
-        await ws.close()
+        for task in listeners:
+            task.cancel()
+        for ws in sockets:
+            await ws.close()
     warm = int(rate * WARMUP_S)
     counted = [f"b{i}" for i in range(warm, total)]
     latencies = [(pushed_at[k] - sent_at[k]) * 1000 for k in counted if k in pushed_at]
@@ -137,7 +179,24 @@ async def _load(base_url: str, users: list[dict[str, str]], rate: int, duration:
     }
 
 
-def run(database_server: str, redis_url: str, workers: int, rate: int, duration: float) -> dict[str, Any]:
+def _profilers(targets: dict[str, list[int]], folder: Path | None, seconds: float) -> list[Any]:
+    """`py-spy record` on each process for `seconds`, collapsed stacks into `folder` (None: no profiling)."""
+    if folder is None:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    spies = []
+    for role, pids in targets.items():
+        for pid in pids:
+            out = folder / f"{role}-{pid}.txt"
+            command = ["py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", "200"]
+            command += ["--duration", str(int(seconds)), "--output", str(out), "--nonblocking"]
+            spies.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return spies
+
+
+def run(
+    database_server: str, redis_url: str, workers: int, rate: int, duration: float, profile: Path | None = None
+) -> dict[str, Any]:
     with services.fresh_postgres_database(database_server) as database_url, tempfile.TemporaryDirectory() as tmp:
         upgrade_to_head(database_url)
         stack = Stack(database_url, redis_url, Path(tmp))
@@ -158,7 +217,20 @@ def run(database_server: str, redis_url: str, workers: int, rate: int, duration:
                     target=_client, args=(api.base_url, users, rate, duration, send)
                 )
                 client.start()
+                roles = {
+                    "api": [api.pid],
+                    "workers": [w.pid for w in started],
+                    "client": [client.pid],
+                    "postgres": _pids_named("postgres"),
+                    "redis": _pids_named("redis-server"),
+                }
+                before = _cpu_snapshot(roles)
+                spies = _profilers({"api": [api.pid], "worker": roles["workers"]}, profile, duration)
                 result: dict[str, Any] = receive.recv()
+                roles["postgres"] = _pids_named("postgres")  # backends opened during the run
+                result["cpu"] = _cpu_used(before, roles)
+                for spy in spies:
+                    spy.wait(30)
                 client.join(30)
                 owned = {w.pid: sorted(stack.partitions_of(w)) for w in started}
         finally:
@@ -178,6 +250,8 @@ def report(workers: int, rate: int, result: dict[str, Any]) -> None:
         line + f"pushes={len(lat)}/{result['counted']} p50={q[49]:.1f} ms p90={q[89]:.1f} ms "
         f"p99={q[98]:.1f} ms max={lat[-1]:.1f} ms missing={result['missing']} refused={result['refused_count']}"
     )
+    per_order = ", ".join(f"{role} {seconds * 1000 / result['sent']:.2f}" for role, seconds in result["cpu"].items())
+    print(f"    CPU ms per order: {per_order}")
     if result["refused_count"]:
         print(f"    refused, first ones: {result['refused']}")
     if rate >= TARGET_RATE:
@@ -190,6 +264,7 @@ def main() -> None:
     parser.add_argument("--rates", type=int, nargs="+", default=[100, 500], help="orders per second")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker processes")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per run (after warm-up)")
+    parser.add_argument("--profile", type=Path, help="folder for py-spy's collapsed stacks of the api and workers")
     args = parser.parse_args()
     server = (
         os.environ.get("TRADESIM_BENCH_DATABASE_URL")
@@ -200,7 +275,8 @@ def main() -> None:
     print(f"order placement -> execution push; {os.cpu_count()} CPUs; {args.duration:.0f} s per run")
     for workers in args.workers:
         for rate in args.rates:
-            report(workers, rate, run(server, redis_url, workers, rate, args.duration))
+            profile = args.profile / f"w{workers}-r{rate}" if args.profile else None
+            report(workers, rate, run(server, redis_url, workers, rate, args.duration, profile))
 
 
 if __name__ == "__main__":

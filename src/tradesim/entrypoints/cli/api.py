@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
+
+from tradesim.entrypoints.cli.common import run_async
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,5 +35,5 @@ def run(_: argparse.Namespace) -> int:
         await prepare_database(settings)
         await serve_api(create_app(build_container(settings)), settings)
 
-    asyncio.run(main())
+    run_async(main())
     return 0

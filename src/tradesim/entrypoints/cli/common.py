@@ -1,8 +1,24 @@
-"""Types shared by the command modules."""
+"""Types and helpers shared by the command modules."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 Handler = Callable[[argparse.Namespace], int]
+T = TypeVar("T")
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """Run a long-lived command's `main` on uvloop where it is installed, else on asyncio's loop.
+
+    uvloop roughly halves the loop's own cost per socket read and write, which is most of what
+    the api and the workers do between statements.
+    """
+    try:
+        import uvloop
+    except ImportError:  # Windows, or the bare library install
+        return asyncio.run(main)
+    return uvloop.run(main)

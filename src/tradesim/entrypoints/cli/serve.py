@@ -14,6 +14,8 @@ import sys
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from tradesim.entrypoints.cli.common import run_async
+
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser("serve", help="run api, worker, streamer and the nightly sync in one process")
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from tradesim.domain.errors import NotFound
 
     try:
-        asyncio.run(serve_all(settings, feed=args.feed, replay_from=start, replay_speed=speed))
+        run_async(serve_all(settings, feed=args.feed, replay_from=start, replay_speed=speed))
     except NotFound as error:
         print(f"tradesim serve: {error}", file=sys.stderr)
         return 1

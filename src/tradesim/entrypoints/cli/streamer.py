@@ -12,6 +12,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from tradesim.entrypoints.cli.common import run_async
+
 if TYPE_CHECKING:
     from tradesim.entrypoints.settings import Settings
 
@@ -46,7 +48,6 @@ def tune_gc() -> None:
 
 
 def run(_: argparse.Namespace) -> int:
-    import asyncio
     import logging
 
     from tradesim.entrypoints.settings import ConfigurationError, Settings
@@ -58,7 +59,7 @@ def run(_: argparse.Namespace) -> int:
         print(f"tradesim streamer: {exc}", file=sys.stderr)
         return 2
     tune_gc()
-    return asyncio.run(serve(settings))
+    return run_async(serve(settings))
 
 
 async def serve(settings: Settings) -> int:

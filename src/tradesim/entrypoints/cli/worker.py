@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 
+from tradesim.entrypoints.cli.common import run_async
 from tradesim.entrypoints.settings import Settings
 
 
@@ -18,7 +19,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run(_: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env(role="worker")
-    asyncio.run(serve_worker(settings))
+    run_async(serve_worker(settings))
     return 0
 
 
