@@ -97,6 +97,23 @@ async def uow_factory(uow_backend: tuple[str, str]) -> AsyncIterator[Callable[[]
         await database.dispose()
 
 
+@pytest.fixture
+async def single_statement_uow_factory(uow_backend: tuple[str, str]) -> AsyncIterator[Callable[[], UnitOfWork]]:
+    """What the composition root's `single_statement_unit_of_work` gives for each backend."""
+    backend, url = uow_backend
+    if backend == "memory":
+        memory = MemoryDatabase()
+        yield lambda: MemoryUnitOfWork(memory)
+        return
+    database = Database(url)
+    try:
+        if backend == "postgres":
+            await empty_tables(database)
+        yield lambda: SqlAlchemyUnitOfWork(database, single_statement=True)
+    finally:
+        await database.dispose()
+
+
 @pytest.fixture(params=PRICE_BUS_BACKENDS)
 async def price_bus(request: pytest.FixtureRequest) -> AsyncIterator[PriceBus]:
     if request.param == "memory":

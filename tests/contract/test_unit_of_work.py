@@ -89,6 +89,21 @@ async def test_order_link_id_is_unique_per_account_only(uow_factory: UowFactory)
         assert await uow.orders.get("ord-3") is None
 
 
+async def test_a_single_statement_unit_of_work_records_an_order_and_refuses_a_repeated_link_id(
+    single_statement_uow_factory: UowFactory,
+) -> None:
+    async with single_statement_uow_factory() as uow:
+        await uow.orders.add(records.order(1, link="my-1"))
+        await uow.commit()
+    async with single_statement_uow_factory() as uow:
+        with pytest.raises(DuplicateOrderLinkId):
+            await uow.orders.add(records.order(2, link="my-1"))
+        # Still usable after the refusal: the order entry path reads the first order next.
+        first = await uow.orders.get_by_link_id("acc-1", "my-1")
+        assert first == records.order(1, link="my-1")
+        assert await uow.orders.get("ord-2") is None
+
+
 async def test_order_save_replaces_and_lists_are_newest_first(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
         for n in (1, 2, 3):

@@ -106,6 +106,19 @@ async def test_connections_cut_before_a_query_fail_the_query(proxy: TcpProxy, pr
             await uow.orders.get("ord-1")
 
 
+async def test_pooled_connections_the_server_closed_are_replaced_without_an_error(
+    proxy: TcpProxy, proxied: Database
+) -> None:
+    # As after a restart of the server: every idle connection in the pool was closed under it.
+    async with SqlAlchemyUnitOfWork(proxied) as uow:
+        await write_a_fill(uow)
+        await uow.commit()
+    proxy.cut()
+    await asyncio.sleep(0.2)  # the driver sees the close as soon as its loop reads the socket
+    async with SqlAlchemyUnitOfWork(proxied) as uow:
+        assert await uow.balances.get("acc-1") == {"USDT": Decimal("-0.0165")}
+
+
 async def test_a_server_that_stops_answering_times_out(proxy: TcpProxy, proxied: Database, direct: Database) -> None:
     async with SqlAlchemyUnitOfWork(proxied) as uow:
         await write_a_fill(uow)

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import attrs
 
-from tradesim.application.ownership import owned_account
+from tradesim.application.ownership import KnownOwners, owned_account
 from tradesim.domain.commands import AmendOrder, CancelOrder, PlaceOrder, SetLeverage, SetTradingStop
 from tradesim.domain.enums import Category
-from tradesim.domain.errors import NotFound, OrderNotOpen
+from tradesim.domain.errors import InvalidInput, NotFound, OrderNotOpen, RuleViolation
 from tradesim.domain.instruments import InstrumentCatalog
 from tradesim.domain.order_rules import order_from_command, validate_place_order
 from tradesim.domain.orders import Order
@@ -39,12 +39,17 @@ class OrderService:
         catalog: InstrumentCatalog,
         clock: Clock,
         ids: Callable[[], str],
+        entry_uow_factory: UnitOfWorkFactory | None = None,
     ) -> None:
+        """`entry_uow_factory`: a single-statement factory (`ports.unit_of_work`) for recording a
+        new order, which is one INSERT in the usual case; defaults to `uow_factory`."""
         self._uow = uow_factory
+        self._entry_uow = entry_uow_factory or uow_factory
         self._queue = queue
         self._catalog = catalog
         self._clock = clock
         self._ids = ids
+        self._owners = KnownOwners()
 
     async def place(self, user_id: str, cmd: PlaceOrder, *, last_price: Decimal | None = None) -> PlacedOrder:
         """Validate against the instrument rules, record the order as New (or Untriggered), queue it.
@@ -55,21 +60,28 @@ class OrderService:
         """
         instrument = self._catalog.get(cmd.symbol, cmd.category)
         try:
-            # One transaction for the checks and the record: this is the api's hottest path.
-            async with self._uow() as uow:
-                await owned_account(uow, user_id, cmd.account_id)
-                if cmd.order_link_id:
-                    existing = await uow.orders.get_by_link_id(cmd.account_id, cmd.order_link_id)
-                    if existing is not None:
-                        return PlacedOrder(existing, created=False)
-                validate_place_order(cmd, instrument, last_price=last_price)
+            # In the usual case one statement (the INSERT): this is the api's hottest path. The
+            # reads around it need no transaction: an account never changes hands, and an order
+            # found by its orderLinkId is one that was committed.
+            async with self._entry_uow() as uow:
+                await self._owners.check(uow, user_id, cmd.account_id)
+                try:
+                    validate_place_order(cmd, instrument, last_price=last_price)
+                except (InvalidInput, RuleViolation):
+                    # A retry of an order placed earlier gets that order, even if the market
+                    # has moved since so that it would now be refused.
+                    first = await self._first_with_link_id(uow, cmd)
+                    if first is None:
+                        raise
+                    return PlacedOrder(first, created=False)
                 order = order_from_command(cmd, self._ids(), self._clock.now_ms())
                 await uow.orders.add(order)
                 await uow.commit()
         except DuplicateOrderLinkId:
-            # Lost a race with an identical request: answer with the order that won.
+            # A repeated orderLinkId (a retry, or a race with an identical request): answer
+            # with the order placed the first time.
             async with self._uow() as uow:
-                existing = await uow.orders.get_by_link_id(cmd.account_id, cmd.order_link_id)
+                existing = await self._first_with_link_id(uow, cmd)
             if existing is None:
                 raise
             return PlacedOrder(existing, created=False)
@@ -124,6 +136,12 @@ class OrderService:
         async with self._uow() as uow:
             await owned_account(uow, user_id, cmd.account_id)
         await self._queue.enqueue(cmd)
+
+    @staticmethod
+    async def _first_with_link_id(uow: UnitOfWork, cmd: PlaceOrder) -> Order | None:
+        if not cmd.order_link_id:
+            return None
+        return await uow.orders.get_by_link_id(cmd.account_id, cmd.order_link_id)
 
     async def _owned_order(self, uow: UnitOfWork, user_id: str, order_id: str) -> Order:
         order = await uow.orders.get(order_id)

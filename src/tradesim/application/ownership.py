@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from tradesim.domain.accounts import Account
 from tradesim.domain.errors import NotFound
 from tradesim.ports.unit_of_work import UnitOfWork
@@ -13,3 +15,29 @@ async def owned_account(uow: UnitOfWork, user_id: str, account_id: str) -> Accou
     if account is None or account.user_id != user_id:
         raise NotFound(f"account {account_id} not found")
     return account
+
+
+class KnownOwners:
+    """Who owns an account, remembered once read (bounded, least recently used goes first).
+
+    An account never changes hands and is never deleted, so a remembered owner never goes
+    stale; only what was found is remembered, so an account opened later is still seen. It saves
+    the order entry path a read per order.
+    """
+
+    def __init__(self, remember: int = 100_000) -> None:
+        self._remember = remember
+        self._owners: OrderedDict[str, str] = OrderedDict()
+
+    async def check(self, uow: UnitOfWork, user_id: str, account_id: str) -> None:
+        """Raises `NotFound` as `owned_account` does."""
+        owner = self._owners.get(account_id)
+        if owner is None:
+            owner = (await owned_account(uow, user_id, account_id)).user_id
+            self._owners[account_id] = owner
+            if len(self._owners) > self._remember:
+                self._owners.popitem(last=False)
+        else:
+            self._owners.move_to_end(account_id)
+        if owner != user_id:
+            raise NotFound(f"account {account_id} not found")

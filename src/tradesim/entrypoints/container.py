@@ -59,9 +59,11 @@ class Container(containers.DeclarativeContainer):
     accounts = providers.Factory(
         AccountService, uow_factory=persistence.unit_of_work.provider, clock=core.clock, ids=core.ids
     )
-    orders = providers.Factory(
+    # One per process: it remembers the accounts' owners for the order entry path.
+    orders = providers.Singleton(
         OrderService,
         uow_factory=persistence.unit_of_work.provider,
+        entry_uow_factory=persistence.single_statement_unit_of_work.provider,
         queue=messaging.order_queue,
         catalog=core.catalog,
         clock=core.clock,

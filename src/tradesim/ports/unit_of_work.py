@@ -54,3 +54,9 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+"""A fresh unit of work per call.
+
+A *single-statement* factory (the composition root's `single_statement_unit_of_work`) makes units
+of work for a caller that writes at most one row and commits: the adapter may let each statement
+commit on its own, which saves a store its transaction round trips on a hot path. Reads and the
+one write behave as in any unit of work; never use one for work that must be all or nothing."""

@@ -65,6 +65,29 @@ async def test_order_link_id_repeat_returns_the_first_order_and_queues_nothing(w
     assert world.queue.pending() == 1
 
 
+async def test_a_retry_gets_the_first_order_even_when_the_market_has_moved_past_it(world: World) -> None:
+    account = await world.accounts.open("user-1", "Main")
+    stop = _limit(
+        account.account_id,
+        trigger_price=Decimal("31000.0"),
+        trigger_direction=TriggerDirection.RISES_TO,
+        order_link_id="stop-1",
+    )
+    first = await world.orders.place("user-1", stop, last_price=Decimal("30000.0"))
+    # The price rose past the trigger before the client's retry: on its own it would be refused.
+    retry = await world.orders.place("user-1", stop, last_price=Decimal("31500.0"))
+    assert (retry.created, retry.order) == (False, first.order)
+    assert world.queue.pending() == 1
+
+
+async def test_another_users_account_stays_hidden_after_its_owner_was_remembered(world: World) -> None:
+    account = await world.accounts.open("user-1", "Main")
+    await world.orders.place("user-1", _limit(account.account_id))
+    with pytest.raises(NotFound):
+        await world.orders.place("user-2", _limit(account.account_id))
+    assert world.queue.pending() == 1
+
+
 @pytest.mark.parametrize(
     ("changes", "error"),
     [({"price": Decimal("29000.05")}, PriceOffTick), ({"qty": Decimal("0.0001")}, QtyOffStep)],

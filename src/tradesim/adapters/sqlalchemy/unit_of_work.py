@@ -5,6 +5,11 @@ Entering checks a connection out of the pool (so an unreachable database fails h
 and any statement after it begins another; leaving rolls back whatever was not committed. A
 connection that failed because the database went away is invalidated rather than returned to
 the pool. Nothing a failed transaction wrote survives: the database rolls it back.
+
+`SqlAlchemyUnitOfWork(database, single_statement=True)` runs each statement in a transaction of
+its own (the driver's autocommit): no BEGIN and COMMIT round trips around work that is one write
+anyway, such as recording a new order. `commit()` is then a no-op and a write is kept as soon as
+its statement returns.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ from tradesim.ports.errors import DependencyUnavailable
 
 
 class SqlAlchemyUnitOfWork:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, single_statement: bool = False) -> None:
         self._database = database
+        self._single_statement = single_statement
         self._connection: AsyncConnection | None = None
         self._tx: Transaction | None = None
 
@@ -40,6 +46,9 @@ class SqlAlchemyUnitOfWork:
             raise RuntimeError("this unit of work is already in use; make a new one per transaction")
         try:
             connection = await self._database.engine.connect()
+            if self._single_statement:
+                # Only sets the driver's mode (no round trip); the pool resets it on check-in.
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
         except Exception as error:
             raise _unavailable(error) from error
         tx = Transaction(self._database, connection)

@@ -61,6 +61,12 @@ class Persistence(containers.DeclarativeContainer):
         memory=providers.Factory(MemoryUnitOfWork, database=memory_database),
         sqlalchemy=providers.Factory(SqlAlchemyUnitOfWork, database=database),
     )
+    #: For work that is one write (recording a new order): see `ports.unit_of_work`.
+    single_statement_unit_of_work = providers.Selector(
+        backend,
+        memory=providers.Factory(MemoryUnitOfWork, database=memory_database),
+        sqlalchemy=providers.Factory(SqlAlchemyUnitOfWork, database=database, single_statement=True),
+    )
     health = providers.Selector(
         backend,
         memory=providers.Singleton(MemoryDatabaseHealth, database=memory_database),

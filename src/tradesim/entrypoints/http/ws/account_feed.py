@@ -2,8 +2,11 @@
 
 One subscription per app process, watching exactly the accounts of the users connected to it.
 Each event is presented and encoded once; a balance change schedules one wallet push per
-account, computed after the burst of events it belongs to (a fill brings several). Positions
-and wallets are valued at the account's prices: the live marks, or a replay account's session's.
+account, computed after the burst of events it belongs to (a fill brings several), and at most
+one per `WALLET_EVERY_S` however fast the account trades: a wallet is a database read, and a bot
+filling hundreds of orders a second would otherwise cost one read per fill. The last change is
+always pushed. Positions and wallets are valued at the account's prices: the live marks, or a
+replay account's session's.
 """
 
 from __future__ import annotations
@@ -33,6 +36,11 @@ from tradesim.ports.messaging import AccountEventSubscription, EventBus
 
 log = structlog.get_logger("tradesim.api")
 
+#: Wait this long after a balance change for the rest of its burst (fee, PnL, the position).
+WALLET_SETTLE_S = 0.01
+#: At most one wallet read and push per account per this long.
+WALLET_EVERY_S = 0.1
+
 
 def private_frame(topic: str, data: list[Any]) -> str:
     """Bybit's private push: an id, the topic, when it was created, and a list of records."""
@@ -58,6 +66,7 @@ class AccountFeed:
         self._subscription: AccountEventSubscription | None = None
         self._watching: dict[str, int] = {}
         self._wallets_due: set[str] = set()
+        self._wallet_read_at: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
@@ -75,6 +84,7 @@ class AccountFeed:
             self._watching[account_id] = count
             return
         self._watching.pop(account_id, None)
+        self._wallet_read_at.pop(account_id, None)
         if self._subscription is not None:
             await self._subscription.unwatch(account_id)
 
@@ -131,14 +141,18 @@ class AccountFeed:
 
     def _wallet_due(self, account_id: str) -> None:
         if account_id in self._wallets_due:
-            return
+            return  # the push already scheduled reads the wallet after this change
         self._wallets_due.add(account_id)
-        self._spawn(self._push_wallet(account_id))
+        now = asyncio.get_running_loop().time()
+        last = self._wallet_read_at.get(account_id)
+        delay = WALLET_SETTLE_S if last is None else max(WALLET_SETTLE_S, last + WALLET_EVERY_S - now)
+        self._spawn(self._push_wallet(account_id, delay))
 
-    async def _push_wallet(self, account_id: str) -> None:
-        # Let the rest of the burst (fee, PnL, the position) arrive before reading the wallet once.
-        await asyncio.sleep(0.01)
+    async def _push_wallet(self, account_id: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        # A change from here on schedules the next push: this read may already miss it.
         self._wallets_due.discard(account_id)
+        self._wallet_read_at[account_id] = asyncio.get_running_loop().time()
         view = await self._portfolio.wallet(account_id, self._tickers.marks())
         if view is not None:
             self._hub.publish_private(account_id, "wallet", private_frame("wallet", [presenters.wallet(view)]))
