@@ -249,6 +249,149 @@ async def test_positions_are_upserted_by_account_and_symbol(uow_factory: UowFact
         assert [p.symbol for p in await uow.positions.list_by_account("acc-1")] == ["BTCUSDT", "ETHUSDT"]
 
 
+async def test_ledger_add_many_skips_entries_stored_or_repeated_and_reports_the_new(uow_factory: UowFactory) -> None:
+    """A redelivered fill's entries among new ones: only the new are inserted, and said to be."""
+    async with uow_factory() as uow:
+        assert await uow.ledger.add_many([records.entry(1, "100")]) == {"entry-1"}
+        assert await uow.ledger.add_many([]) == set()
+        await uow.commit()
+    async with uow_factory() as uow:
+        batch = [records.entry(2, "-0.5"), records.entry(1, "100"), records.entry(3, "0.1"), records.entry(2, "-7")]
+        assert await uow.ledger.add_many(batch) == {"entry-2", "entry-3"}
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.ledger.total("acc-1", "USDT") == Decimal("99.6")
+        assert {e.entry_id: e.amount for e in await uow.ledger.list_by_account("acc-1")} == {
+            "entry-1": Decimal("100"),
+            "entry-2": Decimal("-0.5"),
+            "entry-3": Decimal("0.1"),
+        }
+
+
+async def test_executions_add_many_skips_exec_ids_stored_or_repeated(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.executions.add_many([records.execution(1)]) == {"exec-1"}
+        await uow.commit()
+    async with uow_factory() as uow:
+        batch = [records.execution(1), records.execution(2), records.execution(2), records.execution(3)]
+        assert await uow.executions.add_many(batch) == {"exec-2", "exec-3"}
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.executions.list_by_order("ord-1")
+    assert stored == [records.execution(n) for n in (1, 2, 3)]
+    assert str(stored[0].exec_fee) == "0.0165000550"
+
+
+async def test_orders_get_many_returns_only_stored_ids_and_save_many_keeps_the_last(uow_factory: UowFactory) -> None:
+    exact = attrs.evolve(records.order(2), qty=Decimal("0.010"), price=Decimal("30000.10"))
+    async with uow_factory() as uow:
+        await uow.orders.add(records.order(1))
+        await uow.commit()
+    async with uow_factory() as uow:
+        filled = attrs.evolve(records.order(1), status=OrderStatus.FILLED, cum_exec_qty=Decimal("0.010"))
+        await uow.orders.save_many([attrs.evolve(records.order(1), status=OrderStatus.PARTIALLY_FILLED), exact, filled])
+        await uow.orders.save_many([])
+        await uow.commit()
+    async with uow_factory() as uow:
+        found = await uow.orders.get_many(["ord-1", "ord-2", "ord-missing", "ord-1"])
+        assert found == {"ord-1": filled, "ord-2": exact}
+        assert (str(found["ord-2"].qty), str(found["ord-2"].price)) == ("0.010", "30000.10")
+        assert await uow.orders.get_many([]) == {}
+        assert await uow.orders.get_many(["ord-missing"]) == {}
+
+
+async def test_positions_save_many_upserts_the_last_state_by_account_and_symbol(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.positions.save(records.position(size="0.010"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.positions.save_many(
+            [
+                records.position(size="0.020"),
+                records.position(symbol="ETHUSDT", size="1.00"),
+                records.position(size="0.025"),
+            ]
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.positions.list_by_account("acc-1") == [
+            records.position(size="0.025"),
+            records.position(symbol="ETHUSDT", size="1.00"),
+        ]
+
+
+async def test_balances_get_many_and_apply_many_are_exact_per_account_and_coin(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.balances.apply("acc-1", "USDT", Decimal("0.1"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        deltas = {
+            ("acc-2", "USDT"): Decimal("5"),
+            ("acc-1", "USDT"): Decimal("0.2"),
+            ("acc-1", "BTC"): Decimal("0.00000001"),
+        }
+        assert await uow.balances.apply_many(deltas) == {
+            ("acc-1", "USDT"): Decimal("0.3"),
+            ("acc-1", "BTC"): Decimal("0.00000001"),
+            ("acc-2", "USDT"): Decimal("5"),
+        }
+        assert await uow.balances.apply_many({}) == {}
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.balances.get_many(["acc-1", "acc-2", "acc-none"]) == {
+            "acc-1": {"USDT": Decimal("0.3"), "BTC": Decimal("0.00000001")},
+            "acc-2": {"USDT": Decimal("5")},
+            "acc-none": {},
+        }
+        assert await uow.balances.get_many([]) == {}
+
+
+async def test_concurrent_apply_many_on_the_same_rows_all_land_without_deadlock(uow_factory: UowFactory) -> None:
+    """A batch moving two balances (listed in reverse order) overlaps one that moves them one at
+    a time, in key order. Rows locked in key order, the batch waits for the first row holding
+    nothing; had it taken the second row first, each would wait for the other (a deadlock)."""
+    one, two = ("acc-1", "USDT"), ("acc-2", "USDT")
+    started = asyncio.Event()
+
+    async def one_at_a_time() -> None:
+        async with uow_factory() as uow:
+            await uow.balances.apply_many({one: Decimal("10")})
+            started.set()
+            await asyncio.sleep(0.05)  # the batch runs into the first row meanwhile
+            await uow.balances.apply_many({two: Decimal("1")})
+            await uow.commit()
+
+    async def both_at_once() -> None:
+        await started.wait()
+        async with uow_factory() as uow:
+            await uow.balances.apply_many({two: Decimal("2.5"), one: Decimal("-3")})
+            await uow.commit()
+
+    await asyncio.gather(one_at_a_time(), both_at_once())
+    async with uow_factory() as uow:
+        assert await uow.balances.get_many(["acc-1", "acc-2"]) == {
+            "acc-1": {"USDT": Decimal("7")},
+            "acc-2": {"USDT": Decimal("3.5")},
+        }
+
+
+async def test_batches_larger_than_a_statement_takes_are_read_and_written_whole(uow_factory: UowFactory) -> None:
+    """More rows than SQLite's bound-variable limit of older builds (999) allows in one statement."""
+    many = 2100
+    entries = [records.entry(n, "0.01", account_id=f"acc-{n % 7}") for n in range(many)]
+    async with uow_factory() as uow:
+        assert len(await uow.ledger.add_many(entries)) == many
+        await uow.orders.save_many([records.order(n) for n in range(many)])
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert len(await uow.ledger.add_many(entries)) == 0
+        found = await uow.orders.get_many([f"ord-{n}" for n in range(many + 5)])
+        assert len(found) == many
+        assert found["ord-2099"] == records.order(2099)
+        balances = await uow.balances.get_many([f"acc-{n}" for n in range(many)])
+        assert len(balances) == many
+
+
 async def test_candles_upsert_and_range_is_half_open_and_ascending(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
         assert await uow.candles.upsert([records.candle(m) for m in (2, 0, 1, 3)]) == 4

@@ -1,4 +1,4 @@
-"""Writing the engine's events to the stores: one transaction per batch."""
+"""Writing the engine's events to the stores: one transaction per batch, one statement per table."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tradesim.domain.events import (
     OrderFilled,
     PositionChanged,
 )
+from tradesim.domain.executions import Execution, LedgerEntry
 from tradesim.domain.numbers import ZERO
 from tradesim.domain.orders import Order
 from tradesim.domain.positions import Position
@@ -25,15 +26,14 @@ async def record_events(uow: UnitOfWork, events: Sequence[EngineEvent]) -> None:
     by the sum of the batch's new ledger entries. A ledger entry already stored (a redelivered
     fill) is skipped together with its amount, so replays are no-ops.
     """
+    entries: dict[str, LedgerEntry] = {}
+    executions: list[Execution] = []
     orders: dict[str, Order] = {}
     positions: dict[tuple[str, str], Position] = {}
-    deltas: dict[tuple[str, str], Decimal] = {}
     for event in events:
         if isinstance(event, BalanceChanged):
-            entry = event.entry
-            if await uow.ledger.add(entry):
-                key = (entry.account_id, entry.coin)
-                deltas[key] = deltas.get(key, ZERO) + entry.amount
+            # The first copy of an entry counts, as the store would keep it; a second is skipped.
+            entries.setdefault(event.entry.entry_id, event.entry)
         elif isinstance(event, PositionChanged):
             positions[(event.position.account_id, event.position.symbol)] = event.position
         elif isinstance(event, CommandRejected):
@@ -41,12 +41,16 @@ async def record_events(uow: UnitOfWork, events: Sequence[EngineEvent]) -> None:
         else:
             orders[event.order.order_id] = event.order
             if isinstance(event, OrderFilled):
-                await uow.executions.add(event.execution)
-    # One update per balance row, always in the same order: concurrent batches that touch the
-    # same accounts then lock their rows in the same order and cannot deadlock.
-    for (account_id, coin), delta in sorted(deltas.items()):
-        await uow.balances.apply(account_id, coin, delta)
-    for order in orders.values():
-        await uow.orders.save(order)
-    for position in positions.values():
-        await uow.positions.save(position)
+                executions.append(event.execution)
+    inserted = await uow.ledger.add_many(list(entries.values()))
+    await uow.executions.add_many(executions)
+    deltas: dict[tuple[str, str], Decimal] = {}
+    for entry in entries.values():
+        if entry.entry_id not in inserted:
+            continue
+        key = (entry.account_id, entry.coin)
+        deltas[key] = deltas.get(key, ZERO) + entry.amount
+    # Sorted by the repository, so concurrent batches lock shared balance rows in one order.
+    await uow.balances.apply_many(deltas)
+    await uow.orders.save_many(list(orders.values()))
+    await uow.positions.save_many(list(positions.values()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Protocol
@@ -43,14 +43,32 @@ class BalanceRepository(Protocol):
 
     async def get(self, account_id: str) -> dict[str, Decimal]: ...
 
+    async def get_many(self, account_ids: Collection[str]) -> dict[str, dict[str, Decimal]]:
+        """`get` for many accounts in one read: every id asked for is a key ({} when it holds nothing)."""
+        ...
+
     async def apply(self, account_id: str, coin: str, delta: Decimal) -> Decimal:
         """Add `delta` atomically (safe against concurrent writers) and return the new balance."""
+        ...
+
+    async def apply_many(self, deltas: Mapping[tuple[str, str], Decimal]) -> dict[tuple[str, str], Decimal]:
+        """`apply` for each (account, coin) in one statement; the new balances by (account, coin).
+
+        Rows are moved in sorted key order, so that concurrent callers lock them in one order.
+        """
         ...
 
 
 class LedgerRepository(Protocol):
     async def add(self, entry: LedgerEntry) -> bool:
         """Insert; False (and no change) when an entry with this id exists already."""
+        ...
+
+    async def add_many(self, entries: Sequence[LedgerEntry]) -> set[str]:
+        """`add` for many entries in one statement; the ids of those inserted.
+
+        An entry whose id is stored already, or repeats an earlier one of `entries`, is skipped.
+        """
         ...
 
     async def list_by_account(self, account_id: str, *, limit: int = 100) -> list[LedgerEntry]:
@@ -69,7 +87,15 @@ class OrderRepository(Protocol):
         """Insert or replace by `order_id`."""
         ...
 
+    async def save_many(self, orders: Sequence[Order]) -> None:
+        """`save` for many orders in one statement; of two with one `order_id`, the later wins."""
+        ...
+
     async def get(self, order_id: str) -> Order | None: ...
+
+    async def get_many(self, order_ids: Collection[str]) -> dict[str, Order]:
+        """The stored orders among `order_ids`, by id, in one read (ids not stored are absent)."""
+        ...
 
     async def get_by_link_id(self, account_id: str, order_link_id: str) -> Order | None: ...
 
@@ -91,6 +117,13 @@ class ExecutionRepository(Protocol):
         """Insert; False (and no change) when an execution with this id exists already."""
         ...
 
+    async def add_many(self, executions: Sequence[Execution]) -> set[str]:
+        """`add` for many executions in one statement; the exec ids of those inserted.
+
+        An execution whose id is stored already, or repeats an earlier one, is skipped.
+        """
+        ...
+
     async def list_by_account(self, account_id: str, *, limit: int = 100) -> list[Execution]:
         """Newest first."""
         ...
@@ -101,6 +134,10 @@ class ExecutionRepository(Protocol):
 class PositionRepository(Protocol):
     async def save(self, position: Position) -> None:
         """Insert or replace by (account, symbol)."""
+        ...
+
+    async def save_many(self, positions: Sequence[Position]) -> None:
+        """`save` for many positions in one statement; of two with one (account, symbol), the later wins."""
         ...
 
     async def get(self, account_id: str, symbol: str) -> Position | None: ...

@@ -10,6 +10,7 @@ import pytest
 
 from tests.unit.application.conftest import World
 from tradesim.adapters.memory.messaging import MemoryEventBus
+from tradesim.adapters.memory.unit_of_work import MemoryUnitOfWork
 from tradesim.application.engine_service import EngineService
 from tradesim.domain import (
     MatchingEngine,
@@ -198,3 +199,43 @@ async def test_an_order_queued_twice_in_one_batch_fills_once(world: World) -> No
         position = await uow.positions.get(account.account_id, "BTCUSDT")
         assert position is not None
         assert position.size == Decimal("0.100")
+
+
+async def test_a_batch_is_read_applied_and_committed_in_one_unit_of_work(world: World) -> None:
+    """Accounts new to the engine, the redelivery check and the writes share one transaction;
+    an order already taken in is skipped among new ones."""
+    first = await world.accounts.open("user-1", "First", Decimal("10000"))
+    second = await world.accounts.open("user-1", "Second", Decimal("5000"))
+    await _ticker(world, "30000.0")
+    done = await _market_buy(world, first.account_id)
+    [delivered] = await world.queue.receive("w", list(range(world.queue.partitions)), block_ms=10)
+    await world.engine_service.handle(delivered.command)
+    await _market_buy(world, first.account_id, "0.010")
+    await _market_buy(world, second.account_id, "0.020")
+    batch = [d.command for d in await world.queue.receive("w", list(range(world.queue.partitions)), block_ms=10)]
+
+    opened: list[MemoryUnitOfWork] = []
+
+    def counted() -> MemoryUnitOfWork:
+        opened.append(world.uow())
+        return opened[-1]
+
+    # A worker that just took the partitions over: both accounts are new to its engine.
+    service = EngineService(MatchingEngine(default_catalog(), world.clock.now_ms), counted, world.events)
+    await service.on_market(Ticker.of("BTCUSDT", last="30000.0", bid="29999.9", ask="30000.0", ts=world.clock.now_ms()))
+    assert opened == []
+    events = await service.handle_batch([delivered.command, *batch])
+    assert len(opened) == 1
+    fills = [e for e in events if isinstance(e, OrderFilled)]
+    assert sorted((f.order.account_id, f.execution.exec_qty) for f in fills) == [
+        (first.account_id, Decimal("0.010")),
+        (second.account_id, Decimal("0.020")),
+    ]
+    async with world.uow() as uow:
+        assert len(await uow.executions.list_by_order(done)) == 1
+        for account in (first, second):
+            balance = (await uow.balances.get(account.account_id))["USDT"]
+            assert balance == await uow.ledger.total(account.account_id, "USDT")
+        position = await uow.positions.get(first.account_id, "BTCUSDT")
+        assert position is not None
+        assert position.size == Decimal("0.110")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -70,12 +70,22 @@ class MemoryBalanceRepository(_Repo):
     async def get(self, account_id: str) -> dict[str, Decimal]:
         return {coin: v for (acct, coin), v in self._work.balances.items() if acct == account_id}
 
+    async def get_many(self, account_ids: Collection[str]) -> dict[str, dict[str, Decimal]]:
+        found: dict[str, dict[str, Decimal]] = {account_id: {} for account_id in account_ids}
+        for (account_id, coin), amount in self._work.balances.items():
+            if account_id in found:
+                found[account_id][coin] = amount
+        return found
+
     async def apply(self, account_id: str, coin: str, delta: Decimal) -> Decimal:
         def op(t: Tables) -> None:
             t.balances[(account_id, coin)] = t.balances.get((account_id, coin), ZERO) + delta
 
         self._write(op)
         return self._work.balances[(account_id, coin)]
+
+    async def apply_many(self, deltas: Mapping[tuple[str, str], Decimal]) -> dict[tuple[str, str], Decimal]:
+        return {(a, c): await self.apply(a, c, deltas[(a, c)]) for a, c in sorted(deltas)}
 
 
 class MemoryLedgerRepository(_Repo):
@@ -90,6 +100,9 @@ class MemoryLedgerRepository(_Repo):
 
         self._write(op)
         return True
+
+    async def add_many(self, entries: Sequence[LedgerEntry]) -> set[str]:
+        return {e.entry_id for e in entries if await self.add(e)}
 
     async def list_by_account(self, account_id: str, *, limit: int = 100) -> list[LedgerEntry]:
         entries = [e for e in self._work.ledger.values() if e.account_id == account_id]
@@ -115,8 +128,15 @@ class MemoryOrderRepository(_Repo):
     async def save(self, order: Order) -> None:
         self._write(lambda t: t.orders.__setitem__(order.order_id, order))
 
+    async def save_many(self, orders: Sequence[Order]) -> None:
+        for order in orders:
+            await self.save(order)
+
     async def get(self, order_id: str) -> Order | None:
         return self._work.orders.get(order_id)
+
+    async def get_many(self, order_ids: Collection[str]) -> dict[str, Order]:
+        return {i: self._work.orders[i] for i in order_ids if i in self._work.orders}
 
     async def get_by_link_id(self, account_id: str, order_link_id: str) -> Order | None:
         return next(
@@ -161,6 +181,9 @@ class MemoryExecutionRepository(_Repo):
         self._write(op)
         return True
 
+    async def add_many(self, executions: Sequence[Execution]) -> set[str]:
+        return {e.exec_id for e in executions if await self.add(e)}
+
     async def list_by_account(self, account_id: str, *, limit: int = 100) -> list[Execution]:
         found = [e for e in self._work.executions.values() if e.account_id == account_id]
         found.sort(key=lambda e: (e.exec_time, e.exec_id), reverse=True)
@@ -174,6 +197,10 @@ class MemoryExecutionRepository(_Repo):
 class MemoryPositionRepository(_Repo):
     async def save(self, position: Position) -> None:
         self._write(lambda t: t.positions.__setitem__((position.account_id, position.symbol), position))
+
+    async def save_many(self, positions: Sequence[Position]) -> None:
+        for position in positions:
+            await self.save(position)
 
     async def get(self, account_id: str, symbol: str) -> Position | None:
         return self._work.positions.get((account_id, symbol))

@@ -6,6 +6,7 @@ cached sum of the ledger that concurrent transactions update with an atomic incr
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -90,6 +91,14 @@ def _increment(tx: Transaction) -> Any:
     ).returning(balances.c.amount)
 
 
+def _increment_many(tx: Transaction) -> Any:
+    return _increment(tx).returning(balances.c.account_id, balances.c.coin)
+
+
+def _balances_of_accounts(tx: Transaction) -> Any:
+    return select(balances.c.account_id, balances.c.coin, balances.c.amount).where(tx.one_of(balances.c.account_id))
+
+
 class SqlAccountRepository:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
@@ -117,6 +126,13 @@ class SqlBalanceRepository:
     async def get(self, account_id: str) -> dict[str, Decimal]:
         return {row.coin: row.amount for row in await self._tx.execute(_BALANCES, {"account_id": account_id})}
 
+    async def get_many(self, account_ids: Collection[str]) -> dict[str, dict[str, Decimal]]:
+        found: dict[str, dict[str, Decimal]] = {account_id: {} for account_id in account_ids}
+        statement = self._tx.prepared("balances_of_accounts", _balances_of_accounts)
+        for row in await self._tx.execute_in(statement, found):
+            found[row["account_id"]][row["coin"]] = row["amount"]
+        return found
+
     async def apply(self, account_id: str, coin: str, delta: Decimal) -> Decimal:
         # One statement that reads and writes the row under its lock: two transactions adding at
         # once queue on the row, and neither update is lost. On SQLite the sum runs in Python:
@@ -131,6 +147,22 @@ class SqlBalanceRepository:
         await self._tx.upsert(balances, {**row, "amount": amount})
         return amount
 
+    async def apply_many(self, deltas: Mapping[tuple[str, str], Decimal]) -> dict[tuple[str, str], Decimal]:
+        # Rows go in key order, and PostgreSQL takes their locks in the order of the VALUES list:
+        # concurrent batches touching the same balances lock them in one order and cannot deadlock.
+        keys = sorted(deltas)
+        if not keys:
+            return {}
+        if self._tx.is_postgres:
+            rows = [{"account_id": a, "coin": c, "amount": deltas[(a, c)]} for a, c in keys]
+            moved = await self._tx.execute(self._tx.prepared("increment_many", _increment_many), rows)
+            return {(row.account_id, row.coin): row.amount for row in moved}
+        # SQLite: summed in Python, as in `apply` (the writer holds the file lock meanwhile).
+        current = await self.get_many({a for a, _ in keys})
+        amounts = {(a, c): current[a].get(c, ZERO) + deltas[(a, c)] for a, c in keys}
+        await self._tx.upsert(balances, [{"account_id": a, "coin": c, "amount": v} for (a, c), v in amounts.items()])
+        return amounts
+
 
 class SqlLedgerRepository:
     def __init__(self, tx: Transaction) -> None:
@@ -139,6 +171,11 @@ class SqlLedgerRepository:
     async def add(self, entry: LedgerEntry) -> bool:
         # A redelivered fill finds its entries already there and changes nothing.
         return await self._tx.insert_new(ledger_entries, LEDGER_ENTRY.to_row(entry), ledger_entries.c.entry_id)
+
+    async def add_many(self, entries: Sequence[LedgerEntry]) -> set[str]:
+        rows = [LEDGER_ENTRY.to_row(e) for e in entries]
+        inserted: set[str] = await self._tx.insert_new_many(ledger_entries, rows, ledger_entries.c.entry_id)
+        return inserted
 
     async def list_by_account(self, account_id: str, *, limit: int = 100) -> list[LedgerEntry]:
         rows = await self._tx.execute(_LEDGER_OF_ACCOUNT, {"account_id": account_id, "limit": limit})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Column, Index, SmallInteger, Table, Text, bindparam, select, text
 
@@ -143,6 +144,10 @@ _EXECUTIONS_OF_ORDER = (
 )
 
 
+def _orders_by_id(tx: Transaction) -> Any:
+    return select(orders).where(tx.one_of(orders.c.order_id))
+
+
 class SqlOrderRepository:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
@@ -158,6 +163,17 @@ class SqlOrderRepository:
 
     async def save(self, order: Order) -> None:
         await self._tx.upsert(orders, ORDER.to_row(order))
+
+    async def save_many(self, records: Sequence[Order]) -> None:
+        # One row per key (the last state): a multi-row upsert may not touch a row twice.
+        last = {o.order_id: o for o in records}
+        if last:
+            await self._tx.upsert(orders, [ORDER.to_row(o) for o in last.values()])
+
+    async def get_many(self, order_ids: Collection[str]) -> dict[str, Order]:
+        statement = self._tx.prepared("orders_by_id", _orders_by_id)
+        found = (ORDER.from_row(r) for r in await self._tx.execute_in(statement, order_ids))
+        return {o.order_id: o for o in found}
 
     async def get(self, order_id: str) -> Order | None:
         row = (await self._tx.execute(_ORDER_BY_ID, {"order_id": order_id})).mappings().first()
@@ -192,6 +208,11 @@ class SqlExecutionRepository:
     async def add(self, execution: Execution) -> bool:
         # Like the ledger: a redelivered fill finds its exec_id and changes nothing.
         return await self._tx.insert_new(executions, EXECUTION.to_row(execution), executions.c.exec_id)
+
+    async def add_many(self, records: Sequence[Execution]) -> set[str]:
+        rows = [EXECUTION.to_row(e) for e in records]
+        inserted: set[str] = await self._tx.insert_new_many(executions, rows, executions.c.exec_id)
+        return inserted
 
     async def list_by_account(self, account_id: str, *, limit: int = 100) -> list[Execution]:
         rows = await self._tx.execute(_EXECUTIONS_OF_ACCOUNT, {"account_id": account_id, "limit": limit})

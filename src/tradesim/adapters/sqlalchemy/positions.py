@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import BigInteger, Column, PrimaryKeyConstraint, Table, Text, bindparam, select
 
 from tradesim.adapters.sqlalchemy.mapping import RecordMap
@@ -48,6 +50,12 @@ class SqlPositionRepository:
 
     async def save(self, position: Position) -> None:
         await self._tx.upsert(positions, POSITION.to_row(position))
+
+    async def save_many(self, records: Sequence[Position]) -> None:
+        # One row per key (the last state): a multi-row upsert may not touch a row twice.
+        last = {(p.account_id, p.symbol): p for p in records}
+        if last:
+            await self._tx.upsert(positions, [POSITION.to_row(p) for p in last.values()])
 
     async def get(self, account_id: str, symbol: str) -> Position | None:
         row = (await self._tx.execute(_POSITION, {"account_id": account_id, "symbol": symbol})).mappings().first()

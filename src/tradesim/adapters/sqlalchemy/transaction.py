@@ -2,15 +2,17 @@
 
 Statements are built once and reused with bound parameters (`prepared`, `upsert`,
 `insert_new`): building a statement and computing its cache key costs SQLAlchemy more than
-running it, and the fill path runs a handful of them per transaction.
+running it, and the fill path runs a handful of them per transaction. Lists of rows go in one
+executemany (`upsert`, `insert_new_many`) and lists of keys in one read (`one_of`,
+`execute_in`), so a batch costs a statement per table rather than one per row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable
 from typing import Any
 
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, ColumnElement, RowMapping, Table, any_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,6 +24,8 @@ from tradesim.domain.errors import Conflict
 
 #: Statements built per dialect, kept for the life of the process.
 _PREPARED: dict[tuple[str, Hashable], Any] = {}
+#: Keys per read on SQLite, under the bound-variable limit of older builds (999).
+SQLITE_KEYS_PER_READ = 900
 
 
 class Transaction:
@@ -85,18 +89,55 @@ class Transaction:
         statement poisons the whole transaction. A concurrent insert of the same key waits for
         the other transaction, then finds the conflict (or, if that one rolled back, inserts).
         """
+        inserted = await self.execute(self._insert_new(table, returning), row)
+        return inserted.first() is not None
 
+    async def insert_new_many(self, table: Table, rows: list[dict[str, Any]], returning: Column[Any]) -> set[Any]:
+        """`insert_new` for many rows in one executemany; the `returning` values of those inserted.
+
+        A row whose key is stored already, or repeats an earlier row of `rows`, is skipped.
+        SQLAlchemy sends the rows as multi-row INSERTs (its insertmanyvalues), each kept under
+        the dialect's limit of bound variables.
+        """
+        if not rows:
+            return set()
+        inserted = await self.execute(self._insert_new(table, returning), rows)
+        return set(inserted.scalars())
+
+    def _insert_new(self, table: Table, returning: Column[Any]) -> Any:
         def build(tx: Transaction) -> Any:
             return tx.insert(table).on_conflict_do_nothing().returning(returning)
 
-        inserted = await self.execute(self.prepared(("insert_new", table.name, returning.name), build), row)
-        return inserted.first() is not None
+        return self.prepared(("insert_new", table.name, returning.name), build)
 
     async def insert_once(self, table: Table, row: dict[str, Any], returning: Column[Any], what: str) -> None:
         """Insert `row`; `Conflict` naming `what` when its key exists already (the transaction
         stays usable, unlike after a unique violation on PostgreSQL)."""
         if not await self.insert_new(table, row, returning):
             raise Conflict(f"{what} {row[returning.name]} exists already")
+
+    def one_of(self, column: Column[Any]) -> ColumnElement[bool]:
+        """`column` is one of the keys bound as `keys` (see `execute_in`).
+
+        PostgreSQL gets one array parameter (`= ANY($1)`): the statement's text is the same
+        whatever the number of keys, so the server's prepared statement is reused. SQLite has no
+        arrays: an expanding IN, one variable per key.
+        """
+        if self.is_postgres:
+            return column == any_(bindparam("keys", type_=postgresql.ARRAY(column.type)))
+        return column.in_(bindparam("keys", expanding=True))
+
+    async def execute_in(self, statement: Executable, keys: Collection[Any]) -> list[RowMapping]:
+        """The rows `statement` (built with `one_of`) selects for `keys`, in as few reads as the
+        dialect allows: one on PostgreSQL, one per `SQLITE_KEYS_PER_READ` keys on SQLite."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return []
+        size = len(wanted) if self.is_postgres else SQLITE_KEYS_PER_READ
+        found: list[RowMapping] = []
+        for start in range(0, len(wanted), size):
+            found.extend((await self.execute(statement, {"keys": wanted[start : start + size]})).mappings())
+        return found
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         try:
