@@ -282,7 +282,7 @@ async def test_executions_add_many_skips_exec_ids_stored_or_repeated(uow_factory
     assert str(stored[0].exec_fee) == "0.0165000550"
 
 
-async def test_orders_get_many_returns_only_stored_ids_and_save_many_keeps_the_last(uow_factory: UowFactory) -> None:
+async def test_orders_save_many_keeps_the_last_state_and_exact_decimals(uow_factory: UowFactory) -> None:
     exact = attrs.evolve(records.order(2), qty=Decimal("0.010"), price=Decimal("30000.10"))
     async with uow_factory() as uow:
         await uow.orders.add(records.order(1))
@@ -293,11 +293,29 @@ async def test_orders_get_many_returns_only_stored_ids_and_save_many_keeps_the_l
         await uow.orders.save_many([])
         await uow.commit()
     async with uow_factory() as uow:
-        found = await uow.orders.get_many(["ord-1", "ord-2", "ord-missing", "ord-1"])
-        assert found == {"ord-1": filled, "ord-2": exact}
-        assert (str(found["ord-2"].qty), str(found["ord-2"].price)) == ("0.010", "30000.10")
-        assert await uow.orders.get_many([]) == {}
-        assert await uow.orders.get_many(["ord-missing"]) == {}
+        assert await uow.orders.get("ord-1") == filled
+        stored = await uow.orders.get("ord-2")
+        assert stored == exact
+        assert (str(stored.qty), str(stored.price)) == ("0.010", "30000.10")
+
+
+async def test_taken_in_names_the_orders_an_engine_accepted_or_ended(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.orders.save_many(
+            [
+                records.order(1),  # recorded by the api, waiting for an engine
+                attrs.evolve(records.order(2), accepted_time=records.T0 + 5),
+                attrs.evolve(records.order(3), status=OrderStatus.REJECTED),
+                attrs.evolve(records.order(4), status=OrderStatus.UNTRIGGERED),
+            ]
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.orders.taken_in(["ord-1", "ord-2", "ord-3", "ord-4", "ord-missing", "ord-2"]) == {
+            "ord-2",
+            "ord-3",
+        }
+        assert await uow.orders.taken_in([]) == set()
 
 
 async def test_positions_save_many_upserts_the_last_state_by_account_and_symbol(uow_factory: UowFactory) -> None:
@@ -381,13 +399,13 @@ async def test_batches_larger_than_a_statement_takes_are_read_and_written_whole(
     entries = [records.entry(n, "0.01", account_id=f"acc-{n % 7}") for n in range(many)]
     async with uow_factory() as uow:
         assert len(await uow.ledger.add_many(entries)) == many
-        await uow.orders.save_many([records.order(n) for n in range(many)])
+        await uow.orders.save_many([attrs.evolve(records.order(n), accepted_time=1) for n in range(many)])
         await uow.commit()
     async with uow_factory() as uow:
         assert len(await uow.ledger.add_many(entries)) == 0
-        found = await uow.orders.get_many([f"ord-{n}" for n in range(many + 5)])
-        assert len(found) == many
-        assert found["ord-2099"] == records.order(2099)
+        taken_in = await uow.orders.taken_in([f"ord-{n}" for n in range(many + 5)])
+        assert taken_in == {f"ord-{n}" for n in range(many)}
+        assert await uow.orders.get("ord-2099") == attrs.evolve(records.order(2099), accepted_time=1)
         balances = await uow.balances.get_many([f"acc-{n}" for n in range(many)])
         assert len(balances) == many
 

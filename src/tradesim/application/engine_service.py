@@ -75,7 +75,7 @@ class EngineService:
     async def _prepare(self, uow: UnitOfWork, commands: Sequence[Command]) -> list[Command]:
         """The commands still to apply, once the engine holds their accounts as stored."""
         placing = [c.order_id for c in commands if isinstance(c, PlaceOrder) and c.order_id]
-        stored = await uow.orders.get_many(placing)
+        taken_in = await uow.orders.taken_in(placing)
         fresh: list[Command] = []
         seen: set[str] = set()
         for command in commands:
@@ -83,8 +83,7 @@ class EngineService:
                 if command.order_id in seen:
                     continue  # the sweeper's copy in the same batch as the original
                 seen.add(command.order_id)
-                order = stored.get(command.order_id)
-                if order is not None and (order.accepted_time or order.status.is_terminal):
+                if command.order_id in taken_in:
                     continue  # taken in already: a redelivery
             fresh.append(command)
         named = {a for c in fresh if (a := getattr(c, "account_id", None)) is not None}

@@ -93,8 +93,10 @@ class OrderRepository(Protocol):
 
     async def get(self, order_id: str) -> Order | None: ...
 
-    async def get_many(self, order_ids: Collection[str]) -> dict[str, Order]:
-        """The stored orders among `order_ids`, by id, in one read (ids not stored are absent)."""
+    async def taken_in(self, order_ids: Collection[str]) -> set[str]:
+        """Those of `order_ids` whose stored order an engine has already taken in (it has an
+        `accepted_time`, or it has ended), in one read of three columns rather than whole orders:
+        the worker's check against redeliveries, once per batch."""
         ...
 
     async def get_by_link_id(self, account_id: str, order_link_id: str) -> Order | None: ...

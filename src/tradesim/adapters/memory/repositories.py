@@ -135,8 +135,9 @@ class MemoryOrderRepository(_Repo):
     async def get(self, order_id: str) -> Order | None:
         return self._work.orders.get(order_id)
 
-    async def get_many(self, order_ids: Collection[str]) -> dict[str, Order]:
-        return {i: self._work.orders[i] for i in order_ids if i in self._work.orders}
+    async def taken_in(self, order_ids: Collection[str]) -> set[str]:
+        stored = (self._work.orders.get(i) for i in order_ids)
+        return {o.order_id for o in stored if o is not None and (o.accepted_time or o.status.is_terminal)}
 
     async def get_by_link_id(self, account_id: str, order_link_id: str) -> Order | None:
         return next(

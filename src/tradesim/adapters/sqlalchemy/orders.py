@@ -144,8 +144,11 @@ _EXECUTIONS_OF_ORDER = (
 )
 
 
-def _orders_by_id(tx: Transaction) -> Any:
-    return select(orders).where(tx.one_of(orders.c.order_id))
+def _taken_in(tx: Transaction) -> Any:
+    terminal = [s.value for s in OrderStatus if s.is_terminal]
+    return select(orders.c.order_id).where(
+        tx.one_of(orders.c.order_id), (orders.c.accepted_time != 0) | orders.c.status.in_(terminal)
+    )
 
 
 class SqlOrderRepository:
@@ -170,10 +173,9 @@ class SqlOrderRepository:
         if last:
             await self._tx.upsert(orders, [ORDER.to_row(o) for o in last.values()])
 
-    async def get_many(self, order_ids: Collection[str]) -> dict[str, Order]:
-        statement = self._tx.prepared("orders_by_id", _orders_by_id)
-        found = (ORDER.from_row(r) for r in await self._tx.execute_in(statement, order_ids))
-        return {o.order_id: o for o in found}
+    async def taken_in(self, order_ids: Collection[str]) -> set[str]:
+        statement = self._tx.prepared("orders_taken_in", _taken_in)
+        return {r["order_id"] for r in await self._tx.execute_in(statement, order_ids)}
 
     async def get(self, order_id: str) -> Order | None:
         row = (await self._tx.execute(_ORDER_BY_ID, {"order_id": order_id})).mappings().first()
