@@ -108,3 +108,11 @@ async def test_queue_receive_waits_for_new_entries(order_queue: OrderQueue) -> N
     got = await order_queue.receive("worker-a", [partition], block_ms=3000)
     await task
     assert [d.command for d in got] == [_place(5, "ETHUSDT")]
+
+
+async def test_queue_receive_without_blocking_answers_at_once(order_queue: OrderQueue) -> None:
+    partition = order_queue.partition_of("ETHUSDT")
+    assert await asyncio.wait_for(order_queue.receive("worker-a", [partition], block_ms=0), timeout=2) == []
+    await order_queue.enqueue(_place(6, "ETHUSDT"))
+    got = await asyncio.wait_for(order_queue.receive("worker-a", [partition], block_ms=0), timeout=2)
+    assert [d.command for d in got] == [_place(6, "ETHUSDT")]

@@ -40,6 +40,9 @@ class WorkerConfig:
     rebalance_every_ms: int = 2_000
     batch_size: int = 200
     block_ms: int = 100
+    #: After a read that found fewer commands than a batch holds, wait this long for more: under
+    #: load, one transaction for several commands costs far less than one each.
+    linger_ms: int = 2
     reclaim_idle_ms: int = 15_000
     sweep_every_ms: int = 5_000
     #: A recorded order nobody took in for this long is queued again (Redis may have lost it).
@@ -196,6 +199,11 @@ class Worker:
                     batch += await self._queue.receive(
                         cfg.worker_id, partitions, max_count=cfg.batch_size, block_ms=cfg.block_ms
                     )
+                    if batch and cfg.linger_ms and len(batch) < cfg.batch_size:
+                        await asyncio.sleep(cfg.linger_ms / 1000)
+                        batch += await self._queue.receive(
+                            cfg.worker_id, partitions, max_count=cfg.batch_size - len(batch), block_ms=0
+                        )
                 async with self._lock:
                     # Checked under the lock: a take-over may have given partitions away while we
                     # read or waited, and their new owner must be the only one to apply them.

@@ -122,6 +122,7 @@ class Container(containers.DeclarativeContainer):
         rebalance_every_ms=providers.Callable(lambda ttl: max(50, ttl // 4), settings.provided.worker_lease_ttl_ms),
         reclaim_idle_ms=settings.provided.worker_reclaim_idle_ms,
         sweep_after_ms=settings.provided.worker_sweep_after_ms,
+        linger_ms=settings.provided.worker_linger_ms,
     )
     worker = providers.Singleton(
         Worker,

@@ -75,6 +75,8 @@ class Settings:
     worker_reclaim_idle_ms: int = 15_000
     #: A recorded order no engine took in for this long is queued again (Redis may have forgotten it).
     worker_sweep_after_ms: int = 10_000
+    #: A worker waits this long for more commands after a short read (latency for larger batches).
+    worker_linger_ms: int = 2
     jwt_secret: str = attrs.field(default="", repr=False)
     db_password: str | None = attrs.field(default=None, repr=False)
     bybit_api_key: str | None = attrs.field(default=None, repr=False)
@@ -122,6 +124,11 @@ class Settings:
             name: _milliseconds(env, f"TRADESIM_{name.upper()}", getattr(defaults, name), problems)
             for name in WORKER_TIMINGS
         }
+        linger_text = env.get("TRADESIM_WORKER_LINGER_MS", str(defaults.worker_linger_ms))
+        if not linger_text.isdigit() or int(linger_text) > 100:
+            problems.append(
+                f"TRADESIM_WORKER_LINGER_MS must be a number of milliseconds from 0 to 100, not {linger_text!r}"
+            )
         feeds = _feeds(env.get("TRADESIM_FEEDS", ",".join(DEFAULT_FEEDS)), problems)
         stale_text = env.get("TRADESIM_FEED_STALE_SECONDS", "10")
         feed_stale_seconds = _positive_number(stale_text)
@@ -164,6 +171,7 @@ class Settings:
             http_port=port,
             order_partitions=partitions,
             **worker_ms,
+            worker_linger_ms=int(linger_text) if linger_text.isdigit() else defaults.worker_linger_ms,
             jwt_secret=jwt_secret,
             db_password=db_password,
             bybit_api_key=env.get("BYBIT_API_KEY") or None,

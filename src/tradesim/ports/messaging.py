@@ -94,7 +94,10 @@ class OrderQueue(Protocol):
 
     async def receive(
         self, consumer: str, partitions: Sequence[int], *, max_count: int = 100, block_ms: int = 1000
-    ) -> list[Delivery]: ...
+    ) -> list[Delivery]:
+        """Up to `max_count` entries nobody took yet, waiting up to `block_ms` for a first one
+        (0: answer at once with what is there)."""
+        ...
 
     async def ack(self, deliveries: Sequence[Delivery]) -> None: ...
 

@@ -14,6 +14,7 @@ from tradesim.adapters.memory.messaging import MemoryPriceBus
 from tradesim.application.worker import Router, Worker, WorkerConfig
 from tradesim.domain import MatchingEngine, OrderStatus, OrderType, PlaceOrder, Side, Ticker, default_catalog
 from tradesim.domain.commands import Command
+from tradesim.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 def _worker(
@@ -24,6 +25,9 @@ def _worker(
     *,
     route: Router | None = None,
     reclaim_idle_ms: int = 200,
+    linger_ms: int = 0,
+    sweep_every_ms: int = 50,
+    uow_factory: UnitOfWorkFactory | None = None,
 ) -> Worker:
     catalog = default_catalog()
     return Worker(
@@ -33,11 +37,12 @@ def _worker(
             rebalance_every_ms=50,
             block_ms=20,
             reclaim_idle_ms=reclaim_idle_ms,
-            sweep_every_ms=50,
+            sweep_every_ms=sweep_every_ms,
             sweep_after_ms=100,
+            linger_ms=linger_ms,
         ),
         engine_factory=lambda: MatchingEngine(catalog, world.clock.now_ms),
-        uow_factory=world.uow,
+        uow_factory=uow_factory or world.uow,
         queue=world.queue,
         prices=prices,
         events=world.events,
@@ -258,3 +263,36 @@ async def test_partitions_are_given_away_only_after_the_batch_in_flight_on_them(
     assert b.owned
     assert a.owned | b.owned == frozenset(range(world.queue.partitions))
     assert not a.owned & b.owned
+
+
+async def test_commands_arriving_while_the_worker_lingers_share_one_transaction(
+    running: tuple[World, MemoryPriceBus, MemoryPartitionLeases],
+) -> None:
+    world, prices, leases = running
+    account = await world.accounts.open("user-1", "Main", Decimal("10000"))
+    opened = 0
+
+    def counting() -> UnitOfWork:
+        nonlocal opened
+        opened += 1
+        return world.uow()
+
+    worker = _worker(world, "a", prices, leases, linger_ms=300, sweep_every_ms=60_000, uow_factory=counting)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await _eventually(lambda: _async(bool(worker.owned)))
+    before = opened
+    resting = PlaceOrder(account.account_id, "BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.010"), Decimal("25000.0"))
+    first = (await world.orders.place("user-1", resting)).order.order_id
+    await asyncio.sleep(0.05)  # well inside the linger
+    second = (await world.orders.place("user-1", resting)).order.order_id
+    await _eventually(lambda: _accepted(world, first, second))
+    assert opened - before == 1, "both orders were taken in by one unit of work"
+    stop.set()
+    await task
+
+
+async def _accepted(world: World, *order_ids: str) -> bool:
+    async with world.uow() as uow:
+        orders = [await uow.orders.get(order_id) for order_id in order_ids]
+    return all(o is not None and o.accepted_time for o in orders)

@@ -122,3 +122,7 @@ def test_worker_timings_are_read_and_bad_ones_named(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigurationError, match=r"TRADESIM_WORKER_RECLAIM_IDLE_MS .* not '5s'"):
         Settings.from_env({**env, "TRADESIM_WORKER_RECLAIM_IDLE_MS": "5s"}, role="worker")
+    assert settings.worker_linger_ms == 2
+    assert Settings.from_env({**env, "TRADESIM_WORKER_LINGER_MS": "0"}, role="worker").worker_linger_ms == 0
+    with pytest.raises(ConfigurationError, match=r"TRADESIM_WORKER_LINGER_MS .* from 0 to 100, not '500'"):
+        Settings.from_env({**env, "TRADESIM_WORKER_LINGER_MS": "500"}, role="worker")

@@ -57,7 +57,11 @@ class RedisOrderQueue:
             await self._ensure_groups(partitions)
             try:
                 replies = await self._client.xreadgroup(
-                    GROUP, consumer, {self.stream(p): ">" for p in partitions}, count=max_count, block=block_ms
+                    GROUP,
+                    consumer,
+                    {self.stream(p): ">" for p in partitions},
+                    count=max_count,
+                    block=block_ms or None,  # BLOCK 0 would wait forever
                 )
             except redis_errors.ResponseError as error:
                 if "NOGROUP" not in str(error):
