@@ -23,8 +23,45 @@ _PG_ABORTED_FOR_CONCURRENCY = {"40001", "40P01"}
 _SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "unable to open", "disk i/o", "is full")
 
 
+def _from_asyncpg(error: BaseException) -> bool:
+    # The statements run on the driver directly (`driver_sql.py`) raise asyncpg's own errors,
+    # not SQLAlchemy's wrappers; asyncpg is only imported where PostgreSQL is used.
+    return type(error).__module__.startswith("asyncpg")
+
+
+def _driver_connection_lost(error: BaseException) -> bool:
+    """asyncpg's word that the connection is gone: a connection-class SQLSTATE, the server going
+    away, or the InterfaceError of a call on a closed connection (its other InterfaceErrors mean
+    a misuse, which is a bug)."""
+    sqlstate = _sqlstate(error)
+    if sqlstate is not None:
+        return sqlstate.startswith(("08", "57P"))
+    message = str(error)
+    return "connection is closed" in message or "connection was closed" in message
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    sqlstate = getattr(error, "sqlstate", None)
+    return sqlstate if isinstance(sqlstate, str) else None
+
+
+def _driver_reason(error: BaseException) -> str | None:
+    if _driver_connection_lost(error):
+        return f"lost the connection to the database ({_first_line(error)})"
+    sqlstate = _sqlstate(error)
+    if sqlstate is None:
+        return None
+    if sqlstate.startswith("08") or sqlstate in _PG_RETRYABLE:
+        return f"the database is unavailable or timed out ({_first_line(error)}, SQLSTATE {sqlstate})"
+    if sqlstate in _PG_ABORTED_FOR_CONCURRENCY:
+        return f"the database aborted the transaction to resolve a conflict; retry ({_first_line(error)})"
+    return None
+
+
 def unavailable_reason(error: BaseException) -> str | None:
     """A sentence saying why the database is unavailable, or None when `error` means something else."""
+    if _from_asyncpg(error):
+        return _driver_reason(error)
     if isinstance(error, sa_exc.TimeoutError):
         return f"no database connection became free in time ({error})"
     if isinstance(error, TimeoutError):
@@ -55,6 +92,8 @@ def connection_lost(error: BaseException) -> bool:
     statement timeout, or a busy SQLite file, leaves a healthy connection behind."""
     if isinstance(error, OSError | TimeoutError):
         return True
+    if _from_asyncpg(error):
+        return _driver_connection_lost(error)
     if isinstance(error, sa_exc.DBAPIError):
         if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
             return True

@@ -144,11 +144,15 @@ _EXECUTIONS_OF_ORDER = (
 )
 
 
+#: An engine has taken the order in: it was accepted, or it has ended (spelled out as constants,
+#: so that the statement's text is fixed and it can run as driver SQL).
+TAKEN_IN = "accepted_time <> 0 OR status IN ({})".format(
+    ", ".join(f"'{s.value}'" for s in OrderStatus if s.is_terminal)
+)
+
+
 def _taken_in(tx: Transaction) -> Any:
-    terminal = [s.value for s in OrderStatus if s.is_terminal]
-    return select(orders.c.order_id).where(
-        tx.one_of(orders.c.order_id), (orders.c.accepted_time != 0) | orders.c.status.in_(terminal)
-    )
+    return select(orders.c.order_id).where(tx.one_of(orders.c.order_id), text(f"({TAKEN_IN})"))
 
 
 class SqlOrderRepository:

@@ -5,6 +5,12 @@ Statements are built once and reused with bound parameters (`prepared`, `upsert`
 running it, and the fill path runs a handful of them per transaction. Lists of rows go in one
 executemany (`upsert`, `insert_new_many`) and lists of keys in one read (`one_of`,
 `execute_in`), so a batch costs a statement per table rather than one per row.
+
+On PostgreSQL the unit of work runs the transaction itself on the asyncpg connection (BEGIN
+before the first statement, COMMIT or ROLLBACK at the end; SQLAlchemy's connection is left in
+autocommit so that it never begins one of its own), and these hot helpers send their
+statements, compiled once, straight to the driver (`driver_sql.py`). Every other statement
+goes through SQLAlchemy on the same connection, inside the same transaction.
 """
 
 from __future__ import annotations
@@ -19,11 +25,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
 from tradesim.adapters.sqlalchemy.database import Database
+from tradesim.adapters.sqlalchemy.driver_sql import (
+    DriverStatement,
+    columns_of,
+    compile_for_driver,
+    insert_new_from_arrays,
+)
 from tradesim.adapters.sqlalchemy.errors import connection_lost, translate
 from tradesim.domain.errors import Conflict
 
 #: Statements built per dialect, kept for the life of the process.
 _PREPARED: dict[tuple[str, Hashable], Any] = {}
+#: Driver statements for PostgreSQL, built on first use only.
+_DRIVER: dict[Hashable, DriverStatement] = {}
+_DRIVER_SELECTS: dict[int, tuple[Executable, DriverStatement]] = {}
 #: Keys per read on SQLite, under the bound-variable limit of older builds (999).
 SQLITE_KEYS_PER_READ = 900
 
@@ -32,9 +47,17 @@ class Transaction:
     """Runs statements on the unit of work's connection; an outage or timeout becomes
     `DependencyUnavailable`. Repositories never commit: only the unit of work does."""
 
-    def __init__(self, database: Database, connection: AsyncConnection) -> None:
+    def __init__(
+        self, database: Database, connection: AsyncConnection, driver: Any = None, *, transactional: bool = True
+    ) -> None:
+        """`driver`: the asyncpg connection under `connection` on PostgreSQL (None on SQLite),
+        on which this object runs the transaction itself when `transactional`."""
         self.database = database
         self.connection = connection
+        self.driver = driver
+        self.transactional = transactional
+        #: True between the BEGIN this object sent and the unit of work's COMMIT or ROLLBACK.
+        self.begun = False
         self.dialect = database.dialect
         #: Set when a statement failed because the connection was lost; the unit of work then
         #: discards the connection instead of rolling back on it and returning it to the pool.
@@ -80,7 +103,14 @@ class Transaction:
             others = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
             return statement.on_conflict_do_update(index_elements=keys, set_=others)
 
-        await self.execute(self.prepared(("upsert", table.name), build), rows)
+        if self.driver is None:
+            await self.execute(self.prepared(("upsert", table.name), build), rows)
+            return
+        statement = self._driver(("upsert", table.name), build)
+        if isinstance(rows, dict):
+            await self.run(self.driver.execute, statement.sql, *statement.arguments(rows))
+        elif rows:
+            await self.run(self.driver.executemany, statement.sql, [statement.arguments(row) for row in rows])
 
     async def insert_new(self, table: Table, row: dict[str, Any], returning: Column[Any]) -> bool:
         """Insert `row` unless it breaks a unique constraint or index; True when it was inserted.
@@ -89,6 +119,11 @@ class Transaction:
         statement poisons the whole transaction. A concurrent insert of the same key waits for
         the other transaction, then finds the conflict (or, if that one rolled back, inserts).
         """
+        if self.driver is not None:
+            statement = self._driver(
+                ("insert_new", table.name, returning.name), lambda tx: self._insert_new(table, returning)
+            )
+            return await self.run(self.driver.fetchval, statement.sql, *statement.arguments(row)) is not None
         inserted = await self.execute(self._insert_new(table, returning), row)
         return inserted.first() is not None
 
@@ -101,6 +136,13 @@ class Transaction:
         """
         if not rows:
             return set()
+        if self.driver is not None:
+            key = ("insert_new_many", table.name, returning.name)
+            statement = _DRIVER.get(key)
+            if statement is None:
+                statement = _DRIVER[key] = insert_new_from_arrays(table, returning, self.connection.dialect)
+            found = await self.run(self.driver.fetch, statement.sql, *columns_of(statement, rows))
+            return {record[0] for record in found}
         inserted = await self.execute(self._insert_new(table, returning), rows)
         return set(inserted.scalars())
 
@@ -133,15 +175,53 @@ class Transaction:
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return []
-        size = len(wanted) if self.is_postgres else SQLITE_KEYS_PER_READ
+        if self.driver is not None:
+            driver = self._driver_select(statement)
+            records: list[Any] = await self.run(self.driver.fetch, driver.sql, *driver.arguments({"keys": wanted}))
+            return records
+        size = SQLITE_KEYS_PER_READ
         found: list[RowMapping] = []
         for start in range(0, len(wanted), size):
             found.extend((await self.execute(statement, {"keys": wanted[start : start + size]})).mappings())
         return found
 
+    def _driver(self, key: Hashable, build: Callable[[Transaction], Any]) -> DriverStatement:
+        statement = _DRIVER.get(key)
+        if statement is None:
+            statement = _DRIVER[key] = compile_for_driver(build(self), self.connection.dialect)
+        return statement
+
+    def _driver_select(self, statement: Executable) -> DriverStatement:
+        # Keyed by identity, and the statement is kept with its SQL, so an id is never reused.
+        entry = _DRIVER_SELECTS.get(id(statement))
+        if entry is None or entry[0] is not statement:
+            entry = _DRIVER_SELECTS[id(statement)] = (statement, compile_for_driver(statement, self.connection.dialect))
+        return entry[1]
+
+    async def begin(self) -> None:
+        """BEGIN on the driver connection, once, before the first statement (PostgreSQL)."""
+        if self.driver is not None and self.transactional and not self.begun:
+            await self._translated(self.driver.execute("BEGIN"))
+            self.begun = True
+
+    async def end(self, verb: str) -> None:
+        """COMMIT or ROLLBACK what `begin` started (the unit of work's call)."""
+        if self.begun:
+            self.begun = False
+            await self._translated(self.driver.execute(verb))
+
+    async def run(self, call: Callable[..., Any], *arguments: Any) -> Any:
+        """`call(*arguments)` on the driver connection, inside this transaction."""
+        await self.begin()
+        return await self._translated(call(*arguments))
+
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        await self.begin()
+        return await self._translated(self.connection.execute(statement, parameters))  # type: ignore[no-any-return]
+
+    async def _translated(self, awaitable: Any) -> Any:
         try:
-            return await self.connection.execute(statement, parameters)
+            return await awaitable
         except Exception as error:
             translated = translate(error)
             if translated is error:

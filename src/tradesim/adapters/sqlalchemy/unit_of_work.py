@@ -46,12 +46,17 @@ class SqlAlchemyUnitOfWork:
             raise RuntimeError("this unit of work is already in use; make a new one per transaction")
         try:
             connection = await self._database.engine.connect()
-            if self._single_statement:
-                # Only sets the driver's mode (no round trip); the pool resets it on check-in.
+            driver = None
+            if self._database.dialect == "postgresql":
+                # SQLAlchemy never begins a transaction of its own here: `Transaction` runs it on
+                # the driver (only sets a mode, no round trip; the pool resets it on check-in).
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                driver = (await connection.get_raw_connection()).driver_connection
+            elif self._single_statement:
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
         except Exception as error:
             raise _unavailable(error) from error
-        tx = Transaction(self._database, connection)
+        tx = Transaction(self._database, connection, driver, transactional=not self._single_statement)
         self._connection, self._tx = connection, tx
         self.users = SqlUserRepository(tx)
         self.accounts = SqlAccountRepository(tx)
@@ -77,6 +82,8 @@ class SqlAlchemyUnitOfWork:
         try:
             if tx.broken:
                 await connection.invalidate()
+            elif tx.begun:
+                await tx.end("ROLLBACK")
             elif connection.in_transaction():
                 await connection.rollback()
         except Exception:
@@ -88,13 +95,19 @@ class SqlAlchemyUnitOfWork:
 
     async def commit(self) -> None:
         connection, tx = self._require()
-        with _translated(tx):
-            if connection.in_transaction():
-                await connection.commit()
+        if tx.driver is not None:
+            await tx.end("COMMIT")
+        else:
+            with _translated(tx):
+                if connection.in_transaction():
+                    await connection.commit()
         tx.committed()
 
     async def rollback(self) -> None:
         connection, tx = self._require()
+        if tx.driver is not None:
+            await tx.end("ROLLBACK")
+            return
         with _translated(tx):
             if connection.in_transaction():
                 await connection.rollback()
