@@ -47,7 +47,7 @@ def _change(n: int, balance: Decimal) -> BalanceChanged:
     return BalanceChanged(entry)
 
 
-async def _feed() -> tuple[AccountFeed, Wallets, Socket, asyncio.Task[None]]:
+async def _feed(topic: str = "wallet") -> tuple[AccountFeed, Wallets, Socket, asyncio.Task[None]]:
     hub = Hub(ApiMetrics())
     wallets = Wallets()
     feed = AccountFeed(MemoryEventBus(), hub, TickerCache(["BTCUSDT"]), wallets, ApiMetrics(), prices=None)  # type: ignore[arg-type]
@@ -55,7 +55,7 @@ async def _feed() -> tuple[AccountFeed, Wallets, Socket, asyncio.Task[None]]:
     socket = Socket()
     writer = asyncio.create_task(connection.write(socket.send))
     await feed.attach(connection, "user-1", ["acc-1"])
-    hub.subscribe(connection, "wallet")
+    hub.subscribe(connection, topic)
     return feed, wallets, socket, writer
 
 
@@ -94,4 +94,12 @@ async def test_a_fast_trader_costs_a_bounded_number_of_reads_and_sees_the_last_b
     assert n > 20
     assert wallets.reads <= elapsed / account_feed.WALLET_EVERY_S + 2
     assert socket.frames[-1]["data"][0]["walletBalance"] == str(wallets.balance), "the final balance is pushed"
+    writer.cancel()
+
+
+async def test_nobody_subscribed_to_the_wallet_costs_no_wallet_read() -> None:
+    feed, wallets, socket, writer = await _feed("execution")
+    await feed.dispatch(_change(1, Decimal("999")))
+    await asyncio.sleep(account_feed.WALLET_SETTLE_S * 5)
+    assert (wallets.reads, socket.frames) == (0, [])
     writer.cancel()

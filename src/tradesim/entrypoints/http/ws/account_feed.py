@@ -1,7 +1,8 @@
 """Account events from the event bus to the sockets of their owners.
 
 One subscription per app process, watching exactly the accounts of the users connected to it.
-Each event is presented and encoded once; a balance change schedules one wallet push per
+Each event is presented and encoded once, and only for a topic some socket of its owner
+subscribed to; a balance change schedules one wallet push per
 account, computed after the burst of events it belongs to (a fill brings several), and at most
 one per `WALLET_EVERY_S` however fast the account trades: a wallet is a database read, and a bot
 filling hundreds of orders a second would otherwise cost one read per fill. The last change is
@@ -38,8 +39,8 @@ log = structlog.get_logger("tradesim.api")
 
 #: Wait this long after a balance change for the rest of its burst (fee, PnL, the position).
 WALLET_SETTLE_S = 0.01
-#: At most one wallet read and push per account per this long.
-WALLET_EVERY_S = 0.1
+#: At most one wallet read and push per account per this long (a trader's screen needs no more).
+WALLET_EVERY_S = 0.25
 
 
 def private_frame(topic: str, data: list[Any]) -> str:
@@ -125,15 +126,18 @@ class AccountFeed:
         account_id = event.account_id
         hub = self._hub
         if isinstance(event, PositionChanged):
-            position = presenters.position(event.position, await self._prices.marks(account_id))
-            hub.publish_private(account_id, "position", private_frame("position", [position]))
+            if hub.wants(account_id, "position"):
+                position = presenters.position(event.position, await self._prices.marks(account_id))
+                hub.publish_private(account_id, "position", private_frame("position", [position]))
         elif isinstance(event, BalanceChanged):
-            self._wallet_due(account_id)
+            if hub.wants(account_id, "wallet"):
+                self._wallet_due(account_id)
         elif isinstance(event, CommandRejected):
             return
         else:
-            hub.publish_private(account_id, "order", private_frame("order", [presenters.order(event.order)]))
-            if isinstance(event, OrderFilled):
+            if hub.wants(account_id, "order"):
+                hub.publish_private(account_id, "order", private_frame("order", [presenters.order(event.order)]))
+            if isinstance(event, OrderFilled) and hub.wants(account_id, "execution"):
                 frame = private_frame("execution", [presenters.execution(event.execution)])
                 pushed = hub.publish_private(account_id, "execution", frame)
                 if pushed:

@@ -246,6 +246,11 @@ class Hub:
             self._metrics.ws_frames.inc(delivered)
         return delivered
 
+    def wants(self, account_id: str, topic: str) -> bool:
+        """Whether any connection of `account_id`'s owner is subscribed to `topic` (so that a
+        frame nobody would receive is never presented or encoded)."""
+        return any(topic in connection.topics for connection in self._by_account.get(account_id, ()))
+
     def publish_private(self, account_id: str, topic: str, frame: str) -> int:
         """Queue an encoded frame of one account to its owner's connections subscribed to `topic`."""
         delivered = 0
