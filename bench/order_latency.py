@@ -86,7 +86,7 @@ def _cpu_used(before: dict[str, dict[int, int]], roles: dict[str, list[int]]) ->
     }
 
 
-def _client(base_url: str, users: list[dict[str, str]], rate: int, duration: float, out: Any) -> None:
+def _client(users: list[dict[str, str]], rate: int, duration: float, out: Any) -> None:
     """The load generator, in a process of its own so that it does not share the harness's loop.
 
     aiohttp on uvloop: the client shares the machine's two CPUs with everything it measures, so it
@@ -94,10 +94,12 @@ def _client(base_url: str, users: list[dict[str, str]], rate: int, duration: flo
     """
     import uvloop
 
-    out.send(uvloop.run(_load(base_url, users, rate, duration)))
+    out.send(uvloop.run(_load(users, rate, duration)))
 
 
-async def _load(base_url: str, users: list[dict[str, str]], rate: int, duration: float) -> dict[str, Any]:
+async def _load(users: list[dict[str, str]], rate: int, duration: float) -> dict[str, Any]:
+    """Each user trades through the api process it was given (`base_url`), its socket included,
+    as a load balancer with sticky sessions would route it."""
     import aiohttp
 
     sent_at: dict[str, float] = {}
@@ -114,12 +116,15 @@ async def _load(base_url: str, users: list[dict[str, str]], rate: int, duration:
                 for execution in message["data"]:
                     pushed_at.setdefault(execution["orderLinkId"], now)
 
-    connector = aiohttp.TCPConnector(limit=64)
-    async with aiohttp.ClientSession(base_url, connector=connector) as client:
+    sessions = {
+        url: aiohttp.ClientSession(url, connector=aiohttp.TCPConnector(limit=64))
+        for url in dict.fromkeys(u["base_url"] for u in users)
+    }
+    try:
         sockets = []
         listeners = []
         for user in users:
-            ws = await client.ws_connect(f"/ws?token={user['token']}", compress=0)
+            ws = await sessions[user["base_url"]].ws_connect(f"/ws?token={user['token']}", compress=0)
             await ws.receive()  # auth
             await ws.send_str(json.dumps({"op": "subscribe", "args": ["execution"]}))
             await ws.receive()
@@ -139,7 +144,7 @@ async def _load(base_url: str, users: list[dict[str, str]], rate: int, duration:
                 "orderLinkId": link,
             }
             sent_at[link] = time.perf_counter()
-            async with client.post(
+            async with sessions[user["base_url"]].post(
                 "/api/v1/orders", json=body, headers={"Authorization": f"Bearer {user['token']}"}
             ) as answer:
                 text = await answer.text()
@@ -165,6 +170,9 @@ async def _load(base_url: str, users: list[dict[str, str]], rate: int, duration:
             task.cancel()
         for ws in sockets:
             await ws.close()
+    finally:
+        for session in sessions.values():
+            await session.close()
     warm = int(rate * WARMUP_S)
     counted = [f"b{i}" for i in range(warm, total)]
     latencies = [(pushed_at[k] - sent_at[k]) * 1000 for k in counted if k in pushed_at]
@@ -195,37 +203,43 @@ def _profilers(targets: dict[str, list[int]], folder: Path | None, seconds: floa
 
 
 def run(
-    database_server: str, redis_url: str, workers: int, rate: int, duration: float, profile: Path | None = None
+    database_server: str,
+    redis_url: str,
+    workers: int,
+    rate: int,
+    duration: float,
+    profile: Path | None = None,
+    apis: int = 1,
 ) -> dict[str, Any]:
     with services.fresh_postgres_database(database_server) as database_url, tempfile.TemporaryDirectory() as tmp:
         upgrade_to_head(database_url)
         stack = Stack(database_url, redis_url, Path(tmp))
         try:
             with TickerPump(redis_url, stack.namespace, SYMBOLS, interval=0.1) as pump:
-                api = stack.api()
+                api_processes = [stack.api() for _ in range(apis)]
                 started = [stack.worker(wait_for_partitions=False) for _ in range(workers)]
                 for worker in started:
                     wait_for(lambda w=worker: stack.partitions_of(w), 30, "the workers to own partitions")
                 users = []
                 for n in range(USERS):
-                    trader = Trader(api.base_url, f"bench{n}@example.com")
-                    users.append({"token": trader.token, "account": trader.open_account(deposit="10000000")})
+                    base_url = api_processes[n % apis].base_url
+                    trader = Trader(base_url, f"bench{n}@example.com")
+                    account = trader.open_account(deposit="10000000")
+                    users.append({"token": trader.token, "account": account, "base_url": base_url})
                     trader.close()
                 wait_for(lambda: pump.sent >= 5, 10, "prices to flow")
                 receive, send = mp.Pipe(duplex=False)
-                client = mp.get_context("spawn").Process(
-                    target=_client, args=(api.base_url, users, rate, duration, send)
-                )
+                client = mp.get_context("spawn").Process(target=_client, args=(users, rate, duration, send))
                 client.start()
                 roles = {
-                    "api": [api.pid],
+                    "api": [a.pid for a in api_processes],
                     "workers": [w.pid for w in started],
                     "client": [client.pid],
                     "postgres": _pids_named("postgres"),
                     "redis": _pids_named("redis-server"),
                 }
                 before = _cpu_snapshot(roles)
-                spies = _profilers({"api": [api.pid], "worker": roles["workers"]}, profile, duration)
+                spies = _profilers({"api": roles["api"], "worker": roles["workers"]}, profile, duration)
                 result: dict[str, Any] = receive.recv()
                 roles["postgres"] = _pids_named("postgres")  # backends opened during the run
                 result["cpu"] = _cpu_used(before, roles)
@@ -239,9 +253,9 @@ def run(
     return result
 
 
-def report(workers: int, rate: int, result: dict[str, Any]) -> None:
+def report(apis: int, workers: int, rate: int, result: dict[str, Any]) -> None:
     lat = sorted(result["latencies"])
-    line = f"workers={workers} rate={rate}/s sent={result['sent']} achieved={result['rate']:.0f}/s "
+    line = f"apis={apis} workers={workers} rate={rate}/s sent={result['sent']} achieved={result['rate']:.0f}/s "
     if not lat:
         print(line + f"no pushes received; refused={result['refused_count']} {result['refused']}")
         return
@@ -263,6 +277,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", type=int, nargs="+", default=[100, 500], help="orders per second")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker processes")
+    parser.add_argument(
+        "--apis", type=int, nargs="+", default=[1], help="api processes (users spread over them, sticky)"
+    )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per run (after warm-up)")
     parser.add_argument("--profile", type=Path, help="folder for py-spy's collapsed stacks of the api and workers")
     args = parser.parse_args()
@@ -273,10 +290,11 @@ def main() -> None:
     )
     redis_url = os.environ.get("TRADESIM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     print(f"order placement -> execution push; {os.cpu_count()} CPUs; {args.duration:.0f} s per run")
-    for workers in args.workers:
-        for rate in args.rates:
-            profile = args.profile / f"w{workers}-r{rate}" if args.profile else None
-            report(workers, rate, run(server, redis_url, workers, rate, args.duration, profile))
+    for apis in args.apis:
+        for workers in args.workers:
+            for rate in args.rates:
+                profile = args.profile / f"a{apis}-w{workers}-r{rate}" if args.profile else None
+                report(apis, workers, rate, run(server, redis_url, workers, rate, args.duration, profile, apis))
 
 
 if __name__ == "__main__":
