@@ -1,21 +1,26 @@
 """Order placement over HTTP to execution push on the WebSocket, through real Redis and PostgreSQL.
 
-For each worker count (1, then 2), a fresh database and Redis namespace get one `tradesim api`
-process and that many `tradesim worker` processes (the same harness as the integration tests,
-`tests/support/realtime.py`), while a thread publishes BTCUSDT and ETHUSDT tickers on Redis as
-the streamer would. A client process opens one WebSocket per user (subscribed to `execution`)
+For each api count (1 by default) and worker count (1, then 2), a fresh database and Redis
+namespace get that many `tradesim api` and `tradesim worker` processes (the same harness as the
+integration tests, `tests/support/realtime.py`), while a thread publishes BTCUSDT and ETHUSDT
+tickers on Redis as the streamer would. Users are spread over the api processes, each user's
+requests and socket on one (sticky, as behind the load balancer). A client process (aiohttp on
+uvloop) opens one WebSocket per user (subscribed to `execution`)
 and sends market orders at a fixed rate, open loop (each on its own schedule, never waiting for
 the previous one), alternating BTCUSDT and ETHUSDT so that two workers share the load. Latency
 is from just before the POST is written to the receipt of the execution push naming the order's
 `orderLinkId`, both read on the client's clock. The first second of each run is warm-up and
 not counted.
 
-Printed per run: orders sent, achieved rate, pushes received, p50/p90/p99/max latency in ms, and
-the target (p99 under 25 ms at 500 orders/s) with PASS/FAIL. Everything shares this machine's
-cores: the client, the api, the workers, PostgreSQL and Redis.
+Printed per run: orders sent, achieved rate, pushes received, p50/p90/p99/max latency in ms, the
+CPU time each kind of process used per order sent (read from /proc: api, workers, client, every
+PostgreSQL process, redis-server), and the target (p99 under 25 ms at 500 orders/s) with
+PASS/FAIL. Everything shares this machine's cores: the client, the api, the workers, PostgreSQL
+and Redis.
 
     uv run python bench/order_latency.py                          # 100 and 500 orders/s, 1 and 2 workers
-    uv run python bench/order_latency.py --rates 500 --workers 2 --duration 20
+    uv run python bench/order_latency.py --rates 500 --workers 1 --apis 1 2
+    uv run python bench/order_latency.py --rates 500 --workers 1 --profile /tmp/prof   # py-spy stacks
 
 PostgreSQL: TRADESIM_BENCH_DATABASE_URL, else TRADESIM_TEST_DATABASE_URL, else the local server;
 Redis: TRADESIM_TEST_REDIS_URL, else redis://127.0.0.1:6379/0.
