@@ -8,6 +8,7 @@ means it leaked: the whole family (every token of that login) is revoked.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 
 import attrs
@@ -46,6 +47,10 @@ def check_password(password: str) -> None:
         raise InvalidInput(f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters")
 
 
+#: How many verified access tokens an api process remembers (one per active session is plenty).
+VERIFIED_TOKENS = 10_000
+
+
 class AuthService:
     def __init__(
         self,
@@ -63,6 +68,9 @@ class AuthService:
         self._ids = ids
         self._policy = policy or TokenPolicy()
         self._dummy_hash: str | None = None
+        #: Access tokens whose signature was checked, with their claims (bounded, least recently
+        #: used first out). A token never changes, so only its expiry is checked again per request.
+        self._verified: OrderedDict[str, TokenClaims] = OrderedDict()
 
     async def register(self, email: str, password: str) -> User:
         """Raises: InvalidInput (email, password), DuplicateEmail."""
@@ -120,7 +128,18 @@ class AuthService:
 
     def authenticate(self, access_token: str) -> str:
         """The user id an access token names. Raises `Unauthenticated`."""
-        return self._read(access_token, "access").subject
+        claims = self._verified.get(access_token)
+        if claims is None:
+            claims = self._read(access_token, "access")
+            self._verified[access_token] = claims
+            if len(self._verified) > VERIFIED_TOKENS:
+                self._verified.popitem(last=False)
+        elif claims.expires_at <= self._clock.now_ms():
+            del self._verified[access_token]
+            raise Unauthenticated("access token expired; refresh it")
+        else:
+            self._verified.move_to_end(access_token)
+        return claims.subject
 
     def _read(self, token: str, kind: str, *, allow_expired: bool = False) -> TokenClaims:
         claims = self._tokens.decode(token)

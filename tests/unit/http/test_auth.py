@@ -106,6 +106,16 @@ async def test_bad_access_tokens_get_401_in_the_error_shape(api: Api, kind: str)
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
+async def test_a_token_used_before_is_still_refused_once_it_expires(api: Api) -> None:
+    await api.register("a@example.com")
+    headers = {"Authorization": f"Bearer {(await api.login('a@example.com'))['accessToken']}"}
+    assert (await api.client.get("/api/v1/accounts", headers=headers)).status_code == 200
+    api.clock.advance(15 * 60 * 1000)
+    response = await api.client.get("/api/v1/accounts", headers=headers)
+    assert response.status_code == 401
+    assert "expired" in (await response.get_json())["error"]["message"]
+
+
 async def test_login_is_rate_limited_per_email_and_per_address(tmp_path) -> None:  # type: ignore[no-untyped-def]
     container = api_container(tmp_path, clock=FixedClock(1_700_000_000_000))
     app = create_app(container, ApiOptions())
