@@ -130,9 +130,9 @@ class Transaction:
     async def insert_new_many(self, table: Table, rows: list[dict[str, Any]], returning: Column[Any]) -> set[Any]:
         """`insert_new` for many rows in one executemany; the `returning` values of those inserted.
 
-        A row whose key is stored already, or repeats an earlier row of `rows`, is skipped.
-        SQLAlchemy sends the rows as multi-row INSERTs (its insertmanyvalues), each kept under
-        the dialect's limit of bound variables.
+        A row whose key is stored already, or repeats an earlier row of `rows`, is skipped. On
+        PostgreSQL the rows go as one array per column in a single INSERT (`driver_sql.py`); on
+        SQLite SQLAlchemy sends multi-row INSERTs, each under its limit of bound variables.
         """
         if not rows:
             return set()
