@@ -35,27 +35,35 @@ def _driver_connection_lost(error: BaseException) -> bool:
     a misuse, which is a bug)."""
     sqlstate = _sqlstate(error)
     if sqlstate is not None:
-        return sqlstate.startswith(("08", "57P"))
+        return _sqlstate_lost(sqlstate)
     message = str(error)
     return "connection is closed" in message or "connection was closed" in message
 
 
-def _sqlstate(error: BaseException) -> str | None:
+def _sqlstate(error: object) -> str | None:
     sqlstate = getattr(error, "sqlstate", None)
     return sqlstate if isinstance(sqlstate, str) else None
 
 
-def _driver_reason(error: BaseException) -> str | None:
-    if _driver_connection_lost(error):
-        return f"lost the connection to the database ({_first_line(error)})"
-    sqlstate = _sqlstate(error)
-    if sqlstate is None:
-        return None
+def _sqlstate_lost(sqlstate: str) -> bool:
+    return sqlstate.startswith(("08", "57P"))
+
+
+def _sqlstate_reason(sqlstate: str, error: object) -> str | None:
+    """Why a PostgreSQL error with `sqlstate` means the database is unavailable, or None."""
     if sqlstate.startswith("08") or sqlstate in _PG_RETRYABLE:
         return f"the database is unavailable or timed out ({_first_line(error)}, SQLSTATE {sqlstate})"
     if sqlstate in _PG_ABORTED_FOR_CONCURRENCY:
         return f"the database aborted the transaction to resolve a conflict; retry ({_first_line(error)})"
     return None
+
+
+def _driver_reason(error: BaseException) -> str | None:
+    # A lost connection first: asyncpg has no `connection_invalidated` to say so for it.
+    if _driver_connection_lost(error):
+        return f"lost the connection to the database ({_first_line(error)})"
+    sqlstate = _sqlstate(error)
+    return None if sqlstate is None else _sqlstate_reason(sqlstate, error)
 
 
 def unavailable_reason(error: BaseException) -> str | None:
@@ -72,13 +80,9 @@ def unavailable_reason(error: BaseException) -> str | None:
         return None
     if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
         return f"lost the connection to the database ({_first_line(error.orig)})"
-    sqlstate = getattr(error.orig, "sqlstate", None)
-    if isinstance(sqlstate, str):
-        if sqlstate.startswith("08") or sqlstate in _PG_RETRYABLE:
-            return f"the database is unavailable or timed out ({_first_line(error.orig)}, SQLSTATE {sqlstate})"
-        if sqlstate in _PG_ABORTED_FOR_CONCURRENCY:
-            return f"the database aborted the transaction to resolve a conflict; retry ({_first_line(error.orig)})"
-        return None
+    sqlstate = _sqlstate(error.orig)
+    if sqlstate is not None:
+        return _sqlstate_reason(sqlstate, error.orig)
     if isinstance(error, sa_exc.OperationalError):
         message = str(error.orig).lower()
         if any(marker in message for marker in _SQLITE_UNAVAILABLE):
@@ -97,8 +101,8 @@ def connection_lost(error: BaseException) -> bool:
     if isinstance(error, sa_exc.DBAPIError):
         if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
             return True
-        sqlstate = getattr(error.orig, "sqlstate", None)
-        return isinstance(sqlstate, str) and sqlstate.startswith(("08", "57P"))
+        sqlstate = _sqlstate(error.orig)
+        return sqlstate is not None and _sqlstate_lost(sqlstate)
     return False
 
 
