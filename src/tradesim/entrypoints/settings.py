@@ -124,11 +124,9 @@ class Settings:
             name: _milliseconds(env, f"TRADESIM_{name.upper()}", getattr(defaults, name), problems)
             for name in WORKER_TIMINGS
         }
-        linger_text = env.get("TRADESIM_WORKER_LINGER_MS", str(defaults.worker_linger_ms))
-        if not linger_text.isdigit() or int(linger_text) > 100:
-            problems.append(
-                f"TRADESIM_WORKER_LINGER_MS must be a number of milliseconds from 0 to 100, not {linger_text!r}"
-            )
+        worker_linger_ms = _milliseconds(
+            env, "TRADESIM_WORKER_LINGER_MS", defaults.worker_linger_ms, problems, low=0, high=100
+        )
         feeds = _feeds(env.get("TRADESIM_FEEDS", ",".join(DEFAULT_FEEDS)), problems)
         stale_text = env.get("TRADESIM_FEED_STALE_SECONDS", "10")
         feed_stale_seconds = _positive_number(stale_text)
@@ -171,7 +169,7 @@ class Settings:
             http_port=port,
             order_partitions=partitions,
             **worker_ms,
-            worker_linger_ms=int(linger_text) if linger_text.isdigit() else defaults.worker_linger_ms,
+            worker_linger_ms=worker_linger_ms,
             jwt_secret=jwt_secret,
             db_password=db_password,
             bybit_api_key=env.get("BYBIT_API_KEY") or None,
@@ -191,10 +189,12 @@ def _feeds(text: str, problems: list[str]) -> tuple[str, ...]:
     return feeds
 
 
-def _milliseconds(env: Mapping[str, str], name: str, default: int, problems: list[str]) -> int:
+def _milliseconds(
+    env: Mapping[str, str], name: str, default: int, problems: list[str], *, low: int = 100, high: int = 3_600_000
+) -> int:
     text = env.get(name, str(default))
-    if not text.isdigit() or not 100 <= int(text) <= 3_600_000:
-        problems.append(f"{name} must be a number of milliseconds from 100 to 3600000, not {text!r}")
+    if not text.isdigit() or not low <= int(text) <= high:
+        problems.append(f"{name} must be a number of milliseconds from {low} to {high}, not {text!r}")
         return default
     return int(text)
 
