@@ -8,11 +8,11 @@ means it leaked: the whole family (every token of that login) is revoked.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 
 import attrs
 
+from tradesim.application.remembered import Remembered
 from tradesim.domain.errors import Conflict, InvalidInput
 from tradesim.domain.users import RefreshToken, User
 from tradesim.ports.clock import Clock
@@ -70,7 +70,7 @@ class AuthService:
         self._dummy_hash: str | None = None
         #: Access tokens whose signature was checked, with their claims (bounded, least recently
         #: used first out). A token never changes, so only its expiry is checked again per request.
-        self._verified: OrderedDict[str, TokenClaims] = OrderedDict()
+        self._verified: Remembered[str, TokenClaims] = Remembered(VERIFIED_TOKENS)
 
     async def register(self, email: str, password: str) -> User:
         """Raises: InvalidInput (email, password), DuplicateEmail."""
@@ -131,14 +131,10 @@ class AuthService:
         claims = self._verified.get(access_token)
         if claims is None:
             claims = self._read(access_token, "access")
-            self._verified[access_token] = claims
-            if len(self._verified) > VERIFIED_TOKENS:
-                self._verified.popitem(last=False)
+            self._verified.remember(access_token, claims)
         elif claims.expires_at <= self._clock.now_ms():
-            del self._verified[access_token]
+            self._verified.forget(access_token)
             raise Unauthenticated("access token expired; refresh it")
-        else:
-            self._verified.move_to_end(access_token)
         return claims.subject
 
     def _read(self, token: str, kind: str, *, allow_expired: bool = False) -> TokenClaims:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
+from tradesim.application.remembered import Remembered
 from tradesim.domain.accounts import Account
 from tradesim.domain.errors import NotFound
 from tradesim.ports.unit_of_work import UnitOfWork
@@ -26,18 +25,13 @@ class KnownOwners:
     """
 
     def __init__(self, remember: int = 100_000) -> None:
-        self._remember = remember
-        self._owners: OrderedDict[str, str] = OrderedDict()
+        self._owners: Remembered[str, str] = Remembered(remember)
 
     async def check(self, uow: UnitOfWork, user_id: str, account_id: str) -> None:
         """Raises `NotFound` as `owned_account` does."""
         owner = self._owners.get(account_id)
         if owner is None:
             owner = (await owned_account(uow, user_id, account_id)).user_id
-            self._owners[account_id] = owner
-            if len(self._owners) > self._remember:
-                self._owners.popitem(last=False)
-        else:
-            self._owners.move_to_end(account_id)
+            self._owners.remember(account_id, owner)
         if owner != user_id:
             raise NotFound(f"account {account_id} not found")

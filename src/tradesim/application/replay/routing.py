@@ -10,9 +10,9 @@ command can go through `handle`.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 
+from tradesim.application.remembered import Remembered
 from tradesim.application.replay.service import ReplayDispatch
 from tradesim.domain.commands import Command
 from tradesim.domain.events import EngineEvent
@@ -28,9 +28,8 @@ class ReplayCommandRouter:
         self._uow = uow_factory
         self._dispatch = dispatch
         self._live = live
-        self._remember = remember
         # account id -> replay id ('' for a live account). Which kind an account is never changes.
-        self._replay_of: OrderedDict[str, str] = OrderedDict()
+        self._replay_of: Remembered[str, str] = Remembered(remember)
 
     async def handle(self, command: Command) -> list[EngineEvent]:
         """The live engine's events, or [] when the command went to a replay session (it publishes its own)."""
@@ -56,12 +55,9 @@ class ReplayCommandRouter:
     async def _lookup(self, account_id: str) -> str:
         known = self._replay_of.get(account_id)
         if known is not None:
-            self._replay_of.move_to_end(account_id)
             return known
         async with self._uow() as uow:
             session = await uow.replays.get_by_account(account_id)
         replay_id = session.replay_id if session is not None else ""
-        self._replay_of[account_id] = replay_id
-        if len(self._replay_of) > self._remember:
-            self._replay_of.popitem(last=False)
+        self._replay_of.remember(account_id, replay_id)
         return replay_id

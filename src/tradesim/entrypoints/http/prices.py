@@ -9,10 +9,10 @@ session per call (its price moves as it plays).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 from decimal import Decimal
 
+from tradesim.application.remembered import Remembered
 from tradesim.application.replay.prices import ReplayPrices
 from tradesim.domain.enums import Category
 from tradesim.entrypoints.http.tickers import TickerCache
@@ -26,8 +26,7 @@ class AccountPrices:
         self._tickers = tickers
         self._replays = replays
         self._uow = uow_factory
-        self._remember = remember
-        self._live: OrderedDict[str, None] = OrderedDict()
+        self._live: Remembered[str, bool] = Remembered(remember)
 
     async def last_price(
         self, user_id: str, account_id: str, symbol: str, category: Category = Category.LINEAR
@@ -64,6 +63,4 @@ class AccountPrices:
         return self._tickers.marks()
 
     def _learn_live(self, account_id: str) -> None:
-        self._live[account_id] = None
-        if len(self._live) > self._remember:
-            self._live.popitem(last=False)
+        self._live.remember(account_id, True)
