@@ -81,8 +81,9 @@ def uow_backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, st
     raise NotImplementedError(request.param)  # pragma: no cover - a backend listed without a builder
 
 
-@pytest.fixture
-async def uow_factory(uow_backend: tuple[str, str]) -> AsyncIterator[Callable[[], UnitOfWork]]:
+@contextlib.asynccontextmanager
+async def _factory(uow_backend: tuple[str, str], **options: bool) -> AsyncIterator[Callable[[], UnitOfWork]]:
+    """Units of work on `uow_backend`, made with the SQL unit of work's `options`."""
     backend, url = uow_backend
     if backend == "memory":
         memory = MemoryDatabase()
@@ -92,26 +93,22 @@ async def uow_factory(uow_backend: tuple[str, str]) -> AsyncIterator[Callable[[]
     try:
         if backend == "postgres":
             await empty_tables(database)
-        yield lambda: SqlAlchemyUnitOfWork(database)
+        yield lambda: SqlAlchemyUnitOfWork(database, **options)
     finally:
         await database.dispose()
+
+
+@pytest.fixture
+async def uow_factory(uow_backend: tuple[str, str]) -> AsyncIterator[Callable[[], UnitOfWork]]:
+    async with _factory(uow_backend) as factory:
+        yield factory
 
 
 @pytest.fixture
 async def single_statement_uow_factory(uow_backend: tuple[str, str]) -> AsyncIterator[Callable[[], UnitOfWork]]:
     """What the composition root's `single_statement_unit_of_work` gives for each backend."""
-    backend, url = uow_backend
-    if backend == "memory":
-        memory = MemoryDatabase()
-        yield lambda: MemoryUnitOfWork(memory)
-        return
-    database = Database(url)
-    try:
-        if backend == "postgres":
-            await empty_tables(database)
-        yield lambda: SqlAlchemyUnitOfWork(database, single_statement=True)
-    finally:
-        await database.dispose()
+    async with _factory(uow_backend, single_statement=True) as factory:
+        yield factory
 
 
 @pytest.fixture(params=PRICE_BUS_BACKENDS)
