@@ -137,10 +137,10 @@ class Transaction:
         if not rows:
             return set()
         if self.driver is not None:
-            key = ("insert_new_many", table.name, returning.name)
-            statement = _DRIVER.get(key)
-            if statement is None:
-                statement = _DRIVER[key] = insert_new_from_arrays(table, returning, self.connection.dialect)
+            statement = _driver_statement(
+                ("insert_new_many", table.name, returning.name),
+                lambda: insert_new_from_arrays(table, returning, self.connection.dialect),
+            )
             found = await self.run(self.driver.fetch, statement.sql, *columns_of(statement, rows))
             return {record[0] for record in found}
         inserted = await self.execute(self._insert_new(table, returning), rows)
@@ -186,10 +186,7 @@ class Transaction:
         return found
 
     def _driver(self, key: Hashable, build: Callable[[Transaction], Any]) -> DriverStatement:
-        statement = _DRIVER.get(key)
-        if statement is None:
-            statement = _DRIVER[key] = compile_for_driver(build(self), self.connection.dialect)
-        return statement
+        return _driver_statement(key, lambda: compile_for_driver(build(self), self.connection.dialect))
 
     def _driver_select(self, statement: Executable) -> DriverStatement:
         # Keyed by identity, and the statement is kept with its SQL, so an id is never reused.
@@ -228,3 +225,11 @@ class Transaction:
                 raise
             self.broken = self.broken or connection_lost(error)
             raise translated from error
+
+
+def _driver_statement(key: Hashable, make: Callable[[], DriverStatement]) -> DriverStatement:
+    """The driver statement `make` builds for `key`, built on first use only."""
+    statement = _DRIVER.get(key)
+    if statement is None:
+        statement = _DRIVER[key] = make()
+    return statement

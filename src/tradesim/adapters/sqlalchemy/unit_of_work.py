@@ -46,14 +46,12 @@ class SqlAlchemyUnitOfWork:
             raise RuntimeError("this unit of work is already in use; make a new one per transaction")
         try:
             connection = await self._database.engine.connect()
-            driver = None
-            if self._database.dialect == "postgresql":
-                # SQLAlchemy never begins a transaction of its own here: `Transaction` runs it on
-                # the driver (only sets a mode, no round trip; the pool resets it on check-in).
+            postgres = self._database.dialect == "postgresql"
+            if postgres or self._single_statement:
+                # On PostgreSQL SQLAlchemy never begins a transaction of its own: `Transaction`
+                # runs it on the driver. Only sets a mode, no round trip; reset on check-in.
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
-                driver = (await connection.get_raw_connection()).driver_connection
-            elif self._single_statement:
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
+            driver = (await connection.get_raw_connection()).driver_connection if postgres else None
         except Exception as error:
             raise _unavailable(error) from error
         tx = Transaction(self._database, connection, driver, transactional=not self._single_statement)
