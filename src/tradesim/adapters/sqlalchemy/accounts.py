@@ -91,10 +91,6 @@ def _increment(tx: Transaction) -> Any:
     ).returning(balances.c.amount)
 
 
-def _increment_many(tx: Transaction) -> Any:
-    return _increment(tx).returning(balances.c.account_id, balances.c.coin)
-
-
 def _balances_of_accounts(tx: Transaction) -> Any:
     return select(balances.c.account_id, balances.c.coin, balances.c.amount).where(tx.one_of(balances.c.account_id))
 
@@ -148,15 +144,15 @@ class SqlBalanceRepository:
         return amount
 
     async def apply_many(self, deltas: Mapping[tuple[str, str], Decimal]) -> dict[tuple[str, str], Decimal]:
-        # Rows go in key order, and PostgreSQL takes their locks in the order of the VALUES list:
+        # Rows go in key order, and PostgreSQL takes their locks in the order of the rows:
         # concurrent batches touching the same balances lock them in one order and cannot deadlock.
         keys = sorted(deltas)
         if not keys:
             return {}
         if self._tx.is_postgres:
             rows = [{"account_id": a, "coin": c, "amount": deltas[(a, c)]} for a, c in keys]
-            moved = await self._tx.execute(self._tx.prepared("increment_many", _increment_many), rows)
-            return {(row.account_id, row.coin): row.amount for row in moved}
+            moved = await self._tx.upsert_arrays(balances, rows, {"amount": "{table}.amount + excluded.amount"})
+            return {(row["account_id"], row["coin"]): row["amount"] for row in moved}
         # SQLite: summed in Python, as in `apply` (the writer holds the file lock meanwhile).
         current = await self.get_many({a for a, _ in keys})
         amounts = {(a, c): current[a].get(c, ZERO) + deltas[(a, c)] for a, c in keys}

@@ -49,11 +49,34 @@ def insert_new_from_arrays(table: Table, returning: Column[Any], dialect: Dialec
     rows, so the server's prepared statement is reused; a key repeated within the rows is
     inserted once."""
     quote = dialect.identifier_preparer.quote
+    return _insert_from_arrays(table, dialect, f"DO NOTHING RETURNING {quote(returning.name)}")
+
+
+def upsert_from_arrays(table: Table, dialect: Dialect, set_: Mapping[str, str] | None = None) -> DriverStatement:
+    """INSERT of many rows as one array per column (`unnest`), replacing the other columns of a
+    row whose primary key exists (or, with `set_`, setting each named column to its SQL
+    expression, in which `{table}` and `excluded` name the stored and the new row), returning
+    the primary key and every column `set_` names. One statement whatever the number of rows,
+    where an executemany costs the server and the driver a statement per row; the rows must have
+    distinct keys (a statement may not change a row twice), and their locks are taken in the
+    order of the rows."""
+    quote = dialect.identifier_preparer.quote
+    keys = [c.name for c in table.primary_key.columns]
+    if set_ is None:
+        set_ = {c.name: f"excluded.{quote(c.name)}" for c in table.columns if c.name not in keys}
+    assignments = ", ".join(f"{quote(name)} = {sql.format(table=quote(table.name))}" for name, sql in set_.items())
+    returned = ", ".join(quote(name) for name in [*keys, *(n for n in set_ if n not in keys)])
+    conflict = f"({', '.join(quote(k) for k in keys)}) DO UPDATE SET {assignments} RETURNING {returned}"
+    return _insert_from_arrays(table, dialect, conflict)
+
+
+def _insert_from_arrays(table: Table, dialect: Dialect, on_conflict: str) -> DriverStatement:
+    quote = dialect.identifier_preparer.quote
     columns = list(table.columns)
     arrays = ", ".join(f"${n}::{column.type.compile(dialect=dialect)}[]" for n, column in enumerate(columns, 1))
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
-        f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING RETURNING {quote(returning.name)}"
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT {on_conflict}"
     )
     return DriverStatement(sql, tuple(c.name for c in columns))
 

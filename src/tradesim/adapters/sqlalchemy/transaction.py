@@ -3,7 +3,7 @@
 Statements are built once and reused with bound parameters (`prepared`, `upsert`,
 `insert_new`): building a statement and computing its cache key costs SQLAlchemy more than
 running it, and the fill path runs a handful of them per transaction. Lists of rows go in one
-executemany (`upsert`, `insert_new_many`) and lists of keys in one read (`one_of`,
+statement (`upsert`, `insert_new_many`) and lists of keys in one read (`one_of`,
 `execute_in`), so a batch costs a statement per table rather than one per row.
 
 On PostgreSQL the unit of work runs the transaction itself on the asyncpg connection (BEGIN
@@ -30,6 +30,7 @@ from tradesim.adapters.sqlalchemy.driver_sql import (
     columns_of,
     compile_for_driver,
     insert_new_from_arrays,
+    upsert_from_arrays,
 )
 from tradesim.adapters.sqlalchemy.errors import connection_lost, translate
 from tradesim.domain.errors import Conflict
@@ -93,8 +94,9 @@ class Transaction:
     async def upsert(self, table: Table, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
         """Insert, or replace every other column of the row with the same primary key.
 
-        A list is sent as one executemany (batched into multi-row INSERTs by SQLAlchemy); the
-        rows must have distinct keys (a statement may not touch a row twice).
+        A list is sent as one statement: on PostgreSQL one array per column (`upsert_arrays`),
+        on SQLite multi-row INSERTs by SQLAlchemy; the rows must have distinct keys (a statement
+        may not touch a row twice).
         """
 
         def build(tx: Transaction) -> Any:
@@ -106,11 +108,22 @@ class Transaction:
         if self.driver is None:
             await self.execute(self.prepared(("upsert", table.name), build), rows)
             return
-        statement = self._driver(("upsert", table.name), build)
         if isinstance(rows, dict):
+            statement = self._driver(("upsert", table.name), build)
             await self.run(self.driver.execute, statement.sql, *statement.arguments(rows))
         elif rows:
-            await self.run(self.driver.executemany, statement.sql, [statement.arguments(row) for row in rows])
+            await self.upsert_arrays(table, rows)
+
+    async def upsert_arrays(
+        self, table: Table, rows: list[dict[str, Any]], set_: dict[str, str] | None = None
+    ) -> list[Any]:
+        """PostgreSQL only: `upsert` of `rows` as one statement (`driver_sql.upsert_from_arrays`,
+        which says what `set_` means); the primary key and the `set_` columns of each row, as
+        stored afterwards."""
+        key = ("upsert_arrays", table.name, tuple(sorted((set_ or {}).items())))
+        statement = _driver_statement(key, lambda: upsert_from_arrays(table, self.connection.dialect, set_))
+        records: list[Any] = await self.run(self.driver.fetch, statement.sql, *columns_of(statement, rows))
+        return records
 
     async def insert_new(self, table: Table, row: dict[str, Any], returning: Column[Any]) -> bool:
         """Insert `row` unless it breaks a unique constraint or index; True when it was inserted.
