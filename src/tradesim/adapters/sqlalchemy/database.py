@@ -72,6 +72,10 @@ class Database:
         if self.dialect not in SUPPORTED:
             raise ValueError(f"unsupported database URL {self.safe_url}: use postgresql+asyncpg or sqlite+aiosqlite")
         self.engine: AsyncEngine = _postgres_engine(self) if self.dialect == "postgresql" else _sqlite_engine(self)
+        #: The same pool, its connections in the driver's autocommit: set as part of the checkout,
+        #: where `connection.execution_options(...)` afterwards costs a greenlet switch of its
+        #: own, and so does restoring it on check-in.
+        self.autocommit_engine: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         #: First days (epoch ms) of the months whose `market_candles` partition is known to exist.
         self.candle_months: set[int] = set()
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -44,16 +44,15 @@ class SqlAlchemyUnitOfWork:
     async def __aenter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("this unit of work is already in use; make a new one per transaction")
+        postgres = self._database.dialect == "postgresql"
+        # On PostgreSQL SQLAlchemy never begins a transaction of its own: `Transaction` runs it
+        # on the driver. Autocommit only sets a mode, no round trip.
+        engine = self._database.autocommit_engine if postgres or self._single_statement else self._database.engine
         try:
-            connection = await self._database.engine.connect()
-            postgres = self._database.dialect == "postgresql"
-            if postgres or self._single_statement:
-                # On PostgreSQL SQLAlchemy never begins a transaction of its own: `Transaction`
-                # runs it on the driver. Only sets a mode, no round trip; reset on check-in.
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
-            driver = (await connection.get_raw_connection()).driver_connection if postgres else None
+            connection = await engine.connect()
         except Exception as error:
             raise _unavailable(error) from error
+        driver = _driver_connection(connection) if postgres else None
         tx = Transaction(self._database, connection, driver, transactional=not self._single_statement)
         self._connection, self._tx = connection, tx
         self.users = SqlUserRepository(tx)
@@ -114,6 +113,14 @@ class SqlAlchemyUnitOfWork:
         if self._connection is None or self._tx is None:
             raise RuntimeError("use the unit of work inside `async with`")
         return self._connection, self._tx
+
+
+def _driver_connection(connection: AsyncConnection) -> Any:
+    """The asyncpg connection under `connection`, just checked out: read off it without I/O,
+    where `get_raw_connection()` costs a greenlet switch."""
+    sync = connection.sync_connection
+    assert sync is not None, "read only from a started connection"
+    return sync.connection.driver_connection
 
 
 def _unavailable(error: Exception) -> Exception:
