@@ -40,8 +40,10 @@ class WorkerConfig:
     rebalance_every_ms: int = 2_000
     batch_size: int = 200
     block_ms: int = 100
-    #: After a read that found fewer commands than a batch holds, wait this long for more: under
-    #: load, one transaction for several commands costs far less than one each.
+    #: Under load (the read, or the batch before it, held more than one command) and after a
+    #: read that found fewer commands than a batch holds, wait this long for more: one transaction
+    #: for several commands costs far less than one each. A lone command on an idle worker does
+    #: not wait.
     linger_ms: int = 2
     reclaim_idle_ms: int = 15_000
     sweep_every_ms: int = 5_000
@@ -186,6 +188,7 @@ class Worker:
         # of one symbol are applied in the order they were queued (a cancel after its place).
         batch: list[Delivery] = []
         live: list[Command] | None = None  # the batch's commands for the live engine, once routed
+        last_size = 0  # commands in the batch handled before: more than one means load
         while not stop.is_set():
             partitions = sorted(self.owned)
             if not partitions:
@@ -199,7 +202,8 @@ class Worker:
                     batch += await self._queue.receive(
                         cfg.worker_id, partitions, max_count=cfg.batch_size, block_ms=cfg.block_ms
                     )
-                    if batch and cfg.linger_ms and len(batch) < cfg.batch_size:
+                    loaded = len(batch) > 1 or last_size > 1
+                    if batch and loaded and cfg.linger_ms and len(batch) < cfg.batch_size:
                         await asyncio.sleep(cfg.linger_ms / 1000)
                         batch += await self._queue.receive(
                             cfg.worker_id, partitions, max_count=cfg.batch_size - len(batch), block_ms=0
@@ -217,6 +221,7 @@ class Worker:
                         live = await self._route(commands) if self._route is not None else commands
                     await self.service.handle_batch(live)
                 done, batch, live = batch, [], None
+                last_size = len(done)
                 # Acknowledged only once committed; a lost ack means a redelivery, which is a no-op.
                 await self._queue.ack(done)
                 self.processed += len(done)

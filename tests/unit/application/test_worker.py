@@ -265,7 +265,7 @@ async def test_partitions_are_given_away_only_after_the_batch_in_flight_on_them(
     assert not a.owned & b.owned
 
 
-async def test_commands_arriving_while_the_worker_lingers_share_one_transaction(
+async def test_under_load_commands_arriving_while_the_worker_lingers_share_one_transaction(
     running: tuple[World, MemoryPriceBus, MemoryPartitionLeases],
 ) -> None:
     world, prices, leases = running
@@ -281,13 +281,31 @@ async def test_commands_arriving_while_the_worker_lingers_share_one_transaction(
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     await _eventually(lambda: _async(bool(worker.owned)))
+    await asyncio.sleep(0.15)  # the worker is waiting for commands
     before = opened
     resting = PlaceOrder(account.account_id, "BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.010"), Decimal("25000.0"))
-    first = (await world.orders.place("user-1", resting)).order.order_id
+    # Two at once (the memory adapters never suspend, so the worker reads both in one go): load.
+    burst = [(await world.orders.place("user-1", resting)).order.order_id for _ in range(2)]
     await asyncio.sleep(0.05)  # well inside the linger
-    second = (await world.orders.place("user-1", resting)).order.order_id
-    await _eventually(lambda: _accepted(world, first, second))
-    assert opened - before == 1, "both orders were taken in by one unit of work"
+    late = (await world.orders.place("user-1", resting)).order.order_id
+    await _eventually(lambda: _accepted(world, *burst, late))
+    assert opened - before == 1, "the burst and the order placed during the linger were taken in by one unit of work"
+    stop.set()
+    await task
+
+
+async def test_a_lone_order_on_an_idle_worker_does_not_wait_for_the_linger(
+    running: tuple[World, MemoryPriceBus, MemoryPartitionLeases],
+) -> None:
+    world, prices, leases = running
+    account = await world.accounts.open("user-1", "Main", Decimal("10000"))
+    worker = _worker(world, "a", prices, leases, linger_ms=100_000, sweep_every_ms=60_000)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await _eventually(lambda: _async(bool(worker.owned)))
+    resting = PlaceOrder(account.account_id, "BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.010"), Decimal("25000.0"))
+    order_id = (await world.orders.place("user-1", resting)).order.order_id
+    await _eventually(lambda: _accepted(world, order_id))  # within 3 s, where the linger is 100 s
     stop.set()
     await task
 
