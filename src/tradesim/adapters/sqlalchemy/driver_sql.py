@@ -54,19 +54,19 @@ def insert_new_from_arrays(table: Table, returning: Column[Any], dialect: Dialec
 
 def upsert_from_arrays(table: Table, dialect: Dialect, set_: Mapping[str, str] | None = None) -> DriverStatement:
     """INSERT of many rows as one array per column (`unnest`), replacing the other columns of a
-    row whose primary key exists (or, with `set_`, setting each named column to its SQL
-    expression, in which `{table}` and `excluded` name the stored and the new row), returning
-    the primary key and every column `set_` names. One statement whatever the number of rows,
-    where an executemany costs the server and the driver a statement per row; the rows must have
+    row whose primary key exists. With `set_`, each column it names is set to its SQL expression
+    instead (`{table}` and `excluded` name the stored and the new row), and the primary key and
+    those columns are returned, as stored. One statement whatever the number of rows, where an
+    executemany costs the server and the driver a statement per row; the rows must have
     distinct keys (a statement may not change a row twice), and their locks are taken in the
     order of the rows."""
     quote = dialect.identifier_preparer.quote
     keys = [c.name for c in table.primary_key.columns]
-    if set_ is None:
-        set_ = {c.name: f"excluded.{quote(c.name)}" for c in table.columns if c.name not in keys}
-    assignments = ", ".join(f"{quote(name)} = {sql.format(table=quote(table.name))}" for name, sql in set_.items())
-    returned = ", ".join(quote(name) for name in [*keys, *(n for n in set_ if n not in keys)])
-    conflict = f"({', '.join(quote(k) for k in keys)}) DO UPDATE SET {assignments} RETURNING {returned}"
+    assigned = set_ or {c.name: f"excluded.{quote(c.name)}" for c in table.columns if c.name not in keys}
+    assignments = ", ".join(f"{quote(name)} = {sql.format(table=quote(table.name))}" for name, sql in assigned.items())
+    conflict = f"({', '.join(quote(k) for k in keys)}) DO UPDATE SET {assignments}"
+    if set_:
+        conflict += f" RETURNING {', '.join(quote(name) for name in [*keys, *(n for n in set_ if n not in keys)])}"
     return _insert_from_arrays(table, dialect, conflict)
 
 

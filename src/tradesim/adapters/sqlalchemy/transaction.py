@@ -118,8 +118,8 @@ class Transaction:
         self, table: Table, rows: list[dict[str, Any]], set_: dict[str, str] | None = None
     ) -> list[Any]:
         """PostgreSQL only: `upsert` of `rows` as one statement (`driver_sql.upsert_from_arrays`,
-        which says what `set_` means); the primary key and the `set_` columns of each row, as
-        stored afterwards."""
+        which says what `set_` means); with `set_`, the primary key and the `set_` columns of
+        each row as stored afterwards (else nothing)."""
         key = ("upsert_arrays", table.name, tuple(sorted((set_ or {}).items())))
         statement = _driver_statement(key, lambda: upsert_from_arrays(table, self.connection.dialect, set_))
         records: list[Any] = await self.run(self.driver.fetch, statement.sql, *columns_of(statement, rows))
