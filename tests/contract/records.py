@@ -16,6 +16,7 @@ from tradesim.domain import (
     Position,
     Side,
 )
+from tradesim.domain.commands import CancelOrder
 from tradesim.domain.users import User
 
 T0 = 1_700_000_000_000
@@ -99,3 +100,7 @@ def candle(minute: int, *, symbol: str = "BTCUSDT", close: str = "30001.5") -> C
         volume=Decimal("12.345"),
         turnover=Decimal("370395.12"),
     )
+
+
+def cancel(n: int = 1, *, order_n: int = 1, account_id: str = "acc-1") -> CancelOrder:
+    return CancelOrder(account_id, f"ord-{order_n}", "BTCUSDT", command_id=f"cmd-{n}")

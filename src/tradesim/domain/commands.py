@@ -44,6 +44,7 @@ class CancelOrder:
     order_id: str
     symbol: str
     category: Category = Category.LINEAR
+    command_id: str = ""
 
 
 @attrs.frozen(slots=True)
@@ -59,6 +60,7 @@ class AmendOrder:
     trigger_price: Decimal | None = None
     take_profit: Decimal | None = None
     stop_loss: Decimal | None = None
+    command_id: str = ""
 
 
 @attrs.frozen(slots=True)
@@ -71,6 +73,7 @@ class SetTradingStop:
     stop_loss: Decimal | None = None
     tp_trigger_by: TriggerBy = TriggerBy.LAST_PRICE
     sl_trigger_by: TriggerBy = TriggerBy.LAST_PRICE
+    command_id: str = ""
 
 
 @attrs.frozen(slots=True)
@@ -79,6 +82,7 @@ class SetLeverage:
     symbol: str
     leverage: Decimal
     margin_mode: MarginMode | None = None
+    command_id: str = ""
 
 
 @attrs.frozen(slots=True)
@@ -104,5 +108,13 @@ class SettleFunding:
     mark_price: Decimal
     funding_time: int
 
+
+RecordedCommand = CancelOrder | AmendOrder | SetTradingStop | SetLeverage
+"""Commands a trader is answered for before an engine applies them, other than orders.
+
+Whoever records one before queueing it (the api, in `pending_commands`) gives it a `command_id`;
+the engine ignores the id, and a command nobody recorded keeps it empty. (A `PlaceOrder` needs
+no separate record: the order it places is recorded.)
+"""
 
 Command = PlaceOrder | CancelOrder | AmendOrder | SetTradingStop | SetLeverage | Transfer | SettleFunding

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from tradesim.domain.accounts import Account
+from tradesim.domain.commands import RecordedCommand
 from tradesim.domain.executions import Execution, LedgerEntry
 from tradesim.domain.history import CandleFile
 from tradesim.domain.journal import Attachment, JournalEntry
@@ -209,6 +210,35 @@ class ReplayRepository(Protocol):
 
     async def release(self, replay_id: str, owner: str) -> None:
         """Give the lease up (owner '' and lease_until 0) if `owner` holds it."""
+        ...
+
+
+class PendingCommandRepository(Protocol):
+    """Commands the api answered for and queued, until an engine applies them (an outbox).
+
+    Removing a command's record belongs in the transaction that commits the command's outcome:
+    the command is applied by the transaction that removed its record, and by no other. A copy
+    that comes later (a redelivery, a sweeper's copy) finds no record and is skipped.
+    """
+
+    async def add(self, command: RecordedCommand, created_time: int) -> None:
+        """Record `command` under its `command_id`.
+
+        Raises:
+            InvalidInput: `command_id` is empty. Conflict: a command with this id is recorded.
+        """
+        ...
+
+    async def remove_many(self, command_ids: Collection[str]) -> set[str]:
+        """Delete the records of `command_ids` in one statement; the ids that were recorded.
+
+        A concurrent transaction removing the same ids waits for this one, then finds them gone
+        (PostgreSQL's row locks; SQLite runs one writing transaction at a time).
+        """
+        ...
+
+    async def list_waiting(self, created_before: int, *, limit: int = 1000) -> list[RecordedCommand]:
+        """Commands recorded before `created_before` and still there, oldest first (the sweeper's scan)."""
         ...
 
 

@@ -15,6 +15,7 @@ from tradesim.ports.repositories import (
     JournalRepository,
     LedgerRepository,
     OrderRepository,
+    PendingCommandRepository,
     PositionRepository,
     RefreshTokenRepository,
     ReplayRepository,
@@ -41,6 +42,7 @@ class UnitOfWork(Protocol):
     refresh_tokens: RefreshTokenRepository
     journal: JournalRepository
     replays: ReplayRepository
+    pending_commands: PendingCommandRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import attrs
 
 from tradesim.domain.accounts import Account
+from tradesim.domain.commands import RecordedCommand
 from tradesim.domain.executions import Execution, LedgerEntry
 from tradesim.domain.history import CandleFile
 from tradesim.domain.journal import Attachment, JournalEntry
@@ -33,6 +34,8 @@ class Tables:
     journal: dict[str, JournalEntry] = attrs.field(factory=dict)
     attachments: dict[str, Attachment] = attrs.field(factory=dict)
     replays: dict[str, ReplaySession] = attrs.field(factory=dict)
+    #: command id -> (the command, when it was recorded)
+    pending_commands: dict[str, tuple[RecordedCommand, int]] = attrs.field(factory=dict)
 
     def copy(self) -> Tables:
         # Records are immutable, so copying the dicts isolates a transaction completely.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from tradesim.adapters.memory.pending_commands import MemoryPendingCommandRepository
 from tradesim.adapters.memory.replays import MemoryReplayRepository
 from tradesim.adapters.memory.repositories import (
     MemoryAccountRepository,
@@ -54,6 +55,7 @@ class MemoryUnitOfWork:
         self.refresh_tokens = MemoryRefreshTokenRepository(work, self._log)
         self.journal = MemoryJournalRepository(work, self._log)
         self.replays = MemoryReplayRepository(work, self._log)
+        self.pending_commands = MemoryPendingCommandRepository(work, self._log)
         return self
 
     async def __aexit__(

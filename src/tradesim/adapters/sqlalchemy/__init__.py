@@ -5,7 +5,8 @@ PostgreSQL (asyncpg) and SQLite (aiosqlite).
 - `unit_of_work.SqlAlchemyUnitOfWork(database)`: satisfies `tradesim.ports.unit_of_work.UnitOfWork`.
 - `migrate.upgrade_to_head(url)`: apply the Alembic migrations in `migrations/` (shipped inside
   the package, so an installed wheel migrates without the source tree).
-- One module per table family (`users`, `accounts`, `orders`, `positions`, `market`, `journal`)
+- One module per table family (`users`, `accounts`, `orders`, `positions`, `market`, `journal`,
+  `replays`, `pending_commands`)
   holds its `Table`s and the repositories over them; `mapping.RecordMap` translates rows to the
   domain's attrs records, `types.ExactDecimal` keeps decimals exact, `errors` turns outages and
   timeouts into `DependencyUnavailable`.

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
-from tradesim.adapters.sqlalchemy import accounts, journal, market, orders, positions, replays, users
+from tradesim.adapters.sqlalchemy import (
+    accounts,
+    journal,
+    market,
+    orders,
+    pending_commands,
+    positions,
+    replays,
+    users,
+)
 from tradesim.adapters.sqlalchemy.metadata import metadata
 
-__all__ = ["accounts", "include_name", "journal", "market", "metadata", "orders", "positions", "replays", "users"]
+__all__ = [
+    "accounts",
+    "include_name",
+    "journal",
+    "market",
+    "metadata",
+    "orders",
+    "pending_commands",
+    "positions",
+    "replays",
+    "users",
+]
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:

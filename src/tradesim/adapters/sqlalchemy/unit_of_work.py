@@ -27,6 +27,7 @@ from tradesim.adapters.sqlalchemy.errors import connection_lost, translate
 from tradesim.adapters.sqlalchemy.journal import SqlJournalRepository
 from tradesim.adapters.sqlalchemy.market import SqlCandleFileIndex, SqlCandleRepository
 from tradesim.adapters.sqlalchemy.orders import SqlExecutionRepository, SqlOrderRepository
+from tradesim.adapters.sqlalchemy.pending_commands import SqlPendingCommandRepository
 from tradesim.adapters.sqlalchemy.positions import SqlPositionRepository
 from tradesim.adapters.sqlalchemy.replays import SqlReplayRepository
 from tradesim.adapters.sqlalchemy.transaction import Transaction
@@ -67,6 +68,7 @@ class SqlAlchemyUnitOfWork:
         self.refresh_tokens = SqlRefreshTokenRepository(tx)
         self.journal = SqlJournalRepository(tx)
         self.replays = SqlReplayRepository(tx)
+        self.pending_commands = SqlPendingCommandRepository(tx)
         return self
 
     async def __aexit__(
