@@ -1,15 +1,24 @@
-"""Order entry on the api side: check, record as New, queue. Never matches anything itself."""
+"""Order entry on the api side: check, record (an order as New, any other command in
+`pending_commands`), queue. Never matches anything itself."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 import attrs
 
 from tradesim.application.ownership import KnownOwners, owned_account
-from tradesim.domain.commands import AmendOrder, CancelOrder, PlaceOrder, SetLeverage, SetTradingStop
+from tradesim.domain.commands import (
+    AmendOrder,
+    CancelOrder,
+    PlaceOrder,
+    RecordedCommand,
+    SetLeverage,
+    SetTradingStop,
+)
 from tradesim.domain.enums import Category
 from tradesim.domain.errors import InvalidInput, NotFound, OrderNotOpen, RuleViolation
 from tradesim.domain.instruments import InstrumentCatalog
@@ -21,6 +30,7 @@ from tradesim.ports.messaging import OrderQueue
 from tradesim.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+C = TypeVar("C", CancelOrder, AmendOrder, SetTradingStop, SetLeverage)
 
 
 @attrs.frozen
@@ -95,7 +105,8 @@ class OrderService:
 
     async def get(self, user_id: str, order_id: str) -> Order:
         async with self._uow() as uow:
-            return await self._owned_order(uow, user_id, order_id)
+            order, _ = await self._owned_order(uow, user_id, order_id)
+            return order
 
     async def list(self, user_id: str, account_id: str, *, open_only: bool = False, limit: int = 100) -> list[Order]:
         async with self._uow() as uow:
@@ -103,39 +114,72 @@ class OrderService:
             return await uow.orders.list_by_account(account_id, open_only=open_only, limit=limit)
 
     async def cancel(self, user_id: str, order_id: str) -> Order:
-        """Queue a cancel for an open order; the engine confirms it with an order event.
+        """Record and queue a cancel for an open order; the engine confirms it with an order event.
 
         Raises:
             NotFound: no such order for this user. OrderNotOpen: it is already closed.
         """
-        async with self._uow() as uow:
-            order = await self._owned_order(uow, user_id, order_id)
-        if not order.status.is_open:
-            raise OrderNotOpen(f"order {order_id} is {order.status.value}; only open orders can be cancelled")
-        await self._queue.enqueue(CancelOrder(order.account_id, order.order_id, order.symbol, order.category))
+        async with self._entry_uow() as uow:
+            order, kind = await self._owned_order(uow, user_id, order_id)
+            if not order.status.is_open:
+                raise OrderNotOpen(f"order {order_id} is {order.status.value}; only open orders can be cancelled")
+            command = CancelOrder(order.account_id, order.order_id, order.symbol, order.category)
+            command = await self._record(uow, command, kind)
+        await self._send(command)
         return order
 
     async def amend(self, user_id: str, cmd: AmendOrder) -> Order:
-        async with self._uow() as uow:
-            order = await self._owned_order(uow, user_id, cmd.order_id)
-        if not order.status.is_open:
-            raise OrderNotOpen(f"order {cmd.order_id} is {order.status.value}; only open orders can be amended")
-        await self._queue.enqueue(
-            attrs.evolve(cmd, account_id=order.account_id, symbol=order.symbol, category=order.category)
-        )
+        async with self._entry_uow() as uow:
+            order, kind = await self._owned_order(uow, user_id, cmd.order_id)
+            if not order.status.is_open:
+                raise OrderNotOpen(f"order {cmd.order_id} is {order.status.value}; only open orders can be amended")
+            command = attrs.evolve(cmd, account_id=order.account_id, symbol=order.symbol, category=order.category)
+            command = await self._record(uow, command, kind)
+        await self._send(command)
         return order
 
     async def set_trading_stop(self, user_id: str, cmd: SetTradingStop) -> None:
         self._catalog.get(cmd.symbol, Category.LINEAR)
-        async with self._uow() as uow:
-            await owned_account(uow, user_id, cmd.account_id)
-        await self._queue.enqueue(cmd)
+        async with self._entry_uow() as uow:
+            kind = await self._owners.check(uow, user_id, cmd.account_id)
+            command = await self._record(uow, cmd, kind)
+        await self._send(command)
 
     async def set_leverage(self, user_id: str, cmd: SetLeverage) -> None:
         self._catalog.get(cmd.symbol, Category.LINEAR).check_leverage(cmd.leverage)
-        async with self._uow() as uow:
-            await owned_account(uow, user_id, cmd.account_id)
-        await self._queue.enqueue(cmd)
+        async with self._entry_uow() as uow:
+            kind = await self._owners.check(uow, user_id, cmd.account_id)
+            command = await self._record(uow, cmd, kind)
+        await self._send(command)
+
+    async def _record(self, uow: UnitOfWork, command: C, account_kind: str) -> C:
+        """The command with its id, recorded in `pending_commands` (one INSERT) and committed.
+
+        A replay account's command is left unrecorded: it goes on to its session's inbox, which
+        keeps nothing on disk, so a record would only cover the first leg of its way.
+        """
+        if account_kind == "replay":
+            return command
+        recorded = attrs.evolve(command, command_id=self._ids())
+        await uow.pending_commands.add(recorded, self._clock.now_ms())
+        await uow.commit()
+        return recorded
+
+    async def _send(self, command: RecordedCommand) -> None:
+        if not command.command_id:
+            await self._queue.enqueue(command)  # not recorded: an outage is the caller's 503
+            return
+        # Recorded before queued, like an order: the trader has been answered, and the sweeper
+        # queues recorded commands nobody applied.
+        try:
+            await self._queue.enqueue(command)
+        except DependencyUnavailable as error:
+            log.warning(
+                "%s %s recorded but not queued (%s); the sweeper will queue it",
+                type(command).__name__,
+                command.command_id,
+                error,
+            )
 
     @staticmethod
     async def _first_with_link_id(uow: UnitOfWork, cmd: PlaceOrder) -> Order | None:
@@ -143,9 +187,9 @@ class OrderService:
             return None
         return await uow.orders.get_by_link_id(cmd.account_id, cmd.order_link_id)
 
-    async def _owned_order(self, uow: UnitOfWork, user_id: str, order_id: str) -> Order:
+    async def _owned_order(self, uow: UnitOfWork, user_id: str, order_id: str) -> tuple[Order, str]:
+        """The order and its account's kind."""
         order = await uow.orders.get(order_id)
         if order is None:
             raise NotFound(f"order {order_id} not found")
-        await owned_account(uow, user_id, order.account_id)
-        return order
+        return order, await self._owners.check(uow, user_id, order.account_id)

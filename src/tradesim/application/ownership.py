@@ -17,21 +17,25 @@ async def owned_account(uow: UnitOfWork, user_id: str, account_id: str) -> Accou
 
 
 class KnownOwners:
-    """Who owns an account, remembered once read (bounded, least recently used goes first).
+    """Who owns an account and which kind it is, remembered once read (bounded, least recently
+    used goes first).
 
-    An account never changes hands and is never deleted, so a remembered owner never goes
-    stale; only what was found is remembered, so an account opened later is still seen. It saves
-    the order entry path a read per order.
+    An account never changes hands or kind and is never deleted, so what is remembered never
+    goes stale; only what was found is remembered, so an account opened later is still seen. It
+    saves the order entry path a read per order.
     """
 
     def __init__(self, remember: int = 100_000) -> None:
-        self._owners: Remembered[str, str] = Remembered(remember)
+        self._owners: Remembered[str, tuple[str, str]] = Remembered(remember)
 
-    async def check(self, uow: UnitOfWork, user_id: str, account_id: str) -> None:
-        """Raises `NotFound` as `owned_account` does."""
-        owner = self._owners.get(account_id)
-        if owner is None:
-            owner = (await owned_account(uow, user_id, account_id)).user_id
-            self._owners.remember(account_id, owner)
+    async def check(self, uow: UnitOfWork, user_id: str, account_id: str) -> str:
+        """The account's kind (`Account.kind`). Raises `NotFound` as `owned_account` does."""
+        known = self._owners.get(account_id)
+        if known is None:
+            account = await owned_account(uow, user_id, account_id)
+            known = (account.user_id, account.kind)
+            self._owners.remember(account_id, known)
+        owner, kind = known
         if owner != user_id:
             raise NotFound(f"account {account_id} not found")
+        return kind

@@ -11,9 +11,11 @@ import pytest
 from tests.unit.application.conftest import World
 from tradesim.adapters.memory.coordination import MemoryPartitionLeases
 from tradesim.adapters.memory.messaging import MemoryPriceBus
+from tradesim.adapters.memory.unit_of_work import MemoryUnitOfWork
 from tradesim.application.worker import Router, Worker, WorkerConfig
 from tradesim.domain import MatchingEngine, OrderStatus, OrderType, PlaceOrder, Side, Ticker, default_catalog
 from tradesim.domain.commands import Command
+from tradesim.ports.errors import DependencyUnavailable
 from tradesim.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
@@ -185,16 +187,27 @@ async def test_a_batch_the_database_refused_is_applied_again_before_anything_que
         "user-1",
         PlaceOrder(account.account_id, "BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.010"), price=Decimal("25000")),
     )
-    world.database.commits_fail = True
+    refusing = True
+
+    class WorkerCommitsRefused(MemoryUnitOfWork):
+        """The worker's commits fail; the api's (recording the cancel) still go through."""
+
+        async def commit(self) -> None:
+            if refusing:
+                raise DependencyUnavailable("the database refused the worker's commit")
+            await super().commit()
+
     # reclaim far away: the refused batch must come back by itself, not through a reclaim
-    worker = _worker(world, "a", prices, leases, reclaim_idle_ms=60_000)
+    worker = _worker(
+        world, "a", prices, leases, reclaim_idle_ms=60_000, uow_factory=lambda: WorkerCommitsRefused(world.database)
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     await asyncio.sleep(0.2)  # the worker has tried the place and been refused
     await world.orders.cancel("user-1", placed.order.order_id)
     await asyncio.sleep(0.2)
     assert await _status(world, placed.order.order_id) is OrderStatus.NEW
-    world.database.commits_fail = False
+    refusing = False
     await _eventually(lambda: _status_is(world, placed.order.order_id, OrderStatus.CANCELLED))
     stop.set()
     await task
