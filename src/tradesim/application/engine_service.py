@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 
 from tradesim.application.persistence import record_events
-from tradesim.domain.commands import Command, PlaceOrder
+from tradesim.domain.commands import Command, PlaceOrder, RecordedCommand
 from tradesim.domain.engine import MatchingEngine
 from tradesim.domain.events import EngineEvent
 from tradesim.domain.market import MarketEvent
@@ -59,9 +59,11 @@ class EngineService:
         """
         events: list[EngineEvent] = []
         async with self._uow() as uow:
-            for command in await self._prepare(uow, commands):
+            fresh, recorded = await self._prepare(uow, commands)
+            for command in fresh:
                 events.extend(self.engine.handle(command))
-            if events:
+            # A recorded command's record goes with its outcome, even one that changed nothing.
+            if events or recorded:
                 with self._forgotten_on_failure(events):
                     await record_events(uow, events)
                     await uow.commit()
@@ -72,12 +74,20 @@ class EngineService:
         await self._reload_dirty()
         return await self._commit_and_publish(self.engine.on_market(event))
 
-    async def _prepare(self, uow: UnitOfWork, commands: Sequence[Command]) -> list[Command]:
-        """The commands still to apply, once the engine holds their accounts as stored."""
+    async def _prepare(self, uow: UnitOfWork, commands: Sequence[Command]) -> tuple[list[Command], bool]:
+        """The commands still to apply, once the engine holds their accounts as stored, and
+        whether records of recorded commands were removed (the transaction must commit then).
+
+        A recorded command is applied by the transaction that removes its record, here, so the
+        removal commits with its outcome or not at all; one whose record is gone was applied.
+        """
         placing = [c.order_id for c in commands if isinstance(c, PlaceOrder) and c.order_id]
         taken_in = await uow.orders.taken_in(placing)
+        recorded = [c.command_id for c in commands if isinstance(c, RecordedCommand) and c.command_id]
+        removed = await uow.pending_commands.remove_many(recorded) if recorded else set()
         fresh: list[Command] = []
         seen: set[str] = set()
+        applied: set[str] = set()
         for command in commands:
             if isinstance(command, PlaceOrder) and command.order_id:
                 if command.order_id in seen:
@@ -85,10 +95,14 @@ class EngineService:
                 seen.add(command.order_id)
                 if command.order_id in taken_in:
                     continue  # taken in already: a redelivery
+            elif isinstance(command, RecordedCommand) and command.command_id:
+                if command.command_id in applied or command.command_id not in removed:
+                    continue  # a second copy in this batch, or its record is gone: applied already
+                applied.add(command.command_id)
             fresh.append(command)
         named = {a for c in fresh if (a := getattr(c, "account_id", None)) is not None}
         await self._refresh(uow, named)
-        return fresh
+        return fresh, bool(removed)
 
     async def _refresh(self, uow: UnitOfWork, account_ids: set[str]) -> None:
         """Load the accounts new to the engine (and those dropped after a failed commit); give the

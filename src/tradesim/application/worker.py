@@ -47,7 +47,8 @@ class WorkerConfig:
     linger_ms: int = 2
     reclaim_idle_ms: int = 15_000
     sweep_every_ms: int = 5_000
-    #: A recorded order nobody took in for this long is queued again (Redis may have lost it).
+    #: A recorded order nobody took in, or a recorded command nobody applied, for this long is
+    #: queued again (Redis may have lost it).
     sweep_after_ms: int = 10_000
 
 
@@ -240,21 +241,28 @@ class Worker:
                 log.warning("sweeper skipped a round (%s)", error)
 
     async def sweep_once(self) -> int:
-        """Queue again the recorded orders of owned partitions that no engine has taken in."""
+        """Queue again what was recorded for owned partitions and not yet applied: orders no
+        engine has taken in, then recorded commands (cancel, amend, ...) still pending."""
         now = self._clock.now_ms()
         cutoff = now - self.config.sweep_after_ms
         async with self._uow() as uow:
-            waiting = await uow.orders.list_unaccepted(created_before=cutoff)
-        # An order queued again and still waiting is behind a backlog, not lost: one copy is enough.
+            orders = await uow.orders.list_unaccepted(created_before=cutoff)
+            commands = await uow.pending_commands.list_waiting(created_before=cutoff)
+        # Something queued again and still waiting is behind a backlog, not lost: one copy is enough.
         self._requeued = {k: t for k, t in self._requeued.items() if t > cutoff}
+        # Orders first: a cancel lost with its order must reach the engine after it.
+        waiting: list[tuple[str, str, Command]] = [
+            (f"order:{o.order_id}", o.symbol, command_from_order(o)) for o in orders
+        ]
+        waiting += [(f"command:{c.command_id}", c.symbol, c) for c in commands]
         requeued = 0
-        for order in waiting:
-            if self._queue.partition_of(order.symbol) in self.owned and order.order_id not in self._requeued:
-                await self._queue.enqueue(command_from_order(order))
-                self._requeued[order.order_id] = now
+        for key, symbol, command in waiting:
+            if self._queue.partition_of(symbol) in self.owned and key not in self._requeued:
+                await self._queue.enqueue(command)
+                self._requeued[key] = now
                 requeued += 1
         if requeued:
-            log.warning("sweeper queued %d recorded orders again", requeued)
+            log.warning("sweeper queued %d recorded orders and commands again", requeued)
         return requeued
 
 
