@@ -185,3 +185,45 @@ async def test_an_account_opened_while_connected_is_followed(api: Api) -> None:
         pushed = await _until(ws, "order")
         assert pushed["data"][0]["orderStatus"] == "New"
         assert pushed["data"][0]["price"] == "31000"
+
+
+async def test_a_cancel_the_engine_refuses_reaches_the_socket(api: Api) -> None:
+    """The DELETE was answered 202 while the order was still New; it filled before the cancel
+    reached the engine, which refuses it: the trader hears so on `commandRejected`."""
+    headers = await api.user("a@example.com")
+    token = headers["Authorization"].removeprefix("Bearer ")
+    account = await api.account(headers)
+    async with api.client.websocket(f"/ws?token={token}") as ws:
+        assert (await _next(ws))["op"] == "auth"
+        await ws.send(json.dumps({"op": "subscribe", "args": ["order", "commandRejected"]}))
+        assert (await _next(ws))["success"] is True
+        await api.tick(last="30000.0")
+        placed = await api.client.post(
+            "/api/v1/orders",
+            json={
+                "accountId": account["accountId"],
+                "symbol": "BTCUSDT",
+                "side": "Buy",
+                "orderType": "Market",
+                "qty": "0.010",
+            },
+            headers=headers,
+        )
+        order_id = (await placed.get_json())["orderId"]
+        cancelled = await api.client.delete(f"/api/v1/orders/{order_id}", headers=headers)
+        assert cancelled.status_code == 202
+        await api.drain()  # the order fills first, then its cancel is refused
+
+        rejected = await _until(ws, "commandRejected")
+        assert rejected["data"] == [
+            {
+                "accountId": account["accountId"],
+                "command": "cancel",
+                "orderId": order_id,
+                "error": {
+                    "code": "ORDER_NOT_OPEN",
+                    "message": f"order {order_id} is not open: it is filled, cancelled or unknown",
+                },
+            }
+        ]
+        assert isinstance(rejected["creationTime"], int)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from tradesim.application.replay.service import ReplayView
 from tradesim.domain.accounts import Account, AccountView
 from tradesim.domain.enums import MarginMode
+from tradesim.domain.events import CommandRejected
 from tradesim.domain.executions import Execution, LedgerEntry
 from tradesim.domain.instruments import Instrument
 from tradesim.domain.journal import Attachment, JournalEntry
@@ -20,9 +21,10 @@ from tradesim.domain.positions import Position
 from tradesim.domain.users import User
 from tradesim.entrypoints.http.schemas.accounts import AccountOut
 from tradesim.entrypoints.http.schemas.auth import UserOut
+from tradesim.entrypoints.http.schemas.common import ErrorDetail
 from tradesim.entrypoints.http.schemas.journal import AttachmentOut, EquityPoint, JournalOut, StatsOut
 from tradesim.entrypoints.http.schemas.market import CandleOut, InstrumentOut, TickerOut
-from tradesim.entrypoints.http.schemas.orders import OrderOut
+from tradesim.entrypoints.http.schemas.orders import CommandRejectedOut, OrderOut
 from tradesim.entrypoints.http.schemas.positions import ExecutionOut, LedgerOut, PositionOut
 from tradesim.entrypoints.http.schemas.replays import KlineOut, ReplayOut
 
@@ -159,6 +161,15 @@ def position(p: Position, marks: Mapping[str, Decimal]) -> PositionOut:
         slTriggerBy=p.sl_trigger_by.value,
         createdTime=p.created_time,
         updatedTime=p.updated_time,
+    )
+
+
+def command_rejected(e: CommandRejected) -> CommandRejectedOut:
+    return CommandRejectedOut(
+        accountId=e.account_id,
+        command=e.command,
+        orderId=e.order_id,
+        error=ErrorDetail(code=e.error.code, message=e.error.message),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import attrs
 import msgspec
 
-from tradesim.entrypoints.http.schemas.common import Decimal, Id, Limit, SignedDecimal, Symbol
+from tradesim.entrypoints.http.schemas.common import Decimal, ErrorDetail, Id, Limit, SignedDecimal, Symbol
 
 OrderLinkId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,36}$", description="your id, unique per account")]
 TriggerByName = Literal["LastPrice", "MarkPrice"]
@@ -97,3 +97,14 @@ class OrderOut:
 @attrs.frozen
 class OrderList:
     list: builtins.list[OrderOut]
+
+
+@attrs.frozen
+class CommandRejectedOut:
+    """A command answered 202 that the engine then refused (the order had filled meanwhile, an
+    amend breaks a rule at the new price...); nothing changed. The `commandRejected` push."""
+
+    accountId: str
+    command: Annotated[str, msgspec.Meta(description="cancel, amend, trading-stop, set-leverage or transfer")]
+    orderId: Annotated[str, msgspec.Meta(description="the order a cancel or amend named; empty for the others")]
+    error: ErrorDetail

@@ -133,7 +133,11 @@ class AccountFeed:
             if hub.wants(account_id, "wallet"):
                 self._wallet_due(account_id)
         elif isinstance(event, CommandRejected):
-            return
+            # Bybit has no such topic: its commands answer synchronously. Ours answer 202 before
+            # the engine decides, so a refusal has to reach the trader this way.
+            if hub.wants(account_id, "commandRejected"):
+                frame = private_frame("commandRejected", [presenters.command_rejected(event)])
+                hub.publish_private(account_id, "commandRejected", frame)
         else:
             if hub.wants(account_id, "order"):
                 hub.publish_private(account_id, "order", private_frame("order", [presenters.order(event.order)]))

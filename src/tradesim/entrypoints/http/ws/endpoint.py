@@ -2,8 +2,10 @@
 
 Protocol (Bybit v5 style): authenticate with `?token=<accessToken>` or a first
 `{"op": "auth", "args": [token]}` within 10 s; then `{"op": "subscribe", "args": ["tickers.BTCUSDT",
-"order", "execution", "position", "wallet", "replay.{replayId}"]}` and `unsubscribe`; `{"op": "ping"}`
-answers a pong. `replay.{replayId}` is the owner's only: anyone else is refused as for an unknown topic.
+"order", "execution", "position", "wallet", "commandRejected", "replay.{replayId}"]}` and
+`unsubscribe`; `{"op": "ping"}` answers a pong. `commandRejected` (ours, not Bybit's) pushes the
+commands answered 202 that the engine then refused. `replay.{replayId}` is the owner's only:
+anyone else is refused as for an unknown topic.
 Close codes: 4401 not authenticated (bad token or none within 10 s), 4429 too slow (its send queue
 overflowed), 1001 the server is shutting down.
 """

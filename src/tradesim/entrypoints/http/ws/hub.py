@@ -27,7 +27,7 @@ GOING_AWAY = 1001
 #: and a burst of private events; beyond that the client sees stale prices anyway.
 DEFAULT_MAX_PENDING = 256
 
-PRIVATE_TOPICS = frozenset({"order", "execution", "position", "wallet"})
+PRIVATE_TOPICS = frozenset({"order", "execution", "position", "wallet", "commandRejected"})
 
 _encoder = msgspec.json.Encoder()
 
