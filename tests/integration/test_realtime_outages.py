@@ -1,7 +1,8 @@
 """Redis restarted and PostgreSQL stopped under real api and worker processes.
 
-Redis restarts empty (it keeps nothing on disk): the processes reconnect by themselves, and every
-order the api accepted (recorded, 201) is filled, the sweeper queueing again what Redis forgot.
+Redis restarts empty (it keeps nothing on disk): the processes reconnect by themselves, every
+order the api accepted (recorded, 201) is filled, and every cancel it accepted (recorded, 202) is
+applied, the sweeper queueing again what Redis forgot.
 PostgreSQL stopped for 10 s: the api answers 503 with the JSON error shape meanwhile and changes
 nothing, then recovers; the worker resumes where it was.
 """
@@ -112,6 +113,65 @@ def test_redis_restarted_mid_flow_loses_nothing_that_was_accepted(database_url: 
             assert worker.alive()
     finally:
         private.stop()
+
+
+def test_cancels_queued_before_redis_restarts_or_answered_while_it_is_down_are_applied_afterwards(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Recorded before queued, like orders: Redis forgetting them does not lose them.
+
+    The worker is stopped first, so that the cancels sent while Redis is up stay unread in its
+    stream when Redis restarts empty; the ones sent while it is down are never queued by the api.
+    """
+    private = PrivateRedis(tmp_path / "redis")
+    private.start()
+    stack = Stack(database_url, private.url, tmp_path / "stack", extra_env=FAST)
+    try:
+        with running_stack(stack), TickerPump(private.url, stack.namespace, ("BTCUSDT",)) as pump:
+            api = stack.api()
+            worker = stack.worker()
+            trader = Trader(api.base_url, "redis-cancels@example.com")
+            account_id = trader.open_account()
+            wait_for(lambda: pump.sent >= 3, 10, "prices to flow")
+            resting = [_rest(trader, account_id) for _ in range(6)]
+            for order_id in resting:
+                wait_for(lambda o=order_id: asyncio.run(_accepted(database_url, o)), 20, "the limit orders to rest")
+
+            assert worker.stop() == 0
+            queued = [trader.client.delete(f"/api/v1/orders/{o}") for o in resting[:3]]
+            private.stop()
+            unqueued = [trader.client.delete(f"/api/v1/orders/{o}") for o in resting[3:]]
+            private.start()
+            assert [a.status_code for a in queued + unqueued] == [202] * 6, [a.text for a in queued + unqueued]
+
+            stack.worker()
+
+            def all_cancelled() -> bool:
+                return all(trader.order(o)["orderStatus"] == "Cancelled" for o in resting)
+
+            wait_for(all_cancelled, 60, "every accepted cancel to be applied", every=1.0)
+            result = asyncio.run(audit(stack.database_url, [account_id]))
+            assert result.problems == []
+            assert result.statuses == {"Cancelled": len(resting)}
+    finally:
+        private.stop()
+
+
+def _rest(trader: Trader, account_id: str) -> str:
+    """A Limit Buy far below the price, to rest until cancelled."""
+    answer = trader.client.post(
+        "/api/v1/orders",
+        json={
+            "accountId": account_id,
+            "symbol": "BTCUSDT",
+            "side": "Buy",
+            "orderType": "Limit",
+            "qty": "0.001",
+            "price": "20000.0",
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["orderId"])
 
 
 def test_postgres_stopped_for_ten_seconds_gives_503_then_everything_resumes(redis_url: str, tmp_path: Path) -> None:
