@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+import attrs
+
 from tests.contract import records
 from tradesim.domain import CancelOrder, OrderType, PlaceOrder, Side, Ticker
 from tradesim.domain.events import BalanceChanged
@@ -81,6 +83,20 @@ async def test_queue_delivers_in_order_and_acknowledged_entries_are_gone(order_q
     await order_queue.ack(got)
     assert await order_queue.receive("worker-a", [partition], block_ms=100) == []
     assert await order_queue.reclaim("worker-b", [partition], min_idle_ms=0) == []
+
+
+async def test_queue_takes_many_commands_at_once_in_order_and_by_partition(order_queue: OrderQueue) -> None:
+    eth = attrs.evolve(_place(2), symbol="ETHUSDT")
+    commands = [_place(1), eth, _place(3), CancelOrder("acc-1", "ord-1", "BTCUSDT")]
+    ids = await order_queue.enqueue_many(commands)
+    assert len(ids) == 4
+    assert await order_queue.enqueue_many([]) == []
+    btc, other = order_queue.partition_of("BTCUSDT"), order_queue.partition_of("ETHUSDT")
+    got = await order_queue.receive("worker-a", [btc], max_count=10, block_ms=500)
+    expected = [c for c in commands if order_queue.partition_of(c.symbol) == btc]
+    assert [d.command for d in got] == expected
+    if other != btc:
+        assert [d.command for d in await order_queue.receive("worker-a", [other], block_ms=500)] == [eth]
 
 
 async def test_queue_redelivers_unacknowledged_entries_to_another_consumer(order_queue: OrderQueue) -> None:

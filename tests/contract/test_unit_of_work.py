@@ -104,6 +104,50 @@ async def test_a_single_statement_unit_of_work_records_an_order_and_refuses_a_re
         assert await uow.orders.get("ord-2") is None
 
 
+async def test_orders_added_together_skip_those_whose_keys_are_taken(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.orders.add(records.order(1, link="my-1"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        inserted = await uow.orders.add_new_many(
+            [
+                records.order(2, link="my-1"),  # the link id is stored already
+                records.order(3, link="my-3"),
+                records.order(4, link="my-3"),  # repeats the one before it in the batch
+                records.order(5, account_id="acc-2", link="my-1"),  # another account's link ids are its own
+                records.order(6),  # no link id: never a conflict
+                records.order(1, link="other"),  # the order id is taken
+            ]
+        )
+        assert await uow.orders.add_new_many([]) == set()
+        await uow.commit()
+    assert inserted == {"ord-3", "ord-5", "ord-6"}
+    async with uow_factory() as uow:
+        assert [await uow.orders.get(f"ord-{n}") is not None for n in range(1, 7)] == [
+            True,
+            False,
+            True,
+            False,
+            True,
+            True,
+        ]
+        assert await uow.orders.get("ord-1") == records.order(1, link="my-1")
+        assert await uow.orders.get("ord-3") == records.order(3, link="my-3")
+        assert await uow.orders.get_by_link_id("acc-2", "my-1") == records.order(5, account_id="acc-2", link="my-1")
+
+
+async def test_a_single_statement_unit_of_work_adds_orders_together(single_statement_uow_factory: UowFactory) -> None:
+    async with single_statement_uow_factory() as uow:
+        first = await uow.orders.add_new_many([records.order(1, link="my-1"), records.order(2, link="my-2")])
+        assert first == {"ord-1", "ord-2"}
+        assert await uow.orders.add_new_many([records.order(3, link="my-2"), records.order(4)]) == {"ord-4"}
+        await uow.commit()
+    async with single_statement_uow_factory() as uow:
+        assert await uow.orders.get("ord-2") == records.order(2, link="my-2")
+        assert await uow.orders.get("ord-3") is None
+        assert await uow.orders.get("ord-4") == records.order(4)
+
+
 async def test_order_save_replaces_and_lists_are_newest_first(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
         for n in (1, 2, 3):

@@ -92,6 +92,11 @@ class OrderQueue(Protocol):
         """Returns the delivery id."""
         ...
 
+    async def enqueue_many(self, commands: Sequence[Command]) -> list[str]:
+        """`enqueue` each, in order, in one round trip where the adapter can; their delivery ids.
+        On an error some may have been queued already (consumers are idempotent)."""
+        ...
+
     async def receive(
         self, consumer: str, partitions: Sequence[int], *, max_count: int = 100, block_ms: int = 1000
     ) -> list[Delivery]:

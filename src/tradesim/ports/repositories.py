@@ -84,6 +84,12 @@ class OrderRepository(Protocol):
         """Insert a new order. Raises `DuplicateOrderLinkId` when (account, orderLinkId) exists."""
         ...
 
+    async def add_new_many(self, orders: Sequence[Order]) -> set[str]:
+        """Insert, in one statement, the orders that take no unique key already taken (an
+        `order_id`, or an `orderLinkId` on its account, stored or earlier in `orders`); the ids of
+        those inserted. Nothing is inserted when it fails."""
+        ...
+
     async def save(self, order: Order) -> None:
         """Insert or replace by `order_id`."""
         ...

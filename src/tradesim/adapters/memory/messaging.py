@@ -134,6 +134,9 @@ class MemoryOrderQueue:
         self._arrived.set()
         return delivery_id
 
+    async def enqueue_many(self, commands: Sequence[Command]) -> list[str]:
+        return [await self.enqueue(command) for command in commands]
+
     async def receive(
         self, consumer: str, partitions: Sequence[int], *, max_count: int = 100, block_ms: int = 1000
     ) -> list[Delivery]:

@@ -125,6 +125,23 @@ class MemoryOrderRepository(_Repo):
 
         self._write(op)
 
+    async def add_new_many(self, orders: Sequence[Order]) -> set[str]:
+        inserted: set[str] = set()
+
+        def op(t: Tables) -> None:
+            links = {(o.account_id, o.order_link_id) for o in t.orders.values() if o.order_link_id}
+            for order in orders:
+                link = (order.account_id, order.order_link_id)
+                if order.order_id in t.orders or (order.order_link_id and link in links):
+                    continue
+                t.orders[order.order_id] = order
+                inserted.add(order.order_id)
+                if order.order_link_id:
+                    links.add(link)
+
+        self._write(op)
+        return inserted
+
     async def save(self, order: Order) -> None:
         self._write(lambda t: t.orders.__setitem__(order.order_id, order))
 

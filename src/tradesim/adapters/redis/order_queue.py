@@ -48,6 +48,16 @@ class RedisOrderQueue:
             entry_id = await self._client.xadd(self.stream(partition), {"c": self._codec.encode_command(command)})
         return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
+    async def enqueue_many(self, commands: Sequence[Command]) -> list[str]:
+        if not commands:
+            return []
+        async with redis_call("queueing commands"), self._client.pipeline(transaction=False) as pipe:
+            for command in commands:
+                stream = self.stream(self.partition_of(routing_key(command)))
+                pipe.xadd(stream, {"c": self._codec.encode_command(command)})
+            entry_ids = await pipe.execute()
+        return [e.decode() if isinstance(e, bytes) else str(e) for e in entry_ids]
+
     async def receive(
         self, consumer: str, partitions: Sequence[int], *, max_count: int = 100, block_ms: int = 1000
     ) -> list[Delivery]:

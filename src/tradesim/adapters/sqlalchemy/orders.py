@@ -168,6 +168,14 @@ class SqlOrderRepository:
             raise DuplicateOrderLinkId(f"orderLinkId {order.order_link_id!r} is already used on this account")
         raise Conflict(f"order {order.order_id} exists already")
 
+    async def add_new_many(self, records: Sequence[Order]) -> set[str]:
+        # One statement (an INSERT of arrays on PostgreSQL, multi-row VALUES on SQLite), so all
+        # or nothing even in a single-statement unit of work; ON CONFLICT DO NOTHING covers every
+        # unique index, the orderLinkId one too.
+        rows = [ORDER.to_row(o) for o in records]
+        inserted: set[str] = await self._tx.insert_new_many(orders, rows, orders.c.order_id)
+        return inserted
+
     async def save(self, order: Order) -> None:
         await self._tx.upsert(orders, ORDER.to_row(order))
 
