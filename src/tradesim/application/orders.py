@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import attrs
 
+from tradesim.application.order_entry import OrderRecorder
 from tradesim.application.ownership import KnownOwners, owned_account
 from tradesim.domain.commands import (
     AmendOrder,
@@ -20,12 +21,12 @@ from tradesim.domain.commands import (
     SetTradingStop,
 )
 from tradesim.domain.enums import Category
-from tradesim.domain.errors import InvalidInput, NotFound, OrderNotOpen, RuleViolation
+from tradesim.domain.errors import Conflict, InvalidInput, NotFound, OrderNotOpen, RuleViolation
 from tradesim.domain.instruments import InstrumentCatalog
 from tradesim.domain.order_rules import order_from_command, validate_place_order
 from tradesim.domain.orders import Order
 from tradesim.ports.clock import Clock
-from tradesim.ports.errors import DependencyUnavailable, DuplicateOrderLinkId
+from tradesim.ports.errors import DependencyUnavailable
 from tradesim.ports.messaging import OrderQueue
 from tradesim.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -60,6 +61,7 @@ class OrderService:
         self._clock = clock
         self._ids = ids
         self._owners = KnownOwners()
+        self._recorder = OrderRecorder(self._entry_uow, queue)
 
     async def place(self, user_id: str, cmd: PlaceOrder, *, last_price: Decimal | None = None) -> PlacedOrder:
         """Validate against the instrument rules, record the order as New (or Untriggered), queue it.
@@ -69,39 +71,29 @@ class OrderService:
             RuleViolation / InvalidInput: the typed rule the order breaks; nothing is recorded.
         """
         instrument = self._catalog.get(cmd.symbol, cmd.category)
-        try:
-            # In the usual case one statement (the INSERT): this is the api's hottest path. The
-            # reads around it need no transaction: an account never changes hands, and an order
-            # found by its orderLinkId is one that was committed.
+        if not self._owners.remembered(user_id, cmd.account_id):
             async with self._entry_uow() as uow:
                 await self._owners.check(uow, user_id, cmd.account_id)
-                try:
-                    validate_place_order(cmd, instrument, last_price=last_price)
-                except (InvalidInput, RuleViolation):
-                    # A retry of an order placed earlier gets that order, even if the market
-                    # has moved since so that it would now be refused.
-                    first = await self._first_with_link_id(uow, cmd)
-                    if first is None:
-                        raise
-                    return PlacedOrder(first, created=False)
-                order = order_from_command(cmd, self._ids(), self._clock.now_ms())
-                await uow.orders.add(order)
-                await uow.commit()
-        except DuplicateOrderLinkId:
-            # A repeated orderLinkId (a retry, or a race with an identical request): answer
-            # with the order placed the first time.
-            async with self._uow() as uow:
-                existing = await self._first_with_link_id(uow, cmd)
-            if existing is None:
-                raise
-            return PlacedOrder(existing, created=False)
-        # Recorded before queued: if this process dies now, or the queue is down, the order is
-        # still the trader's: a worker's sweeper queues recorded orders nobody took in.
         try:
-            await self._queue.enqueue(attrs.evolve(cmd, order_id=order.order_id))
-        except DependencyUnavailable as error:
-            log.warning("order %s recorded but not queued (%s); the sweeper will queue it", order.order_id, error)
-        return PlacedOrder(order, created=True)
+            validate_place_order(cmd, instrument, last_price=last_price)
+        except (InvalidInput, RuleViolation):
+            # A retry of an order placed earlier gets that order, even if the market has moved
+            # since so that it would now be refused.
+            first = await self._first_with_link_id(cmd)
+            if first is None:
+                raise
+            return PlacedOrder(first, created=False)
+        order = order_from_command(cmd, self._ids(), self._clock.now_ms())
+        # This is the api's hottest path: the INSERT and the queueing go with those of other
+        # requests arriving meanwhile (`order_entry.py`).
+        if await self._recorder.record(order, cmd):
+            return PlacedOrder(order, created=True)
+        # A repeated orderLinkId (a retry, or a race with an identical request): answer with
+        # the order placed the first time.
+        existing = await self._first_with_link_id(cmd)
+        if existing is None:
+            raise Conflict(f"order {order.order_id} exists already")
+        return PlacedOrder(existing, created=False)
 
     async def get(self, user_id: str, order_id: str) -> Order:
         async with self._uow() as uow:
@@ -181,11 +173,13 @@ class OrderService:
                 error,
             )
 
-    @staticmethod
-    async def _first_with_link_id(uow: UnitOfWork, cmd: PlaceOrder) -> Order | None:
+    async def _first_with_link_id(self, cmd: PlaceOrder) -> Order | None:
         if not cmd.order_link_id:
             return None
-        return await uow.orders.get_by_link_id(cmd.account_id, cmd.order_link_id)
+        # The reads around recording need no transaction: an order found by its orderLinkId is
+        # one that was committed.
+        async with self._entry_uow() as uow:
+            return await uow.orders.get_by_link_id(cmd.account_id, cmd.order_link_id)
 
     async def _owned_order(self, uow: UnitOfWork, user_id: str, order_id: str) -> tuple[Order, str]:
         """The order and its account's kind."""

@@ -28,6 +28,14 @@ class KnownOwners:
     def __init__(self, remember: int = 100_000) -> None:
         self._owners: Remembered[str, tuple[str, str]] = Remembered(remember)
 
+    def remembered(self, user_id: str, account_id: str) -> bool:
+        """Whether the owner is remembered, so that `check` needs no read. Raises `NotFound`
+        when it is remembered and is someone else."""
+        known = self._owners.get(account_id)
+        if known is not None and known[0] != user_id:
+            raise NotFound(f"account {account_id} not found")
+        return known is not None
+
     async def check(self, uow: UnitOfWork, user_id: str, account_id: str) -> str:
         """The account's kind (`Account.kind`). Raises `NotFound` as `owned_account` does."""
         known = self._owners.get(account_id)

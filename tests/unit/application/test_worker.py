@@ -297,8 +297,9 @@ async def test_under_load_commands_arriving_while_the_worker_lingers_share_one_t
     await asyncio.sleep(0.15)  # the worker is waiting for commands
     before = opened
     resting = PlaceOrder(account.account_id, "BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.010"), Decimal("25000.0"))
-    # Two at once (the memory adapters never suspend, so the worker reads both in one go): load.
-    burst = [(await world.orders.place("user-1", resting)).order.order_id for _ in range(2)]
+    # Two at once: recorded and queued together, so the worker reads both in one go (load).
+    placed = await asyncio.gather(*(world.orders.place("user-1", resting) for _ in range(2)))
+    burst = [p.order.order_id for p in placed]
     await asyncio.sleep(0.05)  # well inside the linger
     late = (await world.orders.place("user-1", resting)).order.order_id
     await _eventually(lambda: _accepted(world, *burst, late))
