@@ -116,7 +116,7 @@ class SqlCandleRepository:
         for candle in candles:
             row = CANDLE.to_row(candle)
             rows[tuple(row[k] for k in _CANDLE_KEY)] = row
-        # One executemany: SQLAlchemy sends it as multi-row INSERTs of up to 1000 rows each.
+        # One statement on PostgreSQL (an array per column); SQLAlchemy's multi-row INSERTs on SQLite.
         await self._tx.upsert(market_candles, list(rows.values()))
         return len(candles)
 

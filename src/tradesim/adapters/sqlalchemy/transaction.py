@@ -141,7 +141,7 @@ class Transaction:
         return inserted.first() is not None
 
     async def insert_new_many(self, table: Table, rows: list[dict[str, Any]], returning: Column[Any]) -> set[Any]:
-        """`insert_new` for many rows in one executemany; the `returning` values of those inserted.
+        """`insert_new` for many rows in one statement; the `returning` values of those inserted.
 
         A row whose key is stored already, or repeats an earlier row of `rows`, is skipped. On
         PostgreSQL the rows go as one array per column in a single INSERT (`driver_sql.py`); on
