@@ -31,19 +31,20 @@ class KnownOwners:
     def remembered(self, user_id: str, account_id: str) -> bool:
         """Whether the owner is remembered, so that `check` needs no read. Raises `NotFound`
         when it is remembered and is someone else."""
-        known = self._owners.get(account_id)
-        if known is not None and known[0] != user_id:
-            raise NotFound(f"account {account_id} not found")
-        return known is not None
+        return self._known(user_id, account_id) is not None
 
     async def check(self, uow: UnitOfWork, user_id: str, account_id: str) -> str:
         """The account's kind (`Account.kind`). Raises `NotFound` as `owned_account` does."""
-        known = self._owners.get(account_id)
+        known = self._known(user_id, account_id)
         if known is None:
             account = await owned_account(uow, user_id, account_id)
             known = (account.user_id, account.kind)
             self._owners.remember(account_id, known)
-        owner, kind = known
-        if owner != user_id:
+        return known[1]
+
+    def _known(self, user_id: str, account_id: str) -> tuple[str, str] | None:
+        """(owner, kind) when remembered; `NotFound` when remembered as someone else's."""
+        known = self._owners.get(account_id)
+        if known is not None and known[0] != user_id:
             raise NotFound(f"account {account_id} not found")
-        return kind
+        return known
