@@ -255,15 +255,18 @@ class Worker:
             (f"order:{o.order_id}", o.symbol, command_from_order(o)) for o in orders
         ]
         waiting += [(f"command:{c.command_id}", c.symbol, c) for c in commands]
-        requeued = 0
-        for key, symbol, command in waiting:
-            if self._queue.partition_of(symbol) in self.owned and key not in self._requeued:
-                await self._queue.enqueue(command)
-                self._requeued[key] = now
-                requeued += 1
-        if requeued:
-            log.warning("sweeper queued %d recorded orders and commands again", requeued)
-        return requeued
+        due = [
+            (key, command)
+            for key, symbol, command in waiting
+            if self._queue.partition_of(symbol) in self.owned and key not in self._requeued
+        ]
+        if not due:
+            return 0
+        # One pipeline: after a Redis restart this may be every order and command still open.
+        await self._queue.enqueue_many([command for _, command in due])
+        self._requeued.update((key, now) for key, _ in due)
+        log.warning("sweeper queued %d recorded orders and commands again", len(due))
+        return len(due)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, ms: int) -> None:
