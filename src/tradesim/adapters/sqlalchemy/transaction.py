@@ -121,9 +121,7 @@ class Transaction:
         which says what `set_` means); with `set_`, the primary key and the `set_` columns of
         each row as stored afterwards (else nothing)."""
         key = ("upsert_arrays", table.name, tuple(sorted((set_ or {}).items())))
-        statement = _driver_statement(key, lambda: upsert_from_arrays(table, self.connection.dialect, set_))
-        records: list[Any] = await self.run(self.driver.fetch, statement.sql, *columns_of(statement, rows))
-        return records
+        return await self._fetch_arrays(key, lambda: upsert_from_arrays(table, self.connection.dialect, set_), rows)
 
     async def insert_new(self, table: Table, row: dict[str, Any], returning: Column[Any]) -> bool:
         """Insert `row` unless it breaks a unique constraint or index; True when it was inserted.
@@ -150,11 +148,11 @@ class Transaction:
         if not rows:
             return set()
         if self.driver is not None:
-            statement = _driver_statement(
+            found = await self._fetch_arrays(
                 ("insert_new_many", table.name, returning.name),
                 lambda: insert_new_from_arrays(table, returning, self.connection.dialect),
+                rows,
             )
-            found = await self.run(self.driver.fetch, statement.sql, *columns_of(statement, rows))
             return {record[0] for record in found}
         inserted = await self.execute(self._insert_new(table, returning), rows)
         return set(inserted.scalars())
@@ -197,6 +195,14 @@ class Transaction:
         for start in range(0, len(wanted), size):
             found.extend((await self.execute(statement, {"keys": wanted[start : start + size]})).mappings())
         return found
+
+    async def _fetch_arrays(
+        self, key: Hashable, make: Callable[[], DriverStatement], rows: list[dict[str, Any]]
+    ) -> list[Any]:
+        """Runs the statement `make` builds (once per `key`) with `rows` as one array per column."""
+        statement = _driver_statement(key, make)
+        records: list[Any] = await self.run(self.driver.fetch, statement.sql, *columns_of(statement, rows))
+        return records
 
     def _driver(self, key: Hashable, build: Callable[[Transaction], Any]) -> DriverStatement:
         return _driver_statement(key, lambda: compile_for_driver(build(self), self.connection.dialect))
