@@ -31,7 +31,7 @@ from tradesim.ports.messaging import OrderQueue
 from tradesim.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
-C = TypeVar("C", CancelOrder, AmendOrder, SetTradingStop, SetLeverage)
+C = TypeVar("C", bound=RecordedCommand)
 
 
 @attrs.frozen
