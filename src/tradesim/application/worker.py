@@ -66,11 +66,15 @@ class Worker:
         catalog: InstrumentCatalog,
         clock: Clock,
         route: Router | None = None,
+        on_take_over: Callable[[], None] | None = None,
     ) -> None:
         """`route` takes the commands bound elsewhere (a replay account's go to its session) out
-        of a batch and returns those for the live engine, in order."""
+        of a batch and returns those for the live engine, in order. `on_take_over` runs after
+        each take-over, with the rebuilt engine in place and before any command reaches it (the
+        worker command settles its heap there: `entrypoints/heap.py`)."""
         self.config = config
         self._route = route
+        self._on_take_over = on_take_over
         self._engine_factory = engine_factory
         self._uow = uow_factory
         self._queue = queue
@@ -149,6 +153,8 @@ class Worker:
             accounts = await service.restore_all()
             self.service = service
             self.owned = partitions
+            if self._on_take_over is not None:
+                self._on_take_over()
             log.info(
                 "worker %s owns partitions %s (%d symbols, %d accounts restored)",
                 self.config.worker_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 
 import pytest
@@ -30,6 +30,7 @@ def _worker(
     linger_ms: int = 0,
     sweep_every_ms: int = 50,
     uow_factory: UnitOfWorkFactory | None = None,
+    on_take_over: Callable[[], None] | None = None,
 ) -> Worker:
     catalog = default_catalog()
     return Worker(
@@ -52,6 +53,7 @@ def _worker(
         catalog=catalog,
         clock=world.clock,
         route=route,
+        on_take_over=on_take_over,
     )
 
 
@@ -276,6 +278,23 @@ async def test_partitions_are_given_away_only_after_the_batch_in_flight_on_them(
     assert b.owned
     assert a.owned | b.owned == frozenset(range(world.queue.partitions))
     assert not a.owned & b.owned
+
+
+async def test_the_take_over_hook_runs_after_each_take_over_with_the_rebuilt_engine_in_place(
+    running: tuple[World, MemoryPriceBus, MemoryPartitionLeases],
+) -> None:
+    """The worker command settles its heap there, before any command reaches the new engine."""
+    world, prices, leases = running
+    seen: list[tuple[frozenset[int], object]] = []
+    worker = _worker(world, "a", prices, leases, on_take_over=lambda: seen.append((worker.owned, worker.service)))
+    await worker.rebalance()
+    await worker.rebalance()  # nothing changed: no take-over
+    assert seen == [(frozenset(range(world.queue.partitions)), worker.service)]
+    await leases.heartbeat("b", 300)  # b joins: a keeps half
+    await worker.rebalance()
+    assert len(seen) == 2
+    assert seen[1] == (worker.owned, worker.service)
+    assert 0 < len(worker.owned) < world.queue.partitions
 
 
 async def test_under_load_commands_arriving_while_the_worker_lingers_share_one_transaction(

@@ -19,6 +19,7 @@ def run(_: argparse.Namespace) -> int:
     # Imported here so that `tradesim --help` needs nothing beyond the standard library.
     from tradesim.entrypoints.bootstrap import prepare_database
     from tradesim.entrypoints.container import build_container
+    from tradesim.entrypoints.heap import settled_while_serving
     from tradesim.entrypoints.http.app import create_app
     from tradesim.entrypoints.http.observability import configure_logging
     from tradesim.entrypoints.http.server import serve_api
@@ -33,7 +34,9 @@ def run(_: argparse.Namespace) -> int:
 
     async def main() -> None:
         await prepare_database(settings)
-        await serve_api(create_app(build_container(settings)), settings)
+        app = create_app(build_container(settings))
+        app.while_serving(settled_while_serving)
+        await serve_api(app, settings)
 
     run_async(main())
     return 0

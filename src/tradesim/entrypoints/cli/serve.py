@@ -68,6 +68,7 @@ async def serve_all(settings: object, *, feed: str, replay_from: date | None, re
     from tradesim.application.streaming import MarketStreamer
     from tradesim.entrypoints.bootstrap import prepare_database, start_resources, stop_container
     from tradesim.entrypoints.container import build_container, provide
+    from tradesim.entrypoints.heap import settle_heap, settled_while_serving
     from tradesim.entrypoints.http.app import ApiOptions, create_app
     from tradesim.entrypoints.http.server import serve_api
     from tradesim.entrypoints.settings import Settings
@@ -99,7 +100,7 @@ async def serve_all(settings: object, *, feed: str, replay_from: date | None, re
         )
     else:
         streamer = container.streamer()
-    worker = await provide(container.worker())
+    worker = await provide(container.worker(on_take_over=settle_heap))
     runner = await provide(container.replay.runner())
     history = container.history.sync()
 
@@ -108,6 +109,7 @@ async def serve_all(settings: object, *, feed: str, replay_from: date | None, re
 
     # The replay runner lives in this process: controls go to it directly, not through an inbox.
     app = create_app(container, ApiOptions(manage_resources=False, replay_dispatch="runner"))
+    app.while_serving(settled_while_serving)
     tasks = [
         asyncio.create_task(serve_api(app, settings, shutdown_trigger=stop.wait), name="api"),
         asyncio.create_task(worker.run(stop), name="worker"),

@@ -26,6 +26,7 @@ def run(_: argparse.Namespace) -> int:
 async def serve_worker(settings: Settings) -> None:
     from tradesim.entrypoints.bootstrap import start_container, stop_container
     from tradesim.entrypoints.container import provide
+    from tradesim.entrypoints.heap import settle_heap
 
     container = await start_container(settings)
     stop = asyncio.Event()
@@ -33,7 +34,7 @@ async def serve_worker(settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        worker = await provide(container.worker())
+        worker = await provide(container.worker(on_take_over=settle_heap))
         runner = await provide(container.replay.runner())
         tasks = [
             asyncio.create_task(worker.run(stop), name="engine"),
