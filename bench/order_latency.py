@@ -15,7 +15,10 @@ not counted.
 Printed per run: orders sent, achieved rate, pushes received, p50/p90/p99/max latency in ms, the
 CPU time each kind of process used per order sent (read from /proc: api, workers, client, every
 PostgreSQL process, redis-server; counted from the first order, not the processes' start-up),
-and the target (p99 under 25 ms at 500 orders/s) with PASS/FAIL. With several rates, the
+the garbage collector's pauses of 1 ms or more in the api and the workers while measured (count
+and longest: a pause stops a process's event loop, and every order in flight there waits; logged
+by `bench/gc_probe/sitecustomize.py`, put on those processes' PYTHONPATH), and the target (p99
+under 25 ms at 500 orders/s) with PASS/FAIL. With several rates, the
 highest one whose p99 stayed under 25 ms. Everything shares this machine's cores: the client,
 the api, the workers, PostgreSQL and Redis.
 
@@ -91,6 +94,20 @@ def _cpu_used(before: dict[str, dict[int, int]], roles: dict[str, list[int]]) ->
         role: sum(_cpu_ticks(pid) - before.get(role, {}).get(pid, 0) for pid in pids) / tick
         for role, pids in roles.items()
     }
+
+
+def _gc_pauses(folder: Path, roles: dict[str, list[int]], since: float) -> dict[str, list[float]]:
+    """Each role's collector pauses (ms) logged after `since` (epoch seconds)."""
+    pauses: dict[str, list[float]] = {}
+    for role, pids in roles.items():
+        found = pauses[role] = []
+        for pid in pids:
+            log = folder / f"gc-{pid}.log"
+            for line in log.read_text().splitlines() if log.exists() else []:
+                at, _generation, pause_ms = line.split()
+                if float(at) >= since:
+                    found.append(float(pause_ms))
+    return pauses
 
 
 def _client(users: list[dict[str, str]], rate: int, duration: float, harness: Any) -> None:
@@ -226,6 +243,13 @@ def run(
     with services.fresh_postgres_database(database_server) as database_url, tempfile.TemporaryDirectory() as tmp:
         upgrade_to_head(database_url)
         stack = Stack(database_url, redis_url, Path(tmp))
+        gc_log = Path(tmp) / "gc"
+        gc_log.mkdir()
+        probe = str(ROOT / "bench" / "gc_probe")
+        stack.extra_env.update(
+            PYTHONPATH=os.pathsep.join(filter(None, [probe, os.environ.get("PYTHONPATH")])),
+            TRADESIM_BENCH_GC_LOG=str(gc_log),
+        )
         try:
             with TickerPump(redis_url, stack.namespace, SYMBOLS, interval=0.1) as pump:
                 api_processes = [stack.api() for _ in range(apis)]
@@ -256,7 +280,9 @@ def run(
                 before = _cpu_snapshot(roles)
                 spies = _profilers({"api": roles["api"], "worker": roles["workers"]}, profile, duration)
                 harness.send("go")
+                measured_from = time.time() + WARMUP_S
                 result: dict[str, Any] = harness.recv()
+                result["gc"] = _gc_pauses(gc_log, {"api": roles["api"], "workers": roles["workers"]}, measured_from)
                 roles["postgres"] = _pids_named("postgres")  # backends opened during the run
                 result["cpu"] = _cpu_used(before, roles)
                 for spy in spies:
@@ -283,6 +309,11 @@ def report(apis: int, workers: int, rate: int, result: dict[str, Any]) -> bool:
     )
     per_order = ", ".join(f"{role} {seconds * 1000 / result['sent']:.2f}" for role, seconds in result["cpu"].items())
     print(f"    CPU ms per order: {per_order}")
+    pauses = ", ".join(
+        f"{role} {len(found)}" + (f", longest {max(found):.1f} ms" if found else "")
+        for role, found in result["gc"].items()
+    )
+    print(f"    GC pauses >= 1 ms while measured: {pauses}")
     if result["refused_count"]:
         print(f"    refused, first ones: {result['refused']}")
     within = q[98] < TARGET_P99_MS and not result["missing"] and not result["refused_count"]
