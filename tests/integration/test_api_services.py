@@ -33,6 +33,9 @@ async def service_api(
         database_url=migrated_postgres_url,
         object_store_url=(tmp_path / "objects").as_uri(),
         redis_url=redis_url,
+        # Its own streams and channels: entries another run left in the default namespace would
+        # be drained before this test's order.
+        redis_namespace=redis_namespace,
         symbols=("BTCUSDT", "ETHUSDT"),
     )
     clock = FixedClock(T0)
