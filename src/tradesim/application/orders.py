@@ -53,7 +53,9 @@ class OrderService:
         entry_uow_factory: UnitOfWorkFactory | None = None,
     ) -> None:
         """`entry_uow_factory`: a single-statement factory (`ports.unit_of_work`) for recording a
-        new order, which is one INSERT in the usual case; defaults to `uow_factory`."""
+        new order, which is one INSERT in the usual case, and for the reads of an order or a list
+        of them, which need no snapshot shared between statements (an account's owner never
+        changes); defaults to `uow_factory`."""
         self._uow = uow_factory
         self._entry_uow = entry_uow_factory or uow_factory
         self._queue = queue
@@ -96,12 +98,12 @@ class OrderService:
         return PlacedOrder(existing, created=False)
 
     async def get(self, user_id: str, order_id: str) -> Order:
-        async with self._uow() as uow:
+        async with self._entry_uow() as uow:
             order, _ = await self._owned_order(uow, user_id, order_id)
             return order
 
     async def list(self, user_id: str, account_id: str, *, open_only: bool = False, limit: int = 100) -> list[Order]:
-        async with self._uow() as uow:
+        async with self._entry_uow() as uow:
             await owned_account(uow, user_id, account_id)
             return await uow.orders.list_by_account(account_id, open_only=open_only, limit=limit)
 
