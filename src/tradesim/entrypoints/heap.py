@@ -2,7 +2,7 @@
 
 A collection of the oldest generation visits every tracked object the process holds, and the
 process stands still meanwhile. In bench/order_latency.py a worker's first full collections after
-start-up took 37-53 ms (some 100,000 objects built while it started and rebuilt its engine), and
+start-up took 37 to 93 ms (some 100,000 objects built while it started and rebuilt its engine), and
 at 500 orders/s each one put the orders in flight behind it into the p99.
 """
 
