@@ -129,18 +129,33 @@ async def test_an_unreachable_server_is_unavailable() -> None:
     assert sleeps == [0.25, 0.5]
 
 
+class SleepingClock(Sleeps):
+    """Monotonic time that moves only while the code under test sleeps, so that the waits it
+    computes do not depend on how long this machine took to answer and parse a page."""
+
+    now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def __call__(self, seconds: float) -> None:
+        await super().__call__(seconds)
+        self.now += seconds
+
+
 async def test_requests_are_spaced_and_an_exhausted_limit_waits_for_its_reset(bybit: FakeBybit) -> None:
     wall = T0 + 10 * 86_400_000
     bybit.headers = {"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "0", "X-Bapi-Limit-Reset-Timestamp": str(wall + 1500)}
-    sleeps = Sleeps()
-    source = BybitHistorySource(bybit.url, sleep=sleeps, min_interval_s=0.2, wall_ms=lambda: wall)
+    sleeps = SleepingClock()
+    source = BybitHistorySource(
+        bybit.url, sleep=sleeps, monotonic=sleeps.monotonic, min_interval_s=0.2, wall_ms=lambda: wall
+    )
     try:
         await source.fetch_candles("BTCUSDT", T0, T0 + 2100 * MINUTE)  # three pages
     finally:
         await source.aclose()
     assert len(bybit.requests) == 3
-    assert len(sleeps) == 2
-    assert all(1.3 < s <= 1.5 for s in sleeps)  # the reset, 1.5 s away (less the time the request took)
+    assert sleeps == [1.5, 1.5]  # the reset, 1.5 s away, not the 0.2 s spacing
 
 
 async def test_the_documented_answer_parses_to_exact_candles(bybit: FakeBybit) -> None:

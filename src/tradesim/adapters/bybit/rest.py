@@ -9,6 +9,7 @@ answer's server `time` is the candle still forming, and is dropped.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -69,6 +70,7 @@ class BybitHistorySource:
         backoff_s: float = 0.5,
         sleep: Sleep | None = None,
         wall_ms: Callable[[], int] = wall_clock_ms,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.http = PoliteHttp(
             base_url,
@@ -79,6 +81,7 @@ class BybitHistorySource:
             backoff_s=backoff_s,
             limit_hint=bybit_limit_hint(wall_ms),
             sleep=sleep,
+            monotonic=monotonic,
         )
 
     async def aclose(self) -> None:
