@@ -25,9 +25,19 @@ Marks = Mapping[str, Decimal]
 
 class PortfolioQueries:
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, catalog: InstrumentCatalog, replays: ReplayPrices | None = None
+        self,
+        uow_factory: UnitOfWorkFactory,
+        catalog: InstrumentCatalog,
+        replays: ReplayPrices | None = None,
+        single_statement_uow_factory: UnitOfWorkFactory | None = None,
     ) -> None:
+        """`single_statement_uow_factory` (`ports.unit_of_work`) serves the reads of one kind of
+        record (positions, fills, ledger entries), whose statements need no shared snapshot (an
+        account's owner never changes); defaults to `uow_factory`. A wallet or account view reads
+        a balance and positions together, always in one transaction, so that equity is never
+        computed from a balance after a fill and positions from before it."""
         self._uow = uow_factory
+        self._reads = single_statement_uow_factory or uow_factory
         self._catalog = catalog
         self._replays = replays
 
@@ -47,14 +57,14 @@ class PortfolioQueries:
             return None if account is None else await self._view(uow, account, marks)
 
     async def positions(self, user_id: str, account_id: str, *, open_only: bool = True) -> list[Position]:
-        async with self._uow() as uow:
+        async with self._reads() as uow:
             await owned_account(uow, user_id, account_id)
             positions = await uow.positions.list_by_account(account_id)
         return [p for p in positions if p.size or not open_only]
 
     async def open_position(self, user_id: str, account_id: str, symbol: str) -> Position:
         """Raises `NotFound` (account) or `InvalidTpSl` when there is no open position on `symbol`."""
-        async with self._uow() as uow:
+        async with self._reads() as uow:
             await owned_account(uow, user_id, account_id)
             position = await uow.positions.get(account_id, symbol)
         if position is None or not position.size:
@@ -62,12 +72,12 @@ class PortfolioQueries:
         return position
 
     async def executions(self, user_id: str, account_id: str, *, limit: int = 100) -> list[Execution]:
-        async with self._uow() as uow:
+        async with self._reads() as uow:
             await owned_account(uow, user_id, account_id)
             return await uow.executions.list_by_account(account_id, limit=limit)
 
     async def ledger(self, user_id: str, account_id: str, *, limit: int = 100) -> list[LedgerEntry]:
-        async with self._uow() as uow:
+        async with self._reads() as uow:
             await owned_account(uow, user_id, account_id)
             return await uow.ledger.list_by_account(account_id, limit=limit)
 

@@ -79,7 +79,11 @@ class Container(containers.DeclarativeContainer):
         ids=core.ids,
     )
     portfolio = providers.Factory(
-        PortfolioQueries, uow_factory=persistence.unit_of_work.provider, catalog=core.catalog, replays=replay.prices
+        PortfolioQueries,
+        uow_factory=persistence.unit_of_work.provider,
+        catalog=core.catalog,
+        replays=replay.prices,
+        single_statement_uow_factory=persistence.single_statement_unit_of_work.provider,
     )
     candles = providers.Factory(CandleQueries, uow_factory=persistence.unit_of_work.provider, catalog=core.catalog)
     journal = providers.Factory(
