@@ -1,4 +1,4 @@
-"""CPU per request of the api's order reads, in-process, on real PostgreSQL.
+"""CPU per request of the api's reads of one kind of record, in-process, on real PostgreSQL.
 
     uv run python bench/api_reads.py [--requests 2000]
 
@@ -9,11 +9,13 @@ generator's or hypercorn's. CPU is `time.process_time` over N requests:
 
 - GET /api/v1/orders/{orderId}, one order of the caller's;
 - GET /api/v1/orders?accountId=...&limit=20, a page of 20;
+- GET /api/v1/positions?accountId=..., the account's open position;
+- GET /api/v1/executions?accountId=...&limit=20, its fills (5 of them);
 - GET /healthz, the floor: a request that does nothing.
 
 Each read is measured twice in the same run: through the single-statement unit of work (each
 statement commits on its own: one round trip for a statement) and, as the baseline, through the
-transactional one (BEGIN, the statements, ROLLBACK), which the order reads used before.
+transactional one (BEGIN, the statements, ROLLBACK), which these reads used before.
 Rounds alternate and the median of 3 decides, as this machine's CPUs are shared.
 
 PostgreSQL: TRADESIM_BENCH_DATABASE_URL, else TRADESIM_TEST_DATABASE_URL, else the local server.
@@ -49,6 +51,7 @@ from tradesim.entrypoints.settings import Settings  # noqa: E402
 
 T0 = 1_700_000_000_000
 ORDERS = 50
+FILLS = 5
 
 
 async def _per_request_ms(api: Api, path: str, headers: dict[str, str], n: int) -> float:
@@ -86,14 +89,23 @@ async def _measure(database_url: str, folder: Path, *, transactional_reads: bool
                 body |= {"price": "20000", "qty": "0.010", "orderLinkId": f"r{i}"}
                 placed = await api.client.post("/api/v1/orders", json=body, headers=headers)
                 ids.append((await placed.get_json())["orderId"])
+            for i in range(FILLS):
+                body = {"accountId": account, "symbol": "BTCUSDT", "side": "Buy", "orderType": "Market"}
+                body |= {"qty": "0.010", "orderLinkId": f"m{i}"}
+                placed = await api.client.post("/api/v1/orders", json=body, headers=headers)
+                assert placed.status_code == 201, await placed.get_data()
+            await api.drain()  # the worker's part, in this process: the market orders fill
             await _per_request_ms(api, f"/api/v1/orders/{ids[0]}", headers, 100)  # warm-up
             one = 0.0
             for i in range(n):
                 one += await _per_request_ms(api, f"/api/v1/orders/{ids[i % ORDERS]}", headers, 1)
             page = f"/api/v1/orders?accountId={account}&limit=20"
+            fills = f"/api/v1/executions?accountId={account}&limit=20"
             return {
                 "GET /orders/{id}": one / n,
                 "GET /orders (20)": await _per_request_ms(api, page, headers, n // 4),
+                "GET /positions": await _per_request_ms(api, f"/api/v1/positions?accountId={account}", headers, n),
+                "GET /executions (5)": await _per_request_ms(api, fills, headers, n),
                 "GET /healthz": await _per_request_ms(api, "/healthz", {}, n),
             }
     finally:
@@ -126,7 +138,7 @@ def main() -> None:
                 figures[transactional].append(
                     asyncio.run(_measure(database_url, folder, transactional_reads=transactional, n=args.requests))
                 )
-    print(f"api order reads, CPU ms per request (in-process, real PostgreSQL; median of {args.rounds} rounds)")
+    print(f"api reads, CPU ms per request (in-process, real PostgreSQL; median of {args.rounds} rounds)")
     print(f"{'request':<20} {'single-statement':>17} {'transactional (baseline)':>25}")
     for name in figures[False][0]:
         single = statistics.median(r[name] for r in figures[False])
