@@ -14,7 +14,7 @@ from tests.contract import records
 from tradesim.domain import OrderStatus
 from tradesim.domain.errors import Conflict
 from tradesim.domain.history import CandleFile
-from tradesim.ports.errors import DuplicateEmail, DuplicateOrderLinkId
+from tradesim.ports.errors import DuplicateEmail
 from tradesim.ports.unit_of_work import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -24,7 +24,7 @@ async def test_committed_writes_are_visible_to_later_transactions(uow_factory: U
     async with uow_factory() as uow:
         await uow.users.add(records.user())
         await uow.accounts.add(records.account())
-        await uow.orders.add(records.order())
+        await uow.orders.add_new_many([records.order()])
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.users.get("user-1") == records.user()
@@ -54,7 +54,7 @@ async def test_an_exception_rolls_back_everything_in_the_transaction(uow_factory
 
 async def test_a_transaction_sees_its_own_writes(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
-        await uow.orders.add(records.order())
+        await uow.orders.add_new_many([records.order()])
         assert await uow.orders.get("ord-1") == records.order()
         assert await uow.balances.apply("acc-1", "USDT", Decimal("5.5")) == Decimal("5.5")
         assert await uow.balances.apply("acc-1", "USDT", Decimal("-1.25")) == Decimal("4.25")
@@ -75,13 +75,12 @@ async def test_duplicate_email_is_refused(uow_factory: UowFactory) -> None:
 
 async def test_order_link_id_is_unique_per_account_only(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
-        await uow.orders.add(records.order(1, link="my-1"))
-        await uow.orders.add(records.order(2, account_id="acc-2", link="my-1"))
+        assert await uow.orders.add_new_many([records.order(1, link="my-1")]) == {"ord-1"}
+        assert await uow.orders.add_new_many([records.order(2, account_id="acc-2", link="my-1")]) == {"ord-2"}
         await uow.commit()
-    with pytest.raises(DuplicateOrderLinkId):
-        async with uow_factory() as uow:
-            await uow.orders.add(records.order(3, link="my-1"))
-            await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.orders.add_new_many([records.order(3, link="my-1")]) == set()
+        await uow.commit()
     async with uow_factory() as uow:
         found = await uow.orders.get_by_link_id("acc-1", "my-1")
         assert found is not None
@@ -89,16 +88,15 @@ async def test_order_link_id_is_unique_per_account_only(uow_factory: UowFactory)
         assert await uow.orders.get("ord-3") is None
 
 
-async def test_a_single_statement_unit_of_work_records_an_order_and_refuses_a_repeated_link_id(
+async def test_a_single_statement_unit_of_work_records_an_order_and_skips_a_repeated_link_id(
     single_statement_uow_factory: UowFactory,
 ) -> None:
     async with single_statement_uow_factory() as uow:
-        await uow.orders.add(records.order(1, link="my-1"))
+        assert await uow.orders.add_new_many([records.order(1, link="my-1")]) == {"ord-1"}
         await uow.commit()
     async with single_statement_uow_factory() as uow:
-        with pytest.raises(DuplicateOrderLinkId):
-            await uow.orders.add(records.order(2, link="my-1"))
-        # Still usable after the refusal: the order entry path reads the first order next.
+        assert await uow.orders.add_new_many([records.order(2, link="my-1")]) == set()
+        # Still usable after the skip: the order entry path reads the first order next.
         first = await uow.orders.get_by_link_id("acc-1", "my-1")
         assert first == records.order(1, link="my-1")
         assert await uow.orders.get("ord-2") is None
@@ -106,7 +104,7 @@ async def test_a_single_statement_unit_of_work_records_an_order_and_refuses_a_re
 
 async def test_orders_added_together_skip_those_whose_keys_are_taken(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
-        await uow.orders.add(records.order(1, link="my-1"))
+        await uow.orders.add_new_many([records.order(1, link="my-1")])
         await uow.commit()
     async with uow_factory() as uow:
         inserted = await uow.orders.add_new_many(
@@ -151,7 +149,7 @@ async def test_a_single_statement_unit_of_work_adds_orders_together(single_state
 async def test_order_save_replaces_and_lists_are_newest_first(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
         for n in (1, 2, 3):
-            await uow.orders.add(records.order(n))
+            await uow.orders.add_new_many([records.order(n)])
         await uow.orders.save(attrs.evolve(records.order(2), status=OrderStatus.CANCELLED))
         await uow.commit()
     async with uow_factory() as uow:
@@ -163,10 +161,10 @@ async def test_order_save_replaces_and_lists_are_newest_first(uow_factory: UowFa
 
 async def test_unaccepted_orders_are_listed_for_the_sweeper(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
-        await uow.orders.add(records.order(1))
-        await uow.orders.add(attrs.evolve(records.order(2), accepted_time=records.T0 + 5))
-        await uow.orders.add(records.order(3, status=OrderStatus.REJECTED))
-        await uow.orders.add(records.order(9))
+        await uow.orders.add_new_many([records.order(1)])
+        await uow.orders.add_new_many([attrs.evolve(records.order(2), accepted_time=records.T0 + 5)])
+        await uow.orders.add_new_many([records.order(3, status=OrderStatus.REJECTED)])
+        await uow.orders.add_new_many([records.order(9)])
         await uow.commit()
     async with uow_factory() as uow:
         pending = await uow.orders.list_unaccepted(created_before=records.T0 + 5)
@@ -196,7 +194,7 @@ async def test_decimals_come_back_exactly_and_sum_exactly(uow_factory: UowFactor
         for n, amount in enumerate(amounts):
             await uow.ledger.add(records.entry(n, amount))
             await uow.balances.apply("acc-1", "USDT", Decimal(amount))
-        await uow.orders.add(attrs.evolve(records.order(), qty=Decimal("0.010"), price=Decimal("30000.10")))
+        await uow.orders.add_new_many([attrs.evolve(records.order(), qty=Decimal("0.010"), price=Decimal("30000.10"))])
         await uow.commit()
     expected = sum((Decimal(a) for a in amounts), Decimal(0))
     assert expected == Decimal("0.423456799")
@@ -329,7 +327,7 @@ async def test_executions_add_many_skips_exec_ids_stored_or_repeated(uow_factory
 async def test_orders_save_many_keeps_the_last_state_and_exact_decimals(uow_factory: UowFactory) -> None:
     exact = attrs.evolve(records.order(2), qty=Decimal("0.010"), price=Decimal("30000.10"))
     async with uow_factory() as uow:
-        await uow.orders.add(records.order(1))
+        await uow.orders.add_new_many([records.order(1)])
         await uow.commit()
     async with uow_factory() as uow:
         filled = attrs.evolve(records.order(1), status=OrderStatus.FILLED, cum_exec_qty=Decimal("0.010"))

@@ -56,7 +56,7 @@ async def direct(migrated_postgres_url: str) -> AsyncIterator[Database]:
 
 
 async def write_a_fill(uow: SqlAlchemyUnitOfWork) -> None:
-    await uow.orders.add(records.order())
+    await uow.orders.add_new_many([records.order()])
     await uow.executions.add(records.execution(1))
     await uow.ledger.add(records.entry(1, "-0.0165"))
     await uow.balances.apply("acc-1", "USDT", Decimal("-0.0165"))

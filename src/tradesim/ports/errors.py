@@ -11,12 +11,6 @@ class DependencyUnavailable(TradesimError):
     code = "DEPENDENCY_UNAVAILABLE"
 
 
-class DuplicateOrderLinkId(TradesimError):
-    """The account already has an order with this `orderLinkId`."""
-
-    code = "DUPLICATE_ORDER_LINK_ID"
-
-
 class DuplicateEmail(TradesimError):
     code = "DUPLICATE_EMAIL"
 

@@ -80,10 +80,6 @@ class LedgerRepository(Protocol):
 
 
 class OrderRepository(Protocol):
-    async def add(self, order: Order) -> None:
-        """Insert a new order. Raises `DuplicateOrderLinkId` when (account, orderLinkId) exists."""
-        ...
-
     async def add_new_many(self, orders: Sequence[Order]) -> set[str]:
         """Insert, in one statement, the orders that take no unique key already taken (an
         `order_id`, or an `orderLinkId` on its account, stored or earlier in `orders`); the ids of

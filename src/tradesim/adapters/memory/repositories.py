@@ -20,7 +20,7 @@ from tradesim.domain.numbers import ZERO
 from tradesim.domain.orders import Order
 from tradesim.domain.positions import Position
 from tradesim.domain.users import RefreshToken, User
-from tradesim.ports.errors import DuplicateEmail, DuplicateOrderLinkId
+from tradesim.ports.errors import DuplicateEmail
 
 Op = Callable[[Tables], None]
 
@@ -115,16 +115,6 @@ class MemoryLedgerRepository(_Repo):
 
 
 class MemoryOrderRepository(_Repo):
-    async def add(self, order: Order) -> None:
-        def op(t: Tables) -> None:
-            if order.order_link_id and any(
-                o.account_id == order.account_id and o.order_link_id == order.order_link_id for o in t.orders.values()
-            ):
-                raise DuplicateOrderLinkId(f"orderLinkId {order.order_link_id!r} is already used on this account")
-            t.orders[order.order_id] = order
-
-        self._write(op)
-
     async def add_new_many(self, orders: Sequence[Order]) -> set[str]:
         inserted: set[str] = set()
 

@@ -12,10 +12,8 @@ from tradesim.adapters.sqlalchemy.metadata import metadata
 from tradesim.adapters.sqlalchemy.transaction import Transaction
 from tradesim.adapters.sqlalchemy.types import ExactDecimal
 from tradesim.domain.enums import OrderStatus
-from tradesim.domain.errors import Conflict
 from tradesim.domain.executions import Execution
 from tradesim.domain.orders import Order
-from tradesim.ports.errors import DuplicateOrderLinkId
 
 OPEN_STATUSES = tuple(s.value for s in OrderStatus if s.is_open)
 #: Statuses an order can have before an engine took it in (see `Order.accepted_time`).
@@ -158,15 +156,6 @@ def _taken_in(tx: Transaction) -> Any:
 class SqlOrderRepository:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
-
-    async def add(self, order: Order) -> None:
-        # Any unique index refuses it (the primary key, or orderLinkId per account); a concurrent
-        # insert of the same orderLinkId waits for the other transaction, then finds it.
-        if await self._tx.insert_new(orders, ORDER.to_row(order), orders.c.order_id):
-            return
-        if order.order_link_id and await self.get_by_link_id(order.account_id, order.order_link_id) is not None:
-            raise DuplicateOrderLinkId(f"orderLinkId {order.order_link_id!r} is already used on this account")
-        raise Conflict(f"order {order.order_id} exists already")
 
     async def add_new_many(self, records: Sequence[Order]) -> set[str]:
         # One statement (an INSERT of arrays on PostgreSQL, multi-row VALUES on SQLite), so all

@@ -20,7 +20,7 @@ from tradesim.domain.errors import (
     TradesimError,
 )
 from tradesim.domain.images import ImageTooLarge, UnsupportedImageType
-from tradesim.ports.errors import DependencyUnavailable, DuplicateEmail, DuplicateOrderLinkId
+from tradesim.ports.errors import DependencyUnavailable, DuplicateEmail
 from tradesim.ports.security import Unauthenticated
 
 log = structlog.get_logger("tradesim.api")
@@ -34,7 +34,6 @@ STATUS_BY_ERROR: tuple[tuple[type[TradesimError], int], ...] = (
     (RuleViolation, 422),
     (NotFound, 404),
     (DuplicateEmail, 409),
-    (DuplicateOrderLinkId, 409),
     (Conflict, 409),
     (DependencyUnavailable, 503),
     (InvalidOrderTransition, 500),
