@@ -85,20 +85,16 @@ class EngineService:
         taken_in = await uow.orders.taken_in(placing)
         recorded = [c.command_id for c in commands if isinstance(c, RecordedCommand) and c.command_id]
         removed = await uow.pending_commands.remove_many(recorded) if recorded else set()
+        # Applied before this batch: an order taken in already, a command whose record is gone.
+        applied = {("order", i) for i in taken_in} | {("command", i) for i in recorded if i not in removed}
         fresh: list[Command] = []
-        seen: set[str] = set()
-        applied: set[str] = set()
+        seen: set[tuple[str, str]] = set()
         for command in commands:
-            if isinstance(command, PlaceOrder) and command.order_id:
-                if command.order_id in seen:
-                    continue  # the sweeper's copy in the same batch as the original
-                seen.add(command.order_id)
-                if command.order_id in taken_in:
-                    continue  # taken in already: a redelivery
-            elif isinstance(command, RecordedCommand) and command.command_id:
-                if command.command_id in applied or command.command_id not in removed:
-                    continue  # a second copy in this batch, or its record is gone: applied already
-                applied.add(command.command_id)
+            identity = _identity(command)
+            if identity is not None:
+                if identity in seen or identity in applied:
+                    continue  # a second copy in this batch (the sweeper's, say), or a redelivery
+                seen.add(identity)
             fresh.append(command)
         named = {a for c in fresh if (a := getattr(c, "account_id", None)) is not None}
         await self._refresh(uow, named)
@@ -192,3 +188,13 @@ class EngineService:
             # Committed is done: the record is in the store and the routes show it; only the
             # live push is lost (a redelivery would re-apply commands that are not idempotent).
             log.warning("%d events committed but not pushed (%s)", len(events), error)
+
+
+def _identity(command: Command) -> tuple[str, str] | None:
+    """What copies of a command share: its order's id for a placement, its record's id for a
+    recorded command; None for a command that is neither (copies of it are not told apart)."""
+    if isinstance(command, PlaceOrder) and command.order_id:
+        return ("order", command.order_id)
+    if isinstance(command, RecordedCommand) and command.command_id:
+        return ("command", command.command_id)
+    return None
