@@ -11,7 +11,7 @@ from typing import TypeVar
 import attrs
 
 from tradesim.application.order_entry import OrderRecorder
-from tradesim.application.ownership import KnownOwners, owned_account
+from tradesim.application.ownership import KnownOwners
 from tradesim.domain.commands import (
     AmendOrder,
     CancelOrder,
@@ -104,7 +104,7 @@ class OrderService:
 
     async def list(self, user_id: str, account_id: str, *, open_only: bool = False, limit: int = 100) -> list[Order]:
         async with self._entry_uow() as uow:
-            await owned_account(uow, user_id, account_id)
+            await self._owners.check(uow, user_id, account_id)
             return await uow.orders.list_by_account(account_id, open_only=open_only, limit=limit)
 
     async def cancel(self, user_id: str, order_id: str) -> Order:

@@ -109,6 +109,8 @@ async def test_another_users_account_and_order_do_not_exist(world: World) -> Non
     with pytest.raises(NotFound):
         await world.orders.get("user-2", placed.order.order_id)
     with pytest.raises(NotFound):
+        await world.orders.list("user-2", mine.account_id)
+    with pytest.raises(NotFound):
         await world.orders.cancel("user-2", placed.order.order_id)
     with pytest.raises(NotFound):
         await world.accounts.get("user-2", mine.account_id)
