@@ -111,6 +111,14 @@ async def single_statement_uow_factory(uow_backend: tuple[str, str]) -> AsyncIte
         yield factory
 
 
+@pytest.fixture
+async def outcome_uow_factory(uow_backend: tuple[str, str]) -> AsyncIterator[Callable[[], UnitOfWork]]:
+    """What the composition root's `outcome_unit_of_work` gives for each backend: single-statement
+    on PostgreSQL, where an outcome is one statement; transactional elsewhere."""
+    async with _factory(uow_backend, single_statement=uow_backend[0] == "postgres") as factory:
+        yield factory
+
+
 @pytest.fixture(params=PRICE_BUS_BACKENDS)
 async def price_bus(request: pytest.FixtureRequest) -> AsyncIterator[PriceBus]:
     if request.param == "memory":

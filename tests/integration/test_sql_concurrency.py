@@ -1,15 +1,18 @@
-"""Many fills for one account persisted at once, each in its own transaction on its own
-connection: no balance update is lost and a redelivered fill counts once."""
+"""Many fills for one account persisted at once, each in its own unit of work on its own
+connection: no balance update is lost and a redelivered fill counts once. On PostgreSQL also in
+single-statement units of work, as the worker records its outcomes there; and an outcome that
+fails leaves nothing behind."""
 
 from __future__ import annotations
 
 import asyncio
 import random
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
 from tests.integration.databases import empty_tables, sqlite_url
@@ -19,6 +22,7 @@ from tradesim.application.persistence import record_events
 from tradesim.domain import MatchingEngine, OrderType, PlaceOrder, Side, Ticker, default_catalog
 from tradesim.domain.accounts import Account
 from tradesim.domain.events import BalanceChanged, EngineEvent, OrderFilled
+from tradesim.domain.orders import Order
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +32,7 @@ REDELIVERED = 10
 ACCOUNT = "acc-concurrent"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", "postgres-single-statement"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         path = tmp_path / "concurrency.sqlite3"
@@ -36,6 +40,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return sqlite_url(path)
     url: str = request.getfixturevalue("migrated_postgres_url")
     return url
+
+
+@pytest.fixture
+def outcome_uow(request: pytest.FixtureRequest, database: Database) -> Callable[[], SqlAlchemyUnitOfWork]:
+    """Units of work for recording outcomes: single-statement in the `postgres-single-statement` case."""
+    single = request.node.callspec.params["database_url"] == "postgres-single-statement"
+    return lambda: SqlAlchemyUnitOfWork(database, single_statement=single)
 
 
 @pytest.fixture
@@ -70,7 +81,9 @@ def fill_batches() -> tuple[list[EngineEvent], list[list[EngineEvent]], Decimal]
     return opening, batches, engine.balances(ACCOUNT)["USDT"]
 
 
-async def test_concurrent_fills_on_one_account_keep_balance_equal_to_ledger(database: Database) -> None:
+async def test_concurrent_fills_on_one_account_keep_balance_equal_to_ledger(
+    database: Database, outcome_uow: Callable[[], SqlAlchemyUnitOfWork]
+) -> None:
     opening, batches, expected = fill_batches()
     async with SqlAlchemyUnitOfWork(database) as uow:
         await uow.accounts.add(Account(ACCOUNT, "user-1", "Concurrent", created_time=T0))
@@ -81,7 +94,7 @@ async def test_concurrent_fills_on_one_account_keep_balance_equal_to_ledger(data
 
     async def persist(events: list[EngineEvent]) -> None:
         await start.wait()
-        async with SqlAlchemyUnitOfWork(database) as uow:
+        async with outcome_uow() as uow:
             await record_events(uow, events)
             await asyncio.sleep(0)  # let the others pile into their transactions too
             await uow.commit()
@@ -101,3 +114,36 @@ async def test_concurrent_fills_on_one_account_keep_balance_equal_to_ledger(data
         assert len(await uow.ledger.list_by_account(ACCOUNT, limit=1000)) == entries
         assert len(await uow.executions.list_by_account(ACCOUNT, limit=1000)) == FILLS
         assert len(await uow.orders.list_by_account(ACCOUNT, limit=1000)) == FILLS
+
+
+async def test_an_outcome_that_fails_leaves_nothing_behind(
+    database: Database, outcome_uow: Callable[[], SqlAlchemyUnitOfWork]
+) -> None:
+    opening, batches, _ = fill_batches()
+    async with SqlAlchemyUnitOfWork(database) as uow:
+        await uow.accounts.add(Account(ACCOUNT, "user-1", "Concurrent", created_time=T0))
+        await record_events(uow, opening)
+        await uow.orders.add_new_many([attrs.evolve(_order_of(batches[1]), order_id="ord-other", order_link_id="mine")])
+        await uow.commit()
+        before = await uow.balances.get(ACCOUNT)
+    # The fill's order now carries the orderLinkId another order of the account has: the unique
+    # index refuses it, after the entries, execution and position were written in the same unit.
+    fill = [
+        attrs.evolve(e, order=attrs.evolve(e.order, order_link_id="mine")) if hasattr(e, "order") else e
+        for e in batches[0]
+    ]
+    # The drivers' own unique-violation errors (nothing translates them: no route saves such an order).
+    with pytest.raises(Exception, match="order_link_id"):
+        async with outcome_uow() as uow:
+            await record_events(uow, fill)
+            await uow.commit()
+    async with SqlAlchemyUnitOfWork(database) as uow:
+        assert await uow.balances.get(ACCOUNT) == before
+        assert await uow.ledger.total(ACCOUNT, "USDT") == before["USDT"]
+        assert await uow.executions.list_by_account(ACCOUNT) == []
+        assert await uow.positions.list_by_account(ACCOUNT) == []
+        assert await uow.orders.get(_order_of(batches[0]).order_id) is None
+
+
+def _order_of(events: list[EngineEvent]) -> Order:
+    return next(e.order for e in events if isinstance(e, OrderFilled))

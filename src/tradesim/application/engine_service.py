@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 class EngineService:
     """Owns one engine. Accounts are loaded from the store the first time a command names them.
 
-    A batch of commands is read for, applied and committed in one transaction, and published
-    only once committed. When the commit fails, the accounts involved are dropped from the
+    A batch of commands is read for, applied and committed in one unit of work (its outcome
+    in one write), and published only once committed. When the commit fails, the accounts involved are dropped from the
     engine, so that the next command or restart reloads them from the store, which stays the
     truth; the caller retries the command later (it was not acknowledged).
     """
@@ -34,11 +34,20 @@ class EngineService:
         uow_factory: UnitOfWorkFactory,
         events: EventBus,
         symbols: frozenset[str] | None = None,
+        outcome_uow_factory: UnitOfWorkFactory | None = None,
     ) -> None:
         """`symbols`: the symbols this engine owns (None: all). Only their positions and orders
-        are loaded, so an engine never writes back the state of a symbol another worker owns."""
+        are loaded, so an engine never writes back the state of a symbol another worker owns.
+
+        `outcome_uow_factory` (default `uow_factory`) serves the batches whose only write is
+        their outcome (`OutcomeRepository.record`), all of them but those with a recorded
+        command: where recording an outcome is one statement, its units of work may run each
+        statement on its own (the composition root's `outcome_unit_of_work`), which saves a
+        batch the BEGIN and COMMIT round trips. A batch's reads need no transaction: at read
+        committed each statement sees what was committed when it began, in one or not."""
         self.engine = engine
         self._uow = uow_factory
+        self._outcome_uow = outcome_uow_factory or uow_factory
         self._events = events
         self._symbols = symbols
         self._dirty: set[str] = set()
@@ -51,14 +60,16 @@ class EngineService:
         return await self.handle_batch([command])
 
     async def handle_batch(self, commands: Sequence[Command]) -> list[EngineEvent]:
-        """Apply commands in order and commit everything they caused in one transaction.
+        """Apply commands in order and commit everything they caused as one outcome.
 
-        The same transaction reads what the engine needs first (one read for the orders placed,
+        The same unit of work reads what the engine needs first (one read for the orders placed,
         one for the balances of the accounts named, the accounts new to the engine), so a batch
-        costs one connection and one round trip per table rather than several per command.
+        costs one connection and one round trip per read rather than several per command.
         """
         events: list[EngineEvent] = []
-        async with self._uow() as uow:
+        # A recorded command's record is removed by the transaction that writes its outcome.
+        recording = any(isinstance(c, RecordedCommand) for c in commands)
+        async with (self._uow if recording else self._outcome_uow)() as uow:
             fresh, recorded = await self._prepare(uow, commands)
             for command in fresh:
                 events.extend(self.engine.handle(command))
@@ -162,7 +173,7 @@ class EngineService:
         if not events:
             return []
         with self._forgotten_on_failure(events):
-            async with self._uow() as uow:
+            async with self._outcome_uow() as uow:
                 await record_events(uow, events)
                 await uow.commit()
         await self._publish(events)

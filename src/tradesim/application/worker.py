@@ -67,16 +67,19 @@ class Worker:
         clock: Clock,
         route: Router | None = None,
         on_take_over: Callable[[], None] | None = None,
+        outcome_uow_factory: UnitOfWorkFactory | None = None,
     ) -> None:
         """`route` takes the commands bound elsewhere (a replay account's go to its session) out
         of a batch and returns those for the live engine, in order. `on_take_over` runs after
         each take-over, with the rebuilt engine in place and before any command reaches it (the
-        worker command settles its heap there: `entrypoints/heap.py`)."""
+        worker command settles its heap there: `entrypoints/heap.py`). `outcome_uow_factory`:
+        as `EngineService` takes it."""
         self.config = config
         self._route = route
         self._on_take_over = on_take_over
         self._engine_factory = engine_factory
         self._uow = uow_factory
+        self._outcome_uow = outcome_uow_factory
         self._queue = queue
         self._prices = prices
         self._events = events
@@ -85,10 +88,13 @@ class Worker:
         self._clock = clock
         self._lock = asyncio.Lock()
         self.owned: frozenset[int] = frozenset()
-        self.service = EngineService(engine_factory(), uow_factory, events, frozenset())
+        self.service = self._service(frozenset())
         self._price_task: asyncio.Task[None] | None = None
         self.processed = 0
         self._requeued: dict[str, int] = {}
+
+    def _service(self, symbols: frozenset[str]) -> EngineService:
+        return EngineService(self._engine_factory(), self._uow, self._events, symbols, self._outcome_uow)
 
     def symbols_of(self, partitions: frozenset[int]) -> frozenset[str]:
         return frozenset(i.symbol for i in self._catalog if self._queue.partition_of(i.symbol) in partitions)
@@ -149,7 +155,7 @@ class Worker:
     async def _take_over(self, partitions: frozenset[int]) -> None:
         async with self._lock:
             symbols = self.symbols_of(partitions)
-            service = EngineService(self._engine_factory(), self._uow, self._events, symbols)
+            service = self._service(symbols)
             accounts = await service.restore_all()
             self.service = service
             self.owned = partitions

@@ -108,7 +108,11 @@ class Container(containers.DeclarativeContainer):
     # the names never repeat across restarts or workers.
     engine = providers.Singleton(MatchingEngine, catalog=core.catalog, clock=core.clock.provided.now_ms, ids=core.ids)
     engine_service = providers.Singleton(
-        EngineService, engine=engine, uow_factory=persistence.unit_of_work.provider, events=messaging.event_bus
+        EngineService,
+        engine=engine,
+        uow_factory=persistence.unit_of_work.provider,
+        events=messaging.event_bus,
+        outcome_uow_factory=persistence.outcome_unit_of_work.provider,
     )
     #: Takes replay accounts' commands out of a batch of queued commands and sends them to their
     #: session (through this process's runner); `handle` sends the rest to `engine_service`.
@@ -135,6 +139,7 @@ class Container(containers.DeclarativeContainer):
             MatchingEngine, catalog=core.catalog, clock=core.clock.provided.now_ms, ids=core.ids
         ).provider,
         uow_factory=persistence.unit_of_work.provider,
+        outcome_uow_factory=persistence.outcome_unit_of_work.provider,
         queue=messaging.order_queue,
         prices=messaging.price_bus,
         events=messaging.event_bus,

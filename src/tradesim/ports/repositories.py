@@ -14,6 +14,7 @@ from tradesim.domain.history import CandleFile
 from tradesim.domain.journal import Attachment, JournalEntry
 from tradesim.domain.market import Candle
 from tradesim.domain.orders import Order
+from tradesim.domain.outcomes import Outcome
 from tradesim.domain.positions import Position
 from tradesim.domain.replay_session import ReplaySession
 from tradesim.domain.users import RefreshToken, User
@@ -148,6 +149,17 @@ class PositionRepository(Protocol):
     async def get(self, account_id: str, symbol: str) -> Position | None: ...
 
     async def list_by_account(self, account_id: str) -> list[Position]: ...
+
+
+class OutcomeRepository(Protocol):
+    async def record(self, outcome: Outcome) -> None:
+        """Store what a batch of engine events left: the entries and executions not stored yet
+        (one stored already is skipped, an entry together with its amount), each balance moved
+        by the sum of its newly stored entries (rows locked in key order, so that concurrent
+        writers cannot deadlock), the orders and positions in their given state. Inside the
+        unit of work's transaction; on PostgreSQL it is one statement, all or nothing even in
+        a single-statement unit of work (the composition root's `outcome_unit_of_work`)."""
+        ...
 
 
 class CandleRepository(Protocol):

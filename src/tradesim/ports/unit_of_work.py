@@ -15,6 +15,7 @@ from tradesim.ports.repositories import (
     JournalRepository,
     LedgerRepository,
     OrderRepository,
+    OutcomeRepository,
     PendingCommandRepository,
     PositionRepository,
     RefreshTokenRepository,
@@ -37,6 +38,7 @@ class UnitOfWork(Protocol):
     orders: OrderRepository
     executions: ExecutionRepository
     positions: PositionRepository
+    outcomes: OutcomeRepository
     candles: CandleRepository
     candle_files: CandleFileIndex
     refresh_tokens: RefreshTokenRepository

@@ -225,3 +225,35 @@ async def test_the_sweeper_queues_a_pending_command_again_once_it_is_old_enough(
     assert await _status(world, order_id) is OrderStatus.CANCELLED
     world.clock.advance(1_000)
     assert await worker.sweep_once() == 0  # applied: nothing left to sweep
+
+
+async def test_a_batch_with_a_recorded_command_runs_in_a_transaction_where_others_need_none(world: World) -> None:
+    """Where outcomes are one statement (PostgreSQL), batches of placements use units of work
+    without a transaction; a recorded command's record removal must commit with its outcome."""
+    order_id = await _resting_order(world)
+    used: list[str] = []
+
+    def transactional() -> MemoryUnitOfWork:
+        used.append("transaction")
+        return world.uow()
+
+    def outcome() -> MemoryUnitOfWork:
+        used.append("outcome")
+        return world.uow()
+
+    service = type(world.engine_service)(
+        MatchingEngine(default_catalog(), world.clock.now_ms), transactional, world.events, None, outcome
+    )
+    await service.on_market(Ticker.of("BTCUSDT", last="30000.0", bid="29999.9", ask="30000.0", ts=world.clock.now_ms()))
+    async with world.uow() as uow:
+        resting = await uow.orders.get(order_id)
+    assert resting is not None
+    buy = PlaceOrder(resting.account_id, "BTCUSDT", Side.BUY, OrderType.MARKET, Decimal("0.001"))
+    await world.orders.place("user-1", buy)
+    await service.handle_batch(await _queued_commands(world))
+    assert used == ["outcome"]
+    await world.orders.cancel("user-1", order_id)
+    await service.handle_batch(await _queued_commands(world))
+    assert used == ["outcome", "transaction"]
+    assert await _status(world, order_id) is OrderStatus.CANCELLED
+    assert await _waiting(world) == []

@@ -74,3 +74,16 @@ def test_engines_name_their_own_orders_with_unique_ids(tmp_path: Path) -> None:
     worker = container.worker()
     assert first != worker._engine_factory()._ids()
     assert len(first) == 36  # a UUID, not a counter that restarts with the process
+
+
+def test_outcomes_go_without_a_transaction_only_where_an_outcome_is_one_statement(tmp_path: Path) -> None:
+    from tradesim.entrypoints.containers.persistence import outcome_mode
+
+    expected = {
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/tradesim": "single_statement",
+        f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}": "transactional",
+        "memory://": "transactional",
+    }
+    for url, mode in expected.items():
+        settings = Settings.from_env({"TRADESIM_DATA_DIR": str(tmp_path), "TRADESIM_DATABASE_URL": url})
+        assert outcome_mode(settings) == mode, url

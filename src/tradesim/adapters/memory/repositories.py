@@ -18,6 +18,7 @@ from tradesim.domain.journal import Attachment, JournalEntry
 from tradesim.domain.market import Candle
 from tradesim.domain.numbers import ZERO
 from tradesim.domain.orders import Order
+from tradesim.domain.outcomes import Outcome, balance_moves
 from tradesim.domain.positions import Position
 from tradesim.domain.users import RefreshToken, User
 from tradesim.ports.errors import DuplicateEmail
@@ -332,3 +333,14 @@ class MemoryJournalRepository(_Repo):
             key=lambda a: (a.created_time, a.attachment_id),
         )
         return attrs.evolve(entry, attachments=tuple(attached))
+
+
+class MemoryOutcomeRepository(_Repo):
+    async def record(self, outcome: Outcome) -> None:
+        work, log = self._work, self._log
+        stored = await MemoryLedgerRepository(work, log).add_many(outcome.entries)
+        await MemoryExecutionRepository(work, log).add_many(outcome.executions)
+        moves = balance_moves(e for e in outcome.entries if e.entry_id in stored)
+        await MemoryBalanceRepository(work, log).apply_many(moves)
+        await MemoryOrderRepository(work, log).save_many(outcome.orders)
+        await MemoryPositionRepository(work, log).save_many(outcome.positions)

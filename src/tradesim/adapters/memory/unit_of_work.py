@@ -16,6 +16,7 @@ from tradesim.adapters.memory.repositories import (
     MemoryJournalRepository,
     MemoryLedgerRepository,
     MemoryOrderRepository,
+    MemoryOutcomeRepository,
     MemoryPositionRepository,
     MemoryRefreshTokenRepository,
     MemoryUserRepository,
@@ -50,6 +51,7 @@ class MemoryUnitOfWork:
         self.orders = MemoryOrderRepository(work, self._log)
         self.executions = MemoryExecutionRepository(work, self._log)
         self.positions = MemoryPositionRepository(work, self._log)
+        self.outcomes = MemoryOutcomeRepository(work, self._log)
         self.candles = MemoryCandleRepository(work, self._log)
         self.candle_files = MemoryCandleFileIndex(work, self._log)
         self.refresh_tokens = MemoryRefreshTokenRepository(work, self._log)

@@ -43,16 +43,20 @@ def compile_for_driver(statement: Any, dialect: Dialect) -> DriverStatement:
     return DriverStatement(compiled.string, tuple(compiled.positiontup or ()))
 
 
-def insert_new_from_arrays(table: Table, returning: Column[Any], dialect: Dialect) -> DriverStatement:
+def insert_new_from_arrays(
+    table: Table, returning: Column[Any], dialect: Dialect, *, first: int = 1
+) -> DriverStatement:
     """INSERT of many rows as one array per column (`unnest`), skipping rows whose key exists,
     returning the `returning` value of those inserted. The SQL is the same for any number of
     rows, so the server's prepared statement is reused; a key repeated within the rows is
     inserted once."""
     quote = dialect.identifier_preparer.quote
-    return _insert_from_arrays(table, dialect, f"DO NOTHING RETURNING {quote(returning.name)}")
+    return insert_from_arrays(table, dialect, f"DO NOTHING RETURNING {quote(returning.name)}", first=first)
 
 
-def upsert_from_arrays(table: Table, dialect: Dialect, set_: Mapping[str, str] | None = None) -> DriverStatement:
+def upsert_from_arrays(
+    table: Table, dialect: Dialect, set_: Mapping[str, str] | None = None, *, first: int = 1
+) -> DriverStatement:
     """INSERT of many rows as one array per column (`unnest`), replacing the other columns of a
     row whose primary key exists. With `set_`, each column it names is set to its SQL expression
     instead (`{table}` and `excluded` name the stored and the new row), and the primary key and
@@ -67,13 +71,16 @@ def upsert_from_arrays(table: Table, dialect: Dialect, set_: Mapping[str, str] |
     conflict = f"({', '.join(quote(k) for k in keys)}) DO UPDATE SET {assignments}"
     if set_:
         conflict += f" RETURNING {', '.join(quote(name) for name in [*keys, *(n for n in set_ if n not in keys)])}"
-    return _insert_from_arrays(table, dialect, conflict)
+    return insert_from_arrays(table, dialect, conflict, first=first)
 
 
-def _insert_from_arrays(table: Table, dialect: Dialect, on_conflict: str) -> DriverStatement:
+def insert_from_arrays(table: Table, dialect: Dialect, on_conflict: str, *, first: int = 1) -> DriverStatement:
+    """INSERT of many rows as one array per column, with `on_conflict` after ON CONFLICT; the
+    arrays are parameters `$first` onwards (a statement that holds several such INSERTs numbers
+    each one's after the previous one's)."""
     quote = dialect.identifier_preparer.quote
     columns = list(table.columns)
-    arrays = ", ".join(f"${n}::{column.type.compile(dialect=dialect)}[]" for n, column in enumerate(columns, 1))
+    arrays = ", ".join(f"${n}::{column.type.compile(dialect=dialect)}[]" for n, column in enumerate(columns, first))
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
         f"SELECT * FROM unnest({arrays}) ON CONFLICT {on_conflict}"
@@ -83,5 +90,7 @@ def _insert_from_arrays(table: Table, dialect: Dialect, on_conflict: str) -> Dri
 
 def columns_of(statement: DriverStatement, rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
     """The rows turned into one list per parameter of `statement` (for `insert_new_from_arrays`)."""
+    if not rows:
+        return [[] for _ in statement.names]
     arguments = [statement.arguments(row) for row in rows]
     return [list(column) for column in zip(*arguments, strict=True)]

@@ -27,6 +27,7 @@ from tradesim.adapters.sqlalchemy.errors import connection_lost, translate
 from tradesim.adapters.sqlalchemy.journal import SqlJournalRepository
 from tradesim.adapters.sqlalchemy.market import SqlCandleFileIndex, SqlCandleRepository
 from tradesim.adapters.sqlalchemy.orders import SqlExecutionRepository, SqlOrderRepository
+from tradesim.adapters.sqlalchemy.outcomes import SqlOutcomeRepository
 from tradesim.adapters.sqlalchemy.pending_commands import SqlPendingCommandRepository
 from tradesim.adapters.sqlalchemy.positions import SqlPositionRepository
 from tradesim.adapters.sqlalchemy.replays import SqlReplayRepository
@@ -63,6 +64,7 @@ class SqlAlchemyUnitOfWork:
         self.orders = SqlOrderRepository(tx)
         self.executions = SqlExecutionRepository(tx)
         self.positions = SqlPositionRepository(tx)
+        self.outcomes = SqlOutcomeRepository(tx)
         self.candles = SqlCandleRepository(tx)
         self.candle_files = SqlCandleFileIndex(tx)
         self.refresh_tokens = SqlRefreshTokenRepository(tx)

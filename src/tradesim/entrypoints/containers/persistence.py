@@ -36,6 +36,13 @@ def backend_of(settings: Settings) -> str:
     raise ValueError(f"TRADESIM_DATABASE_URL must be postgresql+asyncpg://..., sqlite+aiosqlite:///... or {MEMORY_URL}")
 
 
+def outcome_mode(settings: Settings) -> str:
+    """How a batch's outcome is written: one statement with no transaction around it where the
+    adapter records an outcome as one statement (PostgreSQL), else in a transaction."""
+    postgres = backend_of(settings) == "sqlalchemy" and settings.database_url.startswith("postgresql")
+    return "single_statement" if postgres else "transactional"
+
+
 def sql_database(settings: Settings) -> Database | None:
     return Database(settings.database_url) if backend_of(settings) == "sqlalchemy" else None
 
@@ -66,6 +73,13 @@ class Persistence(containers.DeclarativeContainer):
         backend,
         memory=providers.Factory(MemoryUnitOfWork, database=memory_database),
         sqlalchemy=providers.Factory(SqlAlchemyUnitOfWork, database=database, single_statement=True),
+    )
+    #: For a batch's outcome (`OutcomeRepository.record`): one statement on PostgreSQL, which
+    #: needs no transaction around it; a transaction on the other stores.
+    outcome_unit_of_work = providers.Selector(
+        providers.Callable(outcome_mode, core.settings),
+        single_statement=single_statement_unit_of_work,
+        transactional=unit_of_work,
     )
     health = providers.Selector(
         backend,
