@@ -12,13 +12,14 @@ is from just before the POST is written to the receipt of the execution push nam
 `orderLinkId`, both read on the client's clock. The first second of each run is warm-up and
 not counted.
 
-Printed per run: orders sent, achieved rate, pushes received, p50/p90/p99/max latency in ms, the
-CPU time each kind of process used per order sent (read from /proc: api, workers, client, every
-PostgreSQL process, redis-server; counted from the first order, not the processes' start-up),
+Printed per run: orders sent, achieved rate, pushes received, p50/p90/p99/max latency in ms;
+the p50 and p99 of its two legs (the POST's round trip, then its answer to the push); the CPU
+time each kind of process used per order sent (read from /proc: api, workers, client, every
+PostgreSQL process, redis-server; counted from the first order, not the processes' start-up);
 the garbage collector's pauses of 1 ms or more in the api and the workers while measured (count
-and longest: a pause stops a process's event loop, and every order in flight there waits; logged
-by `bench/gc_probe/sitecustomize.py`, put on those processes' PYTHONPATH), and the target (p99
-under 25 ms at 500 orders/s) with PASS/FAIL. With several rates, the
+per generation and longest: a pause stops a process's event loop, and every order in flight
+there waits; logged by `bench/gc_probe/sitecustomize.py`, put on those processes' PYTHONPATH);
+and the target (p99 under 25 ms at 500 orders/s) with PASS/FAIL. With several rates, the
 highest one whose p99 stayed under 25 ms. Everything shares this machine's cores: the client,
 the api, the workers, PostgreSQL and Redis.
 
@@ -96,18 +97,27 @@ def _cpu_used(before: dict[str, dict[int, int]], roles: dict[str, list[int]]) ->
     }
 
 
-def _gc_pauses(folder: Path, roles: dict[str, list[int]], since: float) -> dict[str, list[float]]:
-    """Each role's collector pauses (ms) logged after `since` (epoch seconds)."""
-    pauses: dict[str, list[float]] = {}
+def _gc_pauses(folder: Path, roles: dict[str, list[int]], since: float) -> dict[str, list[tuple[int, float]]]:
+    """Each role's collector pauses logged after `since` (epoch seconds): (generation, ms)."""
+    pauses: dict[str, list[tuple[int, float]]] = {}
     for role, pids in roles.items():
         found = pauses[role] = []
         for pid in pids:
             log = folder / f"gc-{pid}.log"
             for line in log.read_text().splitlines() if log.exists() else []:
-                at, _generation, pause_ms = line.split()
+                at, generation, pause_ms = line.split()
                 if float(at) >= since:
-                    found.append(float(pause_ms))
+                    found.append((int(generation), float(pause_ms)))
     return pauses
+
+
+def _pauses_line(found: list[tuple[int, float]]) -> str:
+    """'3 (generation 1: 2, 2: 1), longest 6.1 ms', or '0'."""
+    if not found:
+        return "0"
+    per = {g: sum(1 for f, _ in found if f == g) for g in sorted({g for g, _ in found})}
+    generations = ", ".join(f"{g}: {n}" for g, n in per.items())
+    return f"{len(found)} (generation {generations}), longest {max(ms for _, ms in found):.1f} ms"
 
 
 def _client(users: list[dict[str, str]], rate: int, duration: float, harness: Any) -> None:
@@ -128,6 +138,7 @@ async def _load(users: list[dict[str, str]], rate: int, duration: float, harness
     import aiohttp
 
     sent_at: dict[str, float] = {}
+    answered_at: dict[str, float] = {}
     pushed_at: dict[str, float] = {}
     refused: list[str] = []
 
@@ -177,6 +188,7 @@ async def _load(users: list[dict[str, str]], rate: int, duration: float, harness
                 "/api/v1/orders", data=data, headers=headers[i % len(users)]
             ) as answer:
                 text = await answer.text()
+                answered_at[link] = time.perf_counter()
                 if answer.status != 201:
                     refused.append(f"{answer.status} {text[:200]}")
 
@@ -205,7 +217,13 @@ async def _load(users: list[dict[str, str]], rate: int, duration: float, harness
     warm = int(rate * WARMUP_S)
     counted = [f"b{i}" for i in range(warm, total)]
     latencies = [(pushed_at[k] - sent_at[k]) * 1000 for k in counted if k in pushed_at]
+    # The two legs: the POST's round trip (order recorded and queued), then its answer to the
+    # push (the worker's fill, its commit, the api's forwarding). The push may overtake the
+    # answer: that leg is then negative.
+    answered = [(answered_at[k] - sent_at[k]) * 1000 for k in counted if k in answered_at]
+    after = [(pushed_at[k] - answered_at[k]) * 1000 for k in counted if k in pushed_at and k in answered_at]
     return {
+        "legs": {"POST answered": answered, "answer to push": after},
         "sent": total,
         "rate": total / elapsed,
         "counted": len(counted),
@@ -307,12 +325,15 @@ def report(apis: int, workers: int, rate: int, result: dict[str, Any]) -> bool:
         line + f"pushes={len(lat)}/{result['counted']} p50={q[49]:.1f} ms p90={q[89]:.1f} ms "
         f"p99={q[98]:.1f} ms max={lat[-1]:.1f} ms missing={result['missing']} refused={result['refused_count']}"
     )
+    legs = []
+    for leg, values in result["legs"].items():
+        if len(values) > 1:
+            cut = statistics.quantiles(values, n=100, method="inclusive")
+            legs.append(f"{leg} p50 {cut[49]:.1f} p99 {cut[98]:.1f}")
+    print(f"    legs (ms): {'; '.join(legs)}")
     per_order = ", ".join(f"{role} {seconds * 1000 / result['sent']:.2f}" for role, seconds in result["cpu"].items())
     print(f"    CPU ms per order: {per_order}")
-    pauses = ", ".join(
-        f"{role} {len(found)}" + (f", longest {max(found):.1f} ms" if found else "")
-        for role, found in result["gc"].items()
-    )
+    pauses = "; ".join(f"{role} {_pauses_line(found)}" for role, found in result["gc"].items())
     print(f"    GC pauses >= 1 ms while measured: {pauses}")
     if result["refused_count"]:
         print(f"    refused, first ones: {result['refused']}")
