@@ -8,7 +8,10 @@ at 500 orders/s each one put the orders in flight behind it into the p99.
 
 from __future__ import annotations
 
+import bisect
 import gc
+import itertools
+import time
 from collections.abc import AsyncGenerator
 
 #: A server allocates many short-lived objects per request, few of them in cycles: collect the
@@ -39,3 +42,51 @@ async def settled_while_serving() -> AsyncGenerator[None, None]:
     app has started what it runs, before the first request."""
     settle_heap()
     yield
+
+
+#: Upper bounds (seconds) of the pause histogram's buckets; a server's young collections take
+#: well under a millisecond, a full one of a large heap tens of milliseconds.
+PAUSE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
+
+
+class GcPauses:
+    """The collector's pauses, per generation, as a histogram a metrics scrape reads.
+
+    A `gc.callbacks` entry runs inside whatever allocation set the collection off, which may be
+    one made while a Prometheus metric holds its (non-reentrant) lock: observing a metric from
+    there could deadlock the process. So the callback only adds to plain lists, and `snapshot`
+    copies them when asked (the scrape, on the event loop).
+    """
+
+    def __init__(self, buckets: tuple[float, ...] = PAUSE_BUCKETS) -> None:
+        self.buckets = buckets
+        # per generation: one count per bucket (not cumulative), then the pauses above the last
+        self._counts = [[0] * (len(buckets) + 1) for _ in range(3)]
+        self._seconds = [0.0, 0.0, 0.0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        pause = time.perf_counter() - self._started
+        generation = info["generation"]
+        self._counts[generation][bisect.bisect_left(self.buckets, pause)] += 1
+        self._seconds[generation] += pause
+
+    def install(self) -> None:
+        if self not in gc.callbacks:
+            gc.callbacks.append(self)
+
+    def uninstall(self) -> None:
+        if self in gc.callbacks:
+            gc.callbacks.remove(self)
+
+    def snapshot(self) -> list[tuple[int, list[int], float]]:
+        """Per generation: its cumulative bucket counts (the last one every pause) and the sum
+        of its pauses in seconds."""
+        found = []
+        for generation in range(3):
+            counts, total = list(self._counts[generation]), self._seconds[generation]
+            found.append((generation, list(itertools.accumulate(counts)), total))
+        return found

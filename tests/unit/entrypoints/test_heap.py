@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from quart import Quart
 
-from tradesim.entrypoints.heap import settle_heap, settled_while_serving
+from tradesim.entrypoints.heap import GcPauses, settle_heap, settled_while_serving
 
 
 class _Node:
@@ -56,3 +56,30 @@ async def test_an_app_settles_its_heap_once_it_has_started() -> None:
     async with app.test_app():
         assert started == [0]
         assert gc.get_freeze_count() > 0
+
+
+def test_gc_pauses_are_counted_per_generation_while_installed() -> None:
+    pauses = GcPauses(buckets=(10.0,))  # one bucket that holds any pause of a test
+    pauses.install()
+    try:
+        gc.collect(1)
+        gc.collect(2)
+        gc.collect(2)
+    finally:
+        pauses.uninstall()
+    gc.collect(2)
+    by_generation = {generation: (cumulative, seconds) for generation, cumulative, seconds in pauses.snapshot()}
+    assert by_generation[1][0][-1] >= 1
+    assert by_generation[2][0] == [2, 2], "two full collections while installed, none counted after"
+    assert by_generation[2][1] > 0
+    assert gc.callbacks.count(pauses) == 0
+
+
+def test_a_pause_lands_in_the_first_bucket_that_holds_it() -> None:
+    pauses = GcPauses(buckets=(0.001, 0.01))
+    pauses("start", {"generation": 0})
+    pauses._started -= 0.005  # as if the collection had begun 5 ms ago
+    pauses("stop", {"generation": 0})
+    [(_, young, seconds), *_] = pauses.snapshot()
+    assert young == [0, 1, 1]
+    assert 0.005 <= seconds < 0.1

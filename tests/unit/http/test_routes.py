@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from typing import Any
 
@@ -327,6 +328,18 @@ async def test_health_readiness_metrics_and_request_ids(api: Api) -> None:
     metrics = (await (await api.client.get("/metrics")).get_data()).decode()
     assert "tradesim_open_websockets 0.0" in metrics
     assert 'tradesim_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 2.0' in metrics
+
+
+async def test_metrics_show_the_garbage_collectors_pauses(api: Api) -> None:
+    def full_collections(text: str) -> float:
+        line = next(x for x in text.splitlines() if x.startswith('tradesim_gc_pause_seconds_count{generation="2"}'))
+        return float(line.rsplit(" ", 1)[1])
+
+    before = full_collections((await (await api.client.get("/metrics")).get_data()).decode())
+    gc.collect()
+    after = (await (await api.client.get("/metrics")).get_data()).decode()
+    assert full_collections(after) >= before + 1
+    assert 'tradesim_gc_pause_seconds_bucket{generation="2",le="+Inf"}' in after
 
 
 async def test_a_dependency_outage_is_a_503(api: Api) -> None:

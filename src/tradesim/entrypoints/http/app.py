@@ -165,6 +165,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     async def lifespan() -> AsyncGenerator[None, None]:
         if options.manage_resources:
             await _maybe_await(container.init_resources())
+        metrics.gc_pauses.install()
         hub = container.api.hub()
         feed = container.api.account_feed()
         feed.start()
@@ -184,6 +185,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
                     await task
             if options.manage_resources:
                 await _maybe_await(container.shutdown_resources())
+            metrics.gc_pauses.uninstall()
 
     return app
 

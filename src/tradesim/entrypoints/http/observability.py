@@ -7,10 +7,14 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import HistogramMetricFamily, Metric
 from quart import Quart, Response, g, request
+
+from tradesim.entrypoints.heap import GcPauses
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
@@ -48,8 +52,31 @@ class ApiMetrics:
             registry=self.registry,
         )
 
+        #: Filled while the app serves (its `while_serving` installs the callback).
+        self.gc_pauses = GcPauses()
+        self.registry.register(GcPauseCollector(self.gc_pauses))
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class GcPauseCollector:
+    """`tradesim_gc_pause_seconds`: the garbage collector's pauses by generation, read from
+    `GcPauses` at scrape time (observing a metric from the collector's callback could deadlock)."""
+
+    def __init__(self, pauses: GcPauses) -> None:
+        self._pauses = pauses
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(
+            "tradesim_gc_pause_seconds",
+            "Pauses of the cyclic garbage collector, by generation: the event loop stands still meanwhile",
+            labels=["generation"],
+        )
+        bounds = [*(str(b) for b in self._pauses.buckets), "+Inf"]
+        for generation, cumulative, total in self._pauses.snapshot():
+            family.add_metric([str(generation)], list(zip(bounds, cumulative, strict=True)), total)
+        yield family
 
 
 def configure_logging(*, json: bool = True, level: int = logging.INFO) -> None:

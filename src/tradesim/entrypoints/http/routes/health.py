@@ -63,5 +63,6 @@ async def _run(check: HealthCheck) -> tuple[str, str]:
 @openapi_extra(METRICS_RESPONSE)
 @inject
 async def metrics(api_metrics: ApiMetrics = Provide[Container.api.metrics]) -> Response:
-    """Prometheus metrics of this process: open WebSockets, request latency, orders accepted, fills pushed."""
+    """Prometheus metrics of this process: open WebSockets, request latency, orders accepted, fills pushed,
+    garbage collector pauses."""
     return Response(api_metrics.exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")
