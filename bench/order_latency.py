@@ -10,7 +10,10 @@ and sends market orders at a fixed rate, open loop (each on its own schedule, ne
 the previous one), alternating BTCUSDT and ETHUSDT so that two workers share the load. Latency
 is from just before the POST is written to the receipt of the execution push naming the order's
 `orderLinkId`, both read on the client's clock. The first second of each run is warm-up and
-not counted.
+not counted. The database starts with `--history` filled orders (20,000) and statistics, as a
+running service's has: on an empty one, the worker's check for redelivered orders ran a plan
+PostgreSQL had cached as a sequential scan while the table was empty (1 ms per batch by the end
+of a 10-s run, by pg_stat_statements; production replans once autovacuum's statistics arrive).
 
 Printed per run: orders sent, achieved rate, pushes received, p50/p90/p99/max latency in ms;
 the p50 and p99 of its two legs (the POST's round trip, then its answer to the push); the CPU
@@ -44,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +57,10 @@ sys.path.insert(0, str(ROOT))  # the process harness lives with the tests
 from tests import services  # noqa: E402
 from tests.support.realtime import Stack, TickerPump, Trader, wait_for  # noqa: E402
 
+from tradesim.adapters.sqlalchemy.database import Database  # noqa: E402
 from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head  # noqa: E402
+from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork  # noqa: E402
+from tradesim.domain import Order, OrderStatus, OrderType, Side, TimeInForce  # noqa: E402
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 QTY = {"BTCUSDT": "0.001", "ETHUSDT": "0.01"}
@@ -234,6 +241,49 @@ async def _load(users: list[dict[str, str]], rate: int, duration: float, harness
     }
 
 
+async def _seed_history(database_url: str, accounts: list[str], count: int) -> None:
+    """`count` filled orders of earlier trading on `accounts`, through the order repository, then
+    ANALYZE: a running service's tables hold history and statistics. On an empty table a
+    prepared statement's plan is cached as a sequential scan, which PostgreSQL keeps until
+    statistics arrive (autovacuum's first round, within a minute), so every 10-s run would
+    measure a lookup by order id growing to milliseconds that production does not have."""
+    if not count:
+        return
+    database = Database(database_url)
+    try:
+        start = int(time.time() * 1000) - 86_400_000
+        for first in range(0, count, 500):
+            last = min(count, first + 500)
+            orders = [_past_order(n, accounts[n % len(accounts)], start + n) for n in range(first, last)]
+            async with SqlAlchemyUnitOfWork(database, single_statement=True) as uow:
+                await uow.orders.add_new_many(orders)
+        async with database.autocommit_engine.connect() as connection:
+            await connection.exec_driver_sql("ANALYZE")
+    finally:
+        await database.dispose()
+
+
+def _past_order(n: int, account_id: str, at: int) -> Order:
+    symbol = SYMBOLS[n % len(SYMBOLS)]
+    qty = Decimal(QTY[symbol])
+    return Order(
+        order_id=f"past-{n}",
+        account_id=account_id,
+        symbol=symbol,
+        side=Side.BUY if n % 2 else Side.SELL,
+        order_type=OrderType.MARKET,
+        qty=qty,
+        status=OrderStatus.FILLED,
+        created_time=at,
+        updated_time=at,
+        time_in_force=TimeInForce.IOC,
+        cum_exec_qty=qty,
+        cum_exec_value=qty * 1000,
+        cum_exec_fee=qty * Decimal("0.55"),
+        accepted_time=at,
+    )
+
+
 def _profilers(targets: dict[str, list[int]], folder: Path | None, seconds: float) -> list[Any]:
     """`py-spy record` on each process for `seconds`, collapsed stacks into `folder` (None: no profiling)."""
     if folder is None:
@@ -257,6 +307,7 @@ def run(
     duration: float,
     profile: Path | None = None,
     apis: int = 1,
+    history: int = 0,
 ) -> dict[str, Any]:
     with services.fresh_postgres_database(database_server) as database_url, tempfile.TemporaryDirectory() as tmp:
         upgrade_to_head(database_url)
@@ -281,6 +332,7 @@ def run(
                     account = trader.open_account(deposit="10000000")
                     users.append({"token": trader.token, "account": account, "base_url": base_url})
                     trader.close()
+                asyncio.run(_seed_history(database_url, [u["account"] for u in users], history))
                 wait_for(lambda: pump.sent >= 5, 10, "prices to flow")
                 harness, client_end = mp.Pipe()
                 client = mp.get_context("spawn").Process(target=_client, args=(users, rate, duration, client_end))
@@ -352,6 +404,9 @@ def main() -> None:
         "--apis", type=int, nargs="+", default=[1], help="api processes (users spread over them, sticky)"
     )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per run (after warm-up)")
+    parser.add_argument(
+        "--history", type=int, default=20_000, help="filled orders the database holds before the run (0: empty)"
+    )
     parser.add_argument("--profile", type=Path, help="folder for py-spy's collapsed stacks of the api and workers")
     args = parser.parse_args()
     server = (
@@ -366,7 +421,7 @@ def main() -> None:
             within = []
             for rate in args.rates:
                 profile = args.profile / f"a{apis}-w{workers}-r{rate}" if args.profile else None
-                result = run(server, redis_url, workers, rate, args.duration, profile, apis)
+                result = run(server, redis_url, workers, rate, args.duration, profile, apis, args.history)
                 if report(apis, workers, rate, result):
                     within.append(rate)
             if len(args.rates) > 1:
