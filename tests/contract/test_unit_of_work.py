@@ -310,6 +310,23 @@ async def test_ledger_add_many_skips_entries_stored_or_repeated_and_reports_the_
         }
 
 
+@pytest.mark.parametrize("new", [1, 2, 3, 6])
+async def test_orders_add_new_many_skips_orders_stored_or_repeated_in_a_batch_of_any_size(
+    uow_factory: UowFactory, new: int
+) -> None:
+    """The order entry's batches: a few orders go as one VALUES list on PostgreSQL, more as arrays."""
+    async with uow_factory() as uow:
+        assert await uow.orders.add_new_many([records.order(0)]) == {"ord-0"}
+        await uow.commit()
+    batch = [records.order(0), *(records.order(n) for n in range(1, new + 1)), records.order(new)]
+    async with uow_factory() as uow:
+        assert await uow.orders.add_new_many(batch) == {f"ord-{n}" for n in range(1, new + 1)}
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.orders.get(f"ord-{new}") == records.order(new)
+        assert len(await uow.orders.list_by_account("acc-1")) == new + 1
+
+
 async def test_executions_add_many_skips_exec_ids_stored_or_repeated(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
         assert await uow.executions.add_many([records.execution(1)]) == {"exec-1"}

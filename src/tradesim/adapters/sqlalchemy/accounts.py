@@ -151,7 +151,7 @@ class SqlBalanceRepository:
             return {}
         if self._tx.is_postgres:
             rows = [{"account_id": a, "coin": c, "amount": deltas[(a, c)]} for a, c in keys]
-            moved = await self._tx.upsert_arrays(balances, rows, {"amount": "{table}.amount + excluded.amount"})
+            moved = await self._tx.upsert_rows(balances, rows, {"amount": "{table}.amount + excluded.amount"})
             return {(row["account_id"], row["coin"]): row["amount"] for row in moved}
         # SQLite: summed in Python, as in `apply` (the writer holds the file lock meanwhile).
         current = await self.get_many({a for a, _ in keys})

@@ -12,8 +12,6 @@ SQLite runs the repositories' own statements, inside the unit of work's transact
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.engine import Dialect
 
 from tradesim.adapters.sqlalchemy.accounts import (
@@ -24,11 +22,10 @@ from tradesim.adapters.sqlalchemy.accounts import (
     ledger_entries,
 )
 from tradesim.adapters.sqlalchemy.driver_sql import (
-    DriverStatement,
-    columns_of,
-    insert_from_arrays,
-    insert_new_from_arrays,
-    upsert_from_arrays,
+    insert_from_rows,
+    insert_new_from_rows,
+    rows_argument,
+    upsert_from_rows,
 )
 from tradesim.adapters.sqlalchemy.orders import (
     EXECUTION,
@@ -43,7 +40,7 @@ from tradesim.adapters.sqlalchemy.transaction import Transaction
 from tradesim.domain.outcomes import Outcome, balance_moves
 
 #: Built on first use (it needs the dialect), then kept for the life of the process.
-_STATEMENT: list[tuple[str, tuple[DriverStatement, ...]]] = []
+_STATEMENT: list[str] = []
 
 
 class SqlOutcomeRepository:
@@ -56,17 +53,14 @@ class SqlOutcomeRepository:
         if self._tx.driver is None:
             await self._record_by_table(outcome)
             return
-        sql, parts = _statement(self._tx.connection.dialect)
         rows = (
             [LEDGER_ENTRY.to_row(e) for e in outcome.entries],
             [EXECUTION.to_row(e) for e in outcome.executions],
             [ORDER.to_row(o) for o in outcome.orders],
             [POSITION.to_row(p) for p in outcome.positions],
         )
-        arguments: list[Any] = []
-        for part, part_rows in zip(parts, rows, strict=True):
-            arguments.extend(columns_of(part, part_rows))
-        await self._tx.run(self._tx.driver.execute, sql, *arguments)
+        sql = _statement(self._tx.connection.dialect)
+        await self._tx.run(self._tx.driver.execute, sql, *(rows_argument(part) for part in rows))
 
     async def _record_by_table(self, outcome: Outcome) -> None:
         tx = self._tx
@@ -77,23 +71,21 @@ class SqlOutcomeRepository:
         await SqlPositionRepository(tx).save_many(outcome.positions)
 
 
-def _statement(dialect: Dialect) -> tuple[str, tuple[DriverStatement, ...]]:
+def _statement(dialect: Dialect) -> str:
     if not _STATEMENT:
         _STATEMENT.append(build_outcome_statement(dialect))
     return _STATEMENT[0]
 
 
-def build_outcome_statement(dialect: Dialect) -> tuple[str, tuple[DriverStatement, ...]]:
-    """The statement's SQL and its four INSERTs of arrays, whose parameters follow one another:
-    ledger entries, executions, orders, positions (`columns_of` each, in that order)."""
+def build_outcome_statement(dialect: Dialect) -> str:
+    """The statement's SQL; its parameters are four arrays of rows (`rows_argument`): ledger
+    entries, executions, orders, positions."""
     quote = dialect.identifier_preparer.quote
     entry_columns = ", ".join(quote(c) for c in ("account_id", "coin", "amount"))
-    new_entries = insert_from_arrays(ledger_entries, dialect, f"DO NOTHING RETURNING {entry_columns}")
-    new_executions = insert_new_from_arrays(executions, executions.c.exec_id, dialect, first=1 + len(new_entries.names))
-    saved_orders = upsert_from_arrays(orders, dialect, first=1 + len(new_entries.names) + len(new_executions.names))
-    saved_positions = upsert_from_arrays(
-        positions, dialect, first=1 + len(new_entries.names) + len(new_executions.names) + len(saved_orders.names)
-    )
+    new_entries = insert_from_rows(ledger_entries, dialect, f"DO NOTHING RETURNING {entry_columns}", parameter=1)
+    new_executions = insert_new_from_rows(executions, executions.c.exec_id, dialect, parameter=2)
+    saved_orders = upsert_from_rows(orders, dialect, parameter=3)
+    saved_positions = upsert_from_rows(positions, dialect, parameter=4)
     # Balance rows are locked in key order, byte-wise as Python sorts the keys of
     # `apply_many`, so that two writers moving the same balances cannot deadlock.
     account, coin, amount, table = (quote(n) for n in ("account_id", "coin", "amount", balances.name))
@@ -103,7 +95,7 @@ def build_outcome_statement(dialect: Dialect) -> tuple[str, tuple[DriverStatemen
         f'ORDER BY {account} COLLATE "C", {coin} COLLATE "C" '
         f"ON CONFLICT ({account}, {coin}) DO UPDATE SET {amount} = {table}.{amount} + excluded.{amount}"
     )
-    sql = (
+    return (
         f"WITH new_entries AS ({new_entries.sql}), "
         f"moved AS ({moved}), "
         f"new_executions AS ({new_executions.sql}), "
@@ -111,4 +103,3 @@ def build_outcome_statement(dialect: Dialect) -> tuple[str, tuple[DriverStatemen
         f"saved_positions AS ({saved_positions.sql}) "
         "SELECT count(*) FROM new_entries"
     )
-    return sql, (new_entries, new_executions, saved_orders, saved_positions)

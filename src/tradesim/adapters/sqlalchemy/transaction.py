@@ -27,10 +27,10 @@ from sqlalchemy.sql import Executable
 from tradesim.adapters.sqlalchemy.database import Database
 from tradesim.adapters.sqlalchemy.driver_sql import (
     DriverStatement,
-    columns_of,
     compile_for_driver,
-    insert_new_from_arrays,
-    upsert_from_arrays,
+    insert_new_from_rows,
+    rows_argument,
+    upsert_from_rows,
 )
 from tradesim.adapters.sqlalchemy.errors import connection_lost, translate
 from tradesim.domain.errors import Conflict
@@ -94,7 +94,7 @@ class Transaction:
     async def upsert(self, table: Table, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
         """Insert, or replace every other column of the row with the same primary key.
 
-        A list is sent as one statement: on PostgreSQL one array per column (`upsert_arrays`),
+        A list is sent as one statement: on PostgreSQL one array of rows (`upsert_rows`),
         on SQLite multi-row INSERTs by SQLAlchemy; the rows must have distinct keys (a statement
         may not touch a row twice).
         """
@@ -112,16 +112,16 @@ class Transaction:
             statement = self._driver(("upsert", table.name), build)
             await self.run(self.driver.execute, statement.sql, *statement.arguments(rows))
         elif rows:
-            await self.upsert_arrays(table, rows)
+            await self.upsert_rows(table, rows)
 
-    async def upsert_arrays(
+    async def upsert_rows(
         self, table: Table, rows: list[dict[str, Any]], set_: dict[str, str] | None = None
     ) -> list[Any]:
-        """PostgreSQL only: `upsert` of `rows` as one statement (`driver_sql.upsert_from_arrays`,
+        """PostgreSQL only: `upsert` of `rows` as one statement (`driver_sql.upsert_from_rows`,
         which says what `set_` means); with `set_`, the primary key and the `set_` columns of
         each row as stored afterwards (else nothing)."""
-        key = ("upsert_arrays", table.name, tuple(sorted((set_ or {}).items())))
-        return await self._fetch_arrays(key, lambda: upsert_from_arrays(table, self.connection.dialect, set_), rows)
+        key = ("upsert_rows", table.name, tuple(sorted((set_ or {}).items())))
+        return await self._fetch_rows(key, lambda: upsert_from_rows(table, self.connection.dialect, set_), rows)
 
     async def insert_new(self, table: Table, row: dict[str, Any], returning: Column[Any]) -> bool:
         """Insert `row` unless it breaks a unique constraint or index; True when it was inserted.
@@ -142,15 +142,15 @@ class Transaction:
         """`insert_new` for many rows in one statement; the `returning` values of those inserted.
 
         A row whose key is stored already, or repeats an earlier row of `rows`, is skipped. On
-        PostgreSQL the rows go as one array per column in a single INSERT (`driver_sql.py`); on
+        PostgreSQL the rows go as one array of rows in a single INSERT (`driver_sql.py`); on
         SQLite SQLAlchemy sends multi-row INSERTs, each under its limit of bound variables.
         """
         if not rows:
             return set()
         if self.driver is not None:
-            found = await self._fetch_arrays(
+            found = await self._fetch_rows(
                 ("insert_new_many", table.name, returning.name),
-                lambda: insert_new_from_arrays(table, returning, self.connection.dialect),
+                lambda: insert_new_from_rows(table, returning, self.connection.dialect),
                 rows,
             )
             return {record[0] for record in found}
@@ -196,12 +196,12 @@ class Transaction:
             found.extend((await self.execute(statement, {"keys": wanted[start : start + size]})).mappings())
         return found
 
-    async def _fetch_arrays(
+    async def _fetch_rows(
         self, key: Hashable, make: Callable[[], DriverStatement], rows: list[dict[str, Any]]
     ) -> list[Any]:
-        """Runs the statement `make` builds (once per `key`) with `rows` as one array per column."""
+        """Runs the statement `make` builds (once per `key`) with `rows` as its one array of rows."""
         statement = _driver_statement(key, make)
-        records: list[Any] = await self.run(self.driver.fetch, statement.sql, *columns_of(statement, rows))
+        records: list[Any] = await self.run(self.driver.fetch, statement.sql, rows_argument(rows))
         return records
 
     def _driver(self, key: Hashable, build: Callable[[Transaction], Any]) -> DriverStatement:
