@@ -140,3 +140,30 @@ async def test_login_is_rate_limited_per_email_and_per_address(tmp_path) -> None
 
 def test_the_secret_is_long_enough() -> None:
     assert len(SECRET) >= 32
+
+
+async def test_only_the_auth_routes_carry_rate_limits() -> None:
+    """The limiter's per-request work runs for these endpoints only (`RouteRateLimiter`)."""
+    from quart import Quart
+    from quart_rate_limiter import rate_limit
+
+    from tradesim.entrypoints.http.rate_limits import build_limiter, login_limits
+
+    app = Quart(__name__)
+
+    @app.post("/login")
+    @rate_limit(limits=login_limits())
+    async def login() -> str:
+        return "ok"
+
+    @app.get("/open")
+    async def open_route() -> str:
+        return "ok"
+
+    limiter = build_limiter(None)
+    limiter.init_app(app)
+    async with app.app_context():
+        assert limiter.limited_endpoints() == {"login"}
+    client = app.test_client()
+    assert [(await client.post("/login")).status_code for _ in range(6)][-1] == 429
+    assert {(await client.get("/open")).status_code for _ in range(30)} == {200}

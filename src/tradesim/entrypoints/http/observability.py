@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 
 import structlog
@@ -96,18 +97,29 @@ def configure_logging(*, json: bool = True, level: int = logging.INFO) -> None:
     )
 
 
+#: Request ids: this process's random prefix and a counter, 32 hex digits like a UUID's, unique
+#: across processes without a system call per request (uuid4 reads the kernel's random source).
+_ID_PREFIX = os.urandom(8).hex()
+_ID_COUNTER = itertools.count()
+
+
+def new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
+
+
 def install_request_hooks(app: Quart, metrics: ApiMetrics) -> None:
     @app.before_request
     async def _start() -> None:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else new_request_id()
         g.started = time.perf_counter()
-        structlog.contextvars.clear_contextvars()
+        # Each request runs in a task of its own, on a copy of the server's context: what a
+        # request binds never reaches another, so there is nothing to clear first.
         structlog.contextvars.bind_contextvars(request_id=g.request_id)
 
     @app.after_request
     async def _finish(response: Response) -> Response:
-        request_id = getattr(g, "request_id", None) or uuid.uuid4().hex
+        request_id = getattr(g, "request_id", None) or new_request_id()
         response.headers[REQUEST_ID_HEADER] = request_id
         started = getattr(g, "started", None)
         elapsed = time.perf_counter() - started if started is not None else 0.0
