@@ -1,0 +1,170 @@
+"""Instructions per operation on the hot paths, counted by valgrind's callgrind.
+
+    uv run python bench/instructions.py [--small 20 --large 220]
+
+This machine's CPU time per operation moves by 10% from one hour to the next; an instruction
+count does not (the same code, inputs and environment count the same, whatever else runs). Each
+workload runs in a child process under `valgrind --tool=callgrind` twice, `--small` and
+`--large` times, and the difference divided by the difference of the counts is the cost of one
+operation (the process's start-up cancels out). Only this process's instructions count:
+PostgreSQL's work is another process's.
+
+- `order POST`: POST /api/v1/orders in-process (the api's app on the composition root, Quart's
+  test client, real PostgreSQL, the in-memory bus): routing, hooks, validation, the order's
+  INSERT and unit of work, presentation. One order at a time, so each is its own batch.
+- `worker batch`: what a worker does with a batch of four market orders: the engine's fills,
+  then the outcome recorded in a single-statement unit of work (one statement).
+
+Needs valgrind on PATH and PostgreSQL (TRADESIM_BENCH_DATABASE_URL, else
+TRADESIM_TEST_DATABASE_URL, else the local server). A run takes a few minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the api's test helpers live with the tests
+
+T0 = 1_700_000_000_000
+
+
+async def _order_posts(database_url: str, count: int) -> None:
+    from dependency_injector import providers
+    from tests.unit.http.conftest import SECRET, Api, api_container
+
+    from tradesim.adapters.memory.clock import FixedClock
+    from tradesim.entrypoints.http.app import ApiOptions, create_app
+    from tradesim.entrypoints.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        settings = Settings(
+            jwt_secret=SECRET,
+            data_dir=folder,
+            database_url=database_url,
+            object_store_url=(folder / "objects").as_uri(),
+            symbols=("BTCUSDT", "ETHUSDT"),
+        )
+        clock = FixedClock(T0)
+        container = api_container(folder, clock=clock, settings=settings)
+        container.core.ids.override(providers.Object(lambda: uuid.uuid4().hex))
+        app = create_app(container, ApiOptions())
+        try:
+            async with app.test_app() as test_app:
+                api = Api(app=app, client=test_app.test_client(), container=container, clock=clock)
+                headers = await api.user(f"bench-{uuid.uuid4().hex}@example.com")
+                account = (await api.account(headers, balance="100000000"))["accountId"]
+                await api.tick(last="30000.0")
+                for n in range(count):
+                    body = {"accountId": account, "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit"}
+                    body |= {"price": "20000", "qty": "0.010", "orderLinkId": f"i{n}"}
+                    answer = await api.client.post("/api/v1/orders", json=body, headers=headers)
+                    assert answer.status_code == 201, await answer.get_data()
+        finally:
+            container.unwire()
+            await container.persistence.database().dispose()
+
+
+async def _worker_batches(database_url: str, count: int) -> None:
+    from tradesim.adapters.sqlalchemy.database import Database
+    from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+    from tradesim.application.persistence import record_events
+    from tradesim.domain import MatchingEngine, OrderType, PlaceOrder, Side, Ticker, default_catalog
+
+    tag = uuid.uuid4().hex[:8]
+    names = (f"{tag}-{n}" for n in range(10**9))
+    engine = MatchingEngine(default_catalog(), clock=lambda: T0, ids=lambda: next(names))
+    accounts = [f"acc-{tag}-{n}" for n in range(8)]
+    database = Database(database_url)
+    try:
+        async with SqlAlchemyUnitOfWork(database) as uow:
+            for account in accounts:
+                await record_events(uow, engine.open_account(account, Decimal("100000")))
+            await uow.commit()
+        price = Decimal("30000.0")
+        engine.on_ticker(Ticker.of("BTCUSDT", last=price, bid=price - Decimal("0.1"), ask=price, ts=T0))
+        placed = 0
+        for _ in range(count):
+            events = []
+            for _ in range(4):
+                side = Side.BUY if (placed // len(accounts)) % 2 == 0 else Side.SELL
+                order = PlaceOrder(
+                    accounts[placed % len(accounts)],
+                    "BTCUSDT",
+                    side,
+                    OrderType.MARKET,
+                    Decimal("0.001"),
+                    order_id=f"o-{tag}-{placed}",
+                )
+                events += engine.place(order)
+                placed += 1
+            async with SqlAlchemyUnitOfWork(database, single_statement=True) as uow:
+                await record_events(uow, events)
+                await uow.commit()
+    finally:
+        await database.dispose()
+
+
+WORKLOADS = {"order POST": _order_posts, "worker batch": _worker_batches}
+
+
+def _child(workload: str, database_url: str, count: int) -> None:
+    from tradesim.entrypoints.http.observability import configure_logging
+
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        configure_logging()  # as `tradesim api` does: a JSON line per request, here to /dev/null
+        asyncio.run(WORKLOADS[workload](database_url, count))
+
+
+def _instructions(workload: str, database_url: str, count: int) -> int:
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__]
+    command += ["--child", workload, "--database-url", database_url, "--count", str(count)]
+    run = subprocess.run(command, capture_output=True, text=True, check=False)
+    found = re.search(r"Collected : (\d+)", run.stderr)
+    if run.returncode or found is None:
+        raise RuntimeError(f"{workload} x{count} under callgrind failed:\n{run.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", type=int, default=20, help="operations in the first run of each workload")
+    parser.add_argument("--large", type=int, default=220, help="operations in the second run")
+    parser.add_argument("--child", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child, args.database_url, args.count)
+        return
+    from tests import services
+
+    from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head
+
+    server = (
+        os.environ.get("TRADESIM_BENCH_DATABASE_URL")
+        or os.environ.get("TRADESIM_TEST_DATABASE_URL")
+        or "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    )
+    print(f"instructions per operation (callgrind; runs of {args.small} and {args.large})")
+    with services.fresh_postgres_database(server) as database_url:
+        upgrade_to_head(database_url)
+        for workload in WORKLOADS:
+            small = _instructions(workload, database_url, args.small)
+            large = _instructions(workload, database_url, args.large)
+            print(f"{workload:<14} {(large - small) / (args.large - args.small):>12,.0f}")
+
+
+if __name__ == "__main__":
+    main()
