@@ -23,9 +23,10 @@ class EngineService:
     """Owns one engine. Accounts are loaded from the store the first time a command names them.
 
     A batch of commands is read for, applied and committed in one unit of work (its outcome
-    in one write), and published only once committed. When the commit fails, the accounts involved are dropped from the
-    engine, so that the next command or restart reloads them from the store, which stays the
-    truth; the caller retries the command later (it was not acknowledged).
+    in one write), and published only once committed. When the commit fails, the accounts
+    involved are dropped from the engine, so that the next command or restart reloads them from
+    the store, which stays the truth; the caller retries the command later (it was not
+    acknowledged).
     """
 
     def __init__(
