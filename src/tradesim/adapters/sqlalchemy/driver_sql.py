@@ -10,7 +10,7 @@ driver connection of its SQLAlchemy connection, inside the same transaction (see
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -27,11 +27,15 @@ class DriverStatement:
 
     def arguments(self, parameters: Mapping[str, Any]) -> tuple[Any, ...]:
         values = tuple(parameters[name] for name in self.names)
-        for value in values:
-            if type(value) is float:
-                # What `ExactDecimal` refuses on SQLAlchemy's path: floats never reach money columns.
-                raise TypeError(f"a float ({value!r}) is not a valid value here; use Decimal")
+        refuse_floats(values)
         return values
+
+
+def refuse_floats(values: Iterable[Any]) -> None:
+    """What `ExactDecimal` refuses on SQLAlchemy's path: floats never reach money columns."""
+    for value in values:
+        if type(value) is float:
+            raise TypeError(f"a float ({value!r}) is not a valid value here; use Decimal")
 
 
 def compile_for_driver(statement: Any, dialect: Dialect) -> DriverStatement:
@@ -90,7 +94,5 @@ def rows_argument(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """`rows` as the argument of `insert_from_rows`: the driver fills each row of the table's
     type by column name. Floats are refused, as `DriverStatement.arguments` refuses them."""
     for row in rows:
-        for value in row.values():
-            if type(value) is float:
-                raise TypeError(f"a float ({value!r}) is not a valid value here; use Decimal")
+        refuse_floats(row.values())
     return list(rows)
