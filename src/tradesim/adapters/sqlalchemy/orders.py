@@ -158,9 +158,9 @@ class SqlOrderRepository:
         self._tx = tx
 
     async def add_new_many(self, records: Sequence[Order]) -> set[str]:
-        # One statement (an INSERT of arrays on PostgreSQL, multi-row VALUES on SQLite), so all
-        # or nothing even in a single-statement unit of work; ON CONFLICT DO NOTHING covers every
-        # unique index, the orderLinkId one too.
+        # One statement (an INSERT of an array of rows on PostgreSQL, multi-row VALUES on
+        # SQLite), so all or nothing even in a single-statement unit of work; ON CONFLICT DO
+        # NOTHING covers every unique index, the orderLinkId one too.
         rows = [ORDER.to_row(o) for o in records]
         inserted: set[str] = await self._tx.insert_new_many(orders, rows, orders.c.order_id)
         return inserted

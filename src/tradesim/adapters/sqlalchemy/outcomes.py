@@ -22,9 +22,9 @@ from tradesim.adapters.sqlalchemy.accounts import (
     ledger_entries,
 )
 from tradesim.adapters.sqlalchemy.driver_sql import (
+    DriverStatement,
     insert_from_rows,
     insert_new_from_rows,
-    rows_argument,
     upsert_from_rows,
 )
 from tradesim.adapters.sqlalchemy.orders import (
@@ -38,9 +38,6 @@ from tradesim.adapters.sqlalchemy.orders import (
 from tradesim.adapters.sqlalchemy.positions import POSITION, SqlPositionRepository, positions
 from tradesim.adapters.sqlalchemy.transaction import Transaction
 from tradesim.domain.outcomes import Outcome, balance_moves
-
-#: Built on first use (it needs the dialect), then kept for the life of the process.
-_STATEMENT: list[str] = []
 
 
 class SqlOutcomeRepository:
@@ -59,8 +56,8 @@ class SqlOutcomeRepository:
             [ORDER.to_row(o) for o in outcome.orders],
             [POSITION.to_row(p) for p in outcome.positions],
         )
-        sql = _statement(self._tx.connection.dialect)
-        await self._tx.run(self._tx.driver.execute, sql, *(rows_argument(part) for part in rows))
+        dialect = self._tx.connection.dialect
+        await self._tx.fetch_rows(("outcome",), lambda: build_outcome_statement(dialect), *rows)
 
     async def _record_by_table(self, outcome: Outcome) -> None:
         tx = self._tx
@@ -71,15 +68,9 @@ class SqlOutcomeRepository:
         await SqlPositionRepository(tx).save_many(outcome.positions)
 
 
-def _statement(dialect: Dialect) -> str:
-    if not _STATEMENT:
-        _STATEMENT.append(build_outcome_statement(dialect))
-    return _STATEMENT[0]
-
-
-def build_outcome_statement(dialect: Dialect) -> str:
-    """The statement's SQL; its parameters are four arrays of rows (`rows_argument`): ledger
-    entries, executions, orders, positions."""
+def build_outcome_statement(dialect: Dialect) -> DriverStatement:
+    """The statement; its parameters are four arrays of rows (`rows_argument`): ledger entries,
+    executions, orders, positions."""
     quote = dialect.identifier_preparer.quote
     entry_columns = ", ".join(quote(c) for c in ("account_id", "coin", "amount"))
     new_entries = insert_from_rows(ledger_entries, dialect, f"DO NOTHING RETURNING {entry_columns}", parameter=1)
@@ -95,7 +86,7 @@ def build_outcome_statement(dialect: Dialect) -> str:
         f'ORDER BY {account} COLLATE "C", {coin} COLLATE "C" '
         f"ON CONFLICT ({account}, {coin}) DO UPDATE SET {amount} = {table}.{amount} + excluded.{amount}"
     )
-    return (
+    sql = (
         f"WITH new_entries AS ({new_entries.sql}), "
         f"moved AS ({moved}), "
         f"new_executions AS ({new_executions.sql}), "
@@ -103,3 +94,4 @@ def build_outcome_statement(dialect: Dialect) -> str:
         f"saved_positions AS ({saved_positions.sql}) "
         "SELECT count(*) FROM new_entries"
     )
+    return DriverStatement(sql, ("entries", "executions", "orders", "positions"))

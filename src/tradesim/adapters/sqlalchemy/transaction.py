@@ -15,7 +15,7 @@ goes through SQLAlchemy on the same connection, inside the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable
+from collections.abc import Callable, Collection, Hashable, Sequence
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, RowMapping, Table, any_, bindparam
@@ -121,7 +121,7 @@ class Transaction:
         which says what `set_` means); with `set_`, the primary key and the `set_` columns of
         each row as stored afterwards (else nothing)."""
         key = ("upsert_rows", table.name, tuple(sorted((set_ or {}).items())))
-        return await self._fetch_rows(key, lambda: upsert_from_rows(table, self.connection.dialect, set_), rows)
+        return await self.fetch_rows(key, lambda: upsert_from_rows(table, self.connection.dialect, set_), rows)
 
     async def insert_new(self, table: Table, row: dict[str, Any], returning: Column[Any]) -> bool:
         """Insert `row` unless it breaks a unique constraint or index; True when it was inserted.
@@ -148,7 +148,7 @@ class Transaction:
         if not rows:
             return set()
         if self.driver is not None:
-            found = await self._fetch_rows(
+            found = await self.fetch_rows(
                 ("insert_new_many", table.name, returning.name),
                 lambda: insert_new_from_rows(table, returning, self.connection.dialect),
                 rows,
@@ -196,12 +196,13 @@ class Transaction:
             found.extend((await self.execute(statement, {"keys": wanted[start : start + size]})).mappings())
         return found
 
-    async def _fetch_rows(
-        self, key: Hashable, make: Callable[[], DriverStatement], rows: list[dict[str, Any]]
+    async def fetch_rows(
+        self, key: Hashable, make: Callable[[], DriverStatement], *rows: Sequence[dict[str, Any]]
     ) -> list[Any]:
-        """Runs the statement `make` builds (once per `key`) with `rows` as its one array of rows."""
+        """PostgreSQL only: runs the statement `make` builds (once per `key`), each of `rows` an
+        array of rows (`driver_sql.rows_argument`), one per parameter."""
         statement = _driver_statement(key, make)
-        records: list[Any] = await self.run(self.driver.fetch, statement.sql, rows_argument(rows))
+        records: list[Any] = await self.run(self.driver.fetch, statement.sql, *(rows_argument(r) for r in rows))
         return records
 
     def _driver(self, key: Hashable, build: Callable[[Transaction], Any]) -> DriverStatement:
