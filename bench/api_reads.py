@@ -41,13 +41,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the api's test helpers live with the tests
 
 from tests import services  # noqa: E402
-from tests.unit.http.conftest import SECRET, Api, api_container  # noqa: E402
+from tests.unit.http.conftest import Api, api_container  # noqa: E402
 
 from tradesim.adapters.memory.clock import FixedClock  # noqa: E402
 from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head  # noqa: E402
 from tradesim.entrypoints.http.app import ApiOptions, create_app  # noqa: E402
 from tradesim.entrypoints.http.observability import configure_logging  # noqa: E402
-from tradesim.entrypoints.settings import Settings  # noqa: E402
 
 T0 = 1_700_000_000_000
 ORDERS = 50
@@ -63,15 +62,8 @@ async def _per_request_ms(api: Api, path: str, headers: dict[str, str], n: int) 
 
 
 async def _measure(database_url: str, folder: Path, *, transactional_reads: bool, n: int) -> dict[str, float]:
-    settings = Settings(
-        jwt_secret=SECRET,
-        data_dir=folder,
-        database_url=database_url,
-        object_store_url=(folder / "objects").as_uri(),
-        symbols=("BTCUSDT", "ETHUSDT"),
-    )
     clock = FixedClock(T0)
-    container = api_container(folder, clock=clock, settings=settings)
+    container = api_container(folder, clock=clock, database_url=database_url)
     container.core.ids.override(providers.Object(lambda: uuid.uuid4().hex))  # rounds share the database
     if transactional_reads:
         persistence: Any = container.persistence

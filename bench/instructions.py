@@ -41,23 +41,15 @@ T0 = 1_700_000_000_000
 
 async def _order_posts(database_url: str, count: int) -> None:
     from dependency_injector import providers
-    from tests.unit.http.conftest import SECRET, Api, api_container
+    from tests.unit.http.conftest import Api, api_container
 
     from tradesim.adapters.memory.clock import FixedClock
     from tradesim.entrypoints.http.app import ApiOptions, create_app
-    from tradesim.entrypoints.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        settings = Settings(
-            jwt_secret=SECRET,
-            data_dir=folder,
-            database_url=database_url,
-            object_store_url=(folder / "objects").as_uri(),
-            symbols=("BTCUSDT", "ETHUSDT"),
-        )
         clock = FixedClock(T0)
-        container = api_container(folder, clock=clock, settings=settings)
+        container = api_container(folder, clock=clock, database_url=database_url)
         container.core.ids.override(providers.Object(lambda: uuid.uuid4().hex))
         app = create_app(container, ApiOptions())
         try:

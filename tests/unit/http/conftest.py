@@ -36,14 +36,18 @@ def cheap_hasher() -> Argon2PasswordHasher:
 
 
 def api_container(
-    tmp_path: Path | None = None, *, clock: FixedClock | None = None, settings: Settings | None = None
+    tmp_path: Path | None = None,
+    *,
+    clock: FixedClock | None = None,
+    settings: Settings | None = None,
+    database_url: str = "memory://",
 ) -> Container:
-    """The composition root on `settings` (in-memory by default), with a fixed clock, readable ids and
-    cheap password hashing."""
+    """The composition root on `settings` (by default on `database_url`, in-memory unless given),
+    with a fixed clock, readable ids and cheap password hashing."""
     settings = settings or Settings(
         jwt_secret=SECRET,
         data_dir=tmp_path or Path("var"),
-        database_url="memory://",
+        database_url=database_url,
         object_store_url=((tmp_path or Path("var")) / "objects").resolve().as_uri(),
         symbols=("BTCUSDT", "ETHUSDT"),
     )
