@@ -53,6 +53,21 @@ async def test_account_input_is_checked(api: Api) -> None:
     assert too_rich.status_code == 400
 
 
+async def test_json_bodies_keep_any_text_and_refuse_numbers_no_float_holds(api: Api) -> None:
+    headers = await api.user("a@example.com")
+    created = await api.client.post("/api/v1/accounts", json={"name": "Główny — 主"}, headers=headers)
+    assert (await _json(created))["name"] == "Główny — 主"
+    listed = await _json(await api.client.get("/api/v1/accounts", headers=headers))
+    assert [a["name"] for a in listed["list"]] == ["Główny — 主"]
+    raw = b'{"name": "x", "startingBalance": 1e999}'
+    response = await api.client.post(
+        "/api/v1/accounts", data=raw, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert set((await _json(response))["error"]) == {"code", "message"}
+    assert len((await _json(await api.client.get("/api/v1/accounts", headers=headers)))["list"]) == 1
+
+
 async def test_orders_are_checked_recorded_queued_and_idempotent_by_link_id(api: Api) -> None:
     headers = await api.user("a@example.com")
     account_id = (await api.account(headers))["accountId"]

@@ -20,6 +20,7 @@ from tradesim.domain.errors import InvalidInput
 from tradesim.entrypoints.container import Container
 from tradesim.entrypoints.http import errors, security
 from tradesim.entrypoints.http.converters import IdConverter, SymbolConverter
+from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
 from tradesim.entrypoints.http.observability import install_request_hooks
 from tradesim.entrypoints.http.openapi import TradesimOpenAPI
 from tradesim.entrypoints.http.rate_limits import build_limiter
@@ -86,11 +87,11 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     options = options or ApiOptions()
     settings = container.settings()
     app = Quart("tradesim.api", static_folder=None)
+    app.json = MsgspecJSONProvider(app)
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BODY,
         MAX_FORM_MEMORY_SIZE=64 * 1024,
         MAX_FORM_PARTS=10,
-        JSON_SORT_KEYS=False,
         DEBUG=settings.debug,
     )
     app.extensions["container"] = container
