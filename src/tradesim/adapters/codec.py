@@ -7,11 +7,12 @@ code and message so the receiver gets the same error class back.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 import cattrs
+import msgspec
 from cattrs.strategies import configure_tagged_union
 
 from tradesim.domain import errors as domain_errors
@@ -59,23 +60,42 @@ def make_converter() -> cattrs.Converter:
 
 
 class Codec:
-    """Bytes in and out; build one per adapter (the converter is not shared global state)."""
+    """Bytes in and out; build one per adapter (the converter is not shared global state).
+
+    cattrs turns objects into plain values and back; msgspec writes and reads the JSON text, in C
+    (the standard library's encoder is pure Python, and every event and command crosses here).
+    """
 
     def __init__(self) -> None:
         self._converter = make_converter()
+        self._encoder = msgspec.json.Encoder()
+        self._decoder = msgspec.json.Decoder()
+        self._event_classes: dict[str, type[EngineEvent]] = {cls.__name__: cls for cls in get_args(EngineEvent)}
 
     def encode_command(self, command: Command) -> bytes:
         return self._dumps(self._converter.unstructure(command, Command))
 
     def decode_command(self, data: bytes | str) -> Command:
-        return self._converter.structure(json.loads(data), Command)  # type: ignore[arg-type]
+        return self._converter.structure(self._decoder.decode(data), Command)  # type: ignore[arg-type]
 
     def encode_events(self, events: list[EngineEvent]) -> bytes:
         return self._dumps([self._converter.unstructure(e, EngineEvent) for e in events])
 
-    def decode_events(self, data: bytes | str) -> list[EngineEvent]:
-        return [self._converter.structure(item, EngineEvent) for item in json.loads(data)]  # type: ignore[arg-type]
+    def decode_events(
+        self, data: bytes | str, keep: Callable[[type[EngineEvent]], bool] | None = None
+    ) -> list[EngineEvent]:
+        """The events of `data`; with `keep`, only those of the kinds it accepts, the others left
+        unbuilt (building an event's objects costs far more than reading its JSON)."""
+        items = self._decoder.decode(data)
+        if keep is not None:
+            items = [item for item in items if keep(self._event_class(item))]
+        return [self._converter.structure(item, EngineEvent) for item in items]  # type: ignore[arg-type]
 
-    @staticmethod
-    def _dumps(value: Any) -> bytes:
-        return json.dumps(value, separators=(",", ":")).encode()
+    def _event_class(self, item: Any) -> type[EngineEvent]:
+        try:
+            return self._event_classes[item["type"]]
+        except (TypeError, KeyError):
+            raise ValueError(f"not an engine event: {str(item)[:100]}") from None
+
+    def _dumps(self, value: Any) -> bytes:
+        return self._encoder.encode(value)
