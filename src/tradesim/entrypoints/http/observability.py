@@ -14,11 +14,14 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import HistogramMetricFamily, Metric
 from quart import Quart, Response, g, request
+from quart.wrappers.response import DataBody
 
 from tradesim.entrypoints.heap import GcPauses
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+#: A response body this small fits the socket's write buffer (64 KiB before it pushes back).
+SMALL_BODY = 16 * 1024
 
 log = structlog.get_logger("tradesim.api")
 
@@ -121,6 +124,10 @@ def install_request_hooks(app: Quart, metrics: ApiMetrics) -> None:
     async def _finish(response: Response) -> Response:
         request_id = getattr(g, "request_id", None) or new_request_id()
         response.headers[REQUEST_ID_HEADER] = request_id
+        if isinstance(response.response, DataBody) and len(response.response.data) <= SMALL_BODY:
+            # Written to the socket at once, whoever reads it: Quart's bound on sending a
+            # response (RESPONSE_TIMEOUT) would cost a task of its own per request.
+            response.timeout = None
         started = getattr(g, "started", None)
         elapsed = time.perf_counter() - started if started is not None else 0.0
         # Label by route rule, never the raw path: ids in paths would explode the label set.
