@@ -6,10 +6,11 @@ import asyncio
 from decimal import Decimal
 
 import attrs
+import pytest
 
 from tests.contract import records
 from tradesim.domain import CancelOrder, OrderType, PlaceOrder, Side, Ticker
-from tradesim.domain.events import BalanceChanged
+from tradesim.domain.events import BalanceChanged, PositionChanged
 from tradesim.ports.messaging import EventBus, OrderQueue, PriceBus
 
 
@@ -49,6 +50,29 @@ async def test_event_bus_delivers_events_of_watched_accounts_only(event_bus: Eve
     assert isinstance(got, BalanceChanged)
     assert (got.entry.account_id, got.entry.amount) == ("acc-2", Decimal("7.25"))
     await subscription.unwatch("acc-2")
+    await subscription.aclose()
+
+
+async def test_event_bus_delivers_only_the_kinds_its_filter_wants(event_bus: EventBus) -> None:
+    asked: list[tuple[str, type]] = []
+
+    def wanted(account_id: str, kind: type) -> bool:
+        asked.append((account_id, kind))
+        return kind is PositionChanged
+
+    subscription = event_bus.subscribe(wanted)
+    await subscription.watch("acc-1")
+    stream = aiter(subscription)
+    await asyncio.sleep(0.05)
+    await event_bus.publish([BalanceChanged(records.entry(1, "5")), PositionChanged(records.position(size="0.020"))])
+    got = await _next(stream)
+    assert isinstance(got, PositionChanged)
+    assert got.position.size == Decimal("0.020")
+    assert asked == [("acc-1", BalanceChanged), ("acc-1", PositionChanged)]
+    await event_bus.publish([BalanceChanged(records.entry(2, "6"))])
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.3):
+            await anext(stream)
     await subscription.aclose()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
 import attrs
@@ -59,12 +59,20 @@ class AccountEventSubscription(Subscription[EngineEvent], Protocol):
     async def unwatch(self, account_id: str) -> None: ...
 
 
+#: Whether a subscriber shows an event of this account and kind: a subscription given one
+#: delivers only those, and may leave the others undecoded (a fill brings four or five events,
+#: and a socket following executions shows one of them).
+EventFilter = Callable[[str, type[EngineEvent]], bool]
+
+
 class EventBus(Protocol):
     """Engine events to whoever shows them (the api's sockets), on `account.{ACCOUNT_ID}`."""
 
     async def publish(self, events: Sequence[EngineEvent]) -> None: ...
 
-    def subscribe(self) -> AccountEventSubscription: ...
+    def subscribe(self, wanted: EventFilter | None = None) -> AccountEventSubscription:
+        """Events of the watched accounts; with `wanted`, only those it accepts."""
+        ...
 
 
 @attrs.frozen(slots=True)

@@ -13,7 +13,7 @@ import attrs
 from tradesim.domain.commands import Command
 from tradesim.domain.events import EngineEvent
 from tradesim.domain.market import MarketEvent
-from tradesim.ports.messaging import Delivery, routing_key, stable_partition
+from tradesim.ports.messaging import Delivery, EventFilter, routing_key, stable_partition
 
 _CLOSED = object()
 
@@ -74,9 +74,10 @@ class MemoryPriceBus:
 
 
 class MemoryEventSubscription(_QueueSubscription):
-    def __init__(self, owner: set[_QueueSubscription], capacity: int) -> None:
+    def __init__(self, owner: set[_QueueSubscription], capacity: int, wanted: EventFilter | None = None) -> None:
         super().__init__(owner, capacity)
         self.accounts: set[str] = set()
+        self.wanted = wanted
 
     async def watch(self, account_id: str) -> None:
         self.accounts.add(account_id)
@@ -97,12 +98,14 @@ class MemoryEventBus:
     async def publish(self, events: Sequence[EngineEvent]) -> None:
         for subscription in list(self._subscriptions):
             assert isinstance(subscription, MemoryEventSubscription)
+            wanted = subscription.wanted
             for event in events:
-                if event.account_id in subscription.accounts:
+                account_id = event.account_id
+                if account_id in subscription.accounts and (wanted is None or wanted(account_id, type(event))):
                     subscription.offer(event)
 
-    def subscribe(self) -> MemoryEventSubscription:
-        return MemoryEventSubscription(self._subscriptions, self._capacity)
+    def subscribe(self, wanted: EventFilter | None = None) -> MemoryEventSubscription:
+        return MemoryEventSubscription(self._subscriptions, self._capacity, wanted)
 
 
 @attrs.define

@@ -11,13 +11,14 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 
 from redis.asyncio import Redis
 
 from tradesim.adapters.codec import Codec
 from tradesim.adapters.redis.errors import UNREACHABLE, redis_call
 from tradesim.domain.events import EngineEvent
-from tradesim.ports.messaging import account_channel
+from tradesim.ports.messaging import EventFilter, account_channel
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +41,18 @@ class RedisEventBus:
                 pipe.publish(self.channel(account_id), self._codec.encode_events(batch))
             await pipe.execute()
 
-    def subscribe(self) -> RedisEventSubscription:
-        return RedisEventSubscription(self)
+    def subscribe(self, wanted: EventFilter | None = None) -> RedisEventSubscription:
+        return RedisEventSubscription(self, wanted)
 
 
 class RedisEventSubscription:
     """Reconnects on its own after Redis restarts; redis-py re-subscribes the channels it had."""
 
-    def __init__(self, bus: RedisEventBus) -> None:
+    def __init__(self, bus: RedisEventBus, wanted: EventFilter | None = None) -> None:
         self._bus = bus
+        self._wanted = wanted
+        # A message's channel names its account: the filter runs before anything is decoded.
+        self._account_at = len(bus.channel(""))
         self._pubsub = bus._client.pubsub(ignore_subscribe_messages=True)
         # A private channel keeps the connection open before the first account is watched.
         self._idle_channel = f"{bus._namespace}events.idle.{uuid.uuid4().hex}"
@@ -83,9 +87,17 @@ class RedisEventSubscription:
                 continue
             if message is None or message.get("type") != "message":
                 continue
-            for event in self._bus._codec.decode_events(message["data"]):
+            keep = None
+            if (wanted := self._wanted) is not None:
+                account_id = _text(message["channel"])[self._account_at :]
+                keep = partial(wanted, account_id)
+            for event in self._bus._codec.decode_events(message["data"], keep):
                 yield event
 
     async def aclose(self) -> None:
         self._closed = True
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -43,6 +43,15 @@ WALLET_SETTLE_S = 0.01
 WALLET_EVERY_S = 0.25
 
 
+#: The topics that show each kind of event (the order events not named: `order`).
+_TOPICS: dict[type[EngineEvent], tuple[str, ...]] = {
+    PositionChanged: ("position",),
+    BalanceChanged: ("wallet",),
+    CommandRejected: ("commandRejected",),
+    OrderFilled: ("order", "execution"),
+}
+
+
 def private_frame(topic: str, data: list[Any]) -> str:
     """Bybit's private push: an id, the topic, when it was created, and a list of records."""
     return encode({"id": uuid.uuid4().hex, "topic": topic, "creationTime": time.time_ns() // 1_000_000, "data": data})
@@ -71,7 +80,11 @@ class AccountFeed:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
-        self._subscription = self._bus.subscribe()
+        self._subscription = self._bus.subscribe(self._wanted)
+
+    def _wanted(self, account_id: str, kind: type[EngineEvent]) -> bool:
+        wants = self._hub.wants
+        return any(wants(account_id, topic) for topic in _TOPICS.get(kind, ("order",)))
 
     async def watch(self, account_id: str) -> None:
         count = self._watching.get(account_id, 0)
