@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 
+import msgspec
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import HistogramMetricFamily, Metric
@@ -83,6 +84,14 @@ class GcPauseCollector:
         yield family
 
 
+_LOG_ENCODER = msgspec.json.Encoder(enc_hook=repr)
+
+
+def _json_line(event: object, **_: object) -> str:
+    # msgspec rather than the standard library: a line per request; what JSON cannot hold, as repr.
+    return _LOG_ENCODER.encode(event).decode()
+
+
 def configure_logging(*, json: bool = True, level: int = logging.INFO) -> None:
     """structlog to stdout, one JSON object per line, with the request id bound by the request hooks."""
     processors: list[structlog.typing.Processor] = [
@@ -90,7 +99,7 @@ def configure_logging(*, json: bool = True, level: int = logging.INFO) -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(),
+        structlog.processors.JSONRenderer(serializer=_json_line) if json else structlog.dev.ConsoleRenderer(),
     ]
     structlog.configure(
         processors=processors,
