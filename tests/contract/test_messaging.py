@@ -109,6 +109,20 @@ async def test_queue_delivers_in_order_and_acknowledged_entries_are_gone(order_q
     assert await order_queue.reclaim("worker-b", [partition], min_idle_ms=0) == []
 
 
+async def test_queue_acknowledges_what_a_read_carries_before_reading(order_queue: OrderQueue) -> None:
+    partition = order_queue.partition_of("BTCUSDT")
+    await order_queue.enqueue_many([_place(1), _place(2)])
+    first = await order_queue.receive("worker-a", [partition], max_count=1, block_ms=500)
+    assert [d.command for d in first] == [_place(1)]
+    second = await order_queue.receive("worker-a", [partition], max_count=10, block_ms=500, ack=first)
+    assert [d.command for d in second] == [_place(2)]
+    await asyncio.sleep(0.02)
+    # Only the entry not acknowledged is still pending, for another consumer to take over.
+    assert [d.command for d in await order_queue.reclaim("worker-b", [partition], min_idle_ms=10)] == [_place(2)]
+    assert await order_queue.receive("worker-a", [partition], block_ms=0, ack=second) == []
+    assert await order_queue.reclaim("worker-c", [partition], min_idle_ms=0) == []
+
+
 async def test_queue_takes_many_commands_at_once_in_order_and_by_partition(order_queue: OrderQueue) -> None:
     eth = attrs.evolve(_place(2), symbol="ETHUSDT")
     commands = [_place(1), eth, _place(3), CancelOrder("acc-1", "ord-1", "BTCUSDT")]

@@ -202,9 +202,13 @@ class Worker:
         batch: list[Delivery] = []
         live: list[Command] | None = None  # the batch's commands for the live engine, once routed
         last_size = 0  # commands in the batch handled before: more than one means load
+        # Committed, and acknowledged with the next read (one round trip for both). A lost
+        # acknowledgement means a redelivery, which is a no-op.
+        unacked: list[Delivery] = []
         while not stop.is_set():
             partitions = sorted(self.owned)
             if not partitions:
+                unacked = await self._acknowledge(unacked)
                 await _sleep_or_stop(stop, 100)
                 continue
             try:
@@ -213,8 +217,9 @@ class Worker:
                         batch = await self._queue.reclaim(cfg.worker_id, partitions, min_idle_ms=cfg.reclaim_idle_ms)
                         next_reclaim = self._clock.now_ms() + cfg.reclaim_idle_ms // 3
                     batch += await self._queue.receive(
-                        cfg.worker_id, partitions, max_count=cfg.batch_size, block_ms=cfg.block_ms
+                        cfg.worker_id, partitions, max_count=cfg.batch_size, block_ms=cfg.block_ms, ack=unacked
                     )
+                    unacked = []
                     loaded = len(batch) > 1 or last_size > 1
                     if batch and loaded and cfg.linger_ms and len(batch) < cfg.batch_size:
                         await asyncio.sleep(cfg.linger_ms / 1000)
@@ -235,12 +240,23 @@ class Worker:
                     await self.service.handle_batch(live)
                 done, batch, live = batch, [], None
                 last_size = len(done)
-                # Acknowledged only once committed; a lost ack means a redelivery, which is a no-op.
-                await self._queue.ack(done)
+                unacked = done  # only once committed
                 self.processed += len(done)
             except DependencyUnavailable as error:
                 log.warning("worker %s: dependency down (%s); retrying", cfg.worker_id, error)
                 await _sleep_or_stop(stop, 500)
+        await self._acknowledge(unacked)
+
+    async def _acknowledge(self, deliveries: list[Delivery]) -> list[Delivery]:
+        """Acknowledge now; what could not be is returned, to go with the next read."""
+        if not deliveries:
+            return deliveries
+        try:
+            await self._queue.ack(deliveries)
+        except DependencyUnavailable as error:
+            log.warning("worker %s: acknowledgement deferred (%s)", self.config.worker_id, error)
+            return deliveries
+        return []
 
     # -- sweeper -------------------------------------------------------------------------------
 

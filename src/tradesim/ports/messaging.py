@@ -106,10 +106,18 @@ class OrderQueue(Protocol):
         ...
 
     async def receive(
-        self, consumer: str, partitions: Sequence[int], *, max_count: int = 100, block_ms: int = 1000
+        self,
+        consumer: str,
+        partitions: Sequence[int],
+        *,
+        max_count: int = 100,
+        block_ms: int = 1000,
+        ack: Sequence[Delivery] = (),
     ) -> list[Delivery]:
         """Up to `max_count` entries nobody took yet, waiting up to `block_ms` for a first one
-        (0: answer at once with what is there)."""
+        (0: answer at once with what is there). `ack` is acknowledged first, in the same round
+        trip where the adapter can: a consumer acknowledges a batch as it asks for the next. When
+        this raises, `ack` may or may not have been acknowledged."""
         ...
 
     async def ack(self, deliveries: Sequence[Delivery]) -> None: ...

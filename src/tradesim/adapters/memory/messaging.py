@@ -141,8 +141,15 @@ class MemoryOrderQueue:
         return [await self.enqueue(command) for command in commands]
 
     async def receive(
-        self, consumer: str, partitions: Sequence[int], *, max_count: int = 100, block_ms: int = 1000
+        self,
+        consumer: str,
+        partitions: Sequence[int],
+        *,
+        max_count: int = 100,
+        block_ms: int = 1000,
+        ack: Sequence[Delivery] = (),
     ) -> list[Delivery]:
+        await self.ack(ack)
         deadline = time.monotonic() + block_ms / 1000
         while True:
             found = self._take(consumer, partitions, max_count, lambda e: e.consumer == "")

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.typing import KeyT, StreamIdT
 
 from tradesim.adapters.codec import Codec
 from tradesim.adapters.redis.errors import redis_call
@@ -59,20 +61,30 @@ class RedisOrderQueue:
         return [e.decode() if isinstance(e, bytes) else str(e) for e in entry_ids]
 
     async def receive(
-        self, consumer: str, partitions: Sequence[int], *, max_count: int = 100, block_ms: int = 1000
+        self,
+        consumer: str,
+        partitions: Sequence[int],
+        *,
+        max_count: int = 100,
+        block_ms: int = 1000,
+        ack: Sequence[Delivery] = (),
     ) -> list[Delivery]:
         if not partitions:
+            await self.ack(ack)
             return []
+        streams: dict[KeyT, StreamIdT] = {self.stream(p): ">" for p in partitions}
+        block = block_ms or None  # BLOCK 0 would wait forever
         async with redis_call("reading commands"):
             await self._ensure_groups(partitions)
             try:
-                replies = await self._client.xreadgroup(
-                    GROUP,
-                    consumer,
-                    {self.stream(p): ">" for p in partitions},
-                    count=max_count,
-                    block=block_ms or None,  # BLOCK 0 would wait forever
-                )
+                if ack:
+                    # One round trip: the acknowledgements, then the read (Redis runs them in order).
+                    async with self._client.pipeline(transaction=False) as pipe:
+                        self._queue_acks(pipe, ack)
+                        pipe.xreadgroup(GROUP, consumer, streams, count=max_count, block=block)
+                        replies = (await pipe.execute())[-1]
+                else:
+                    replies = await self._client.xreadgroup(GROUP, consumer, streams, count=max_count, block=block)
             except redis_errors.ResponseError as error:
                 if "NOGROUP" not in str(error):
                     raise
@@ -84,11 +96,14 @@ class RedisOrderQueue:
         if not deliveries:
             return
         async with redis_call("acknowledging commands"), self._client.pipeline(transaction=False) as pipe:
-            for delivery in deliveries:
-                stream = self.stream(delivery.partition)
-                pipe.xack(stream, GROUP, delivery.delivery_id)
-                pipe.xdel(stream, delivery.delivery_id)
+            self._queue_acks(pipe, deliveries)
             await pipe.execute()
+
+    def _queue_acks(self, pipe: Pipeline, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            stream = self.stream(delivery.partition)
+            pipe.xack(stream, GROUP, delivery.delivery_id)
+            pipe.xdel(stream, delivery.delivery_id)
 
     async def reclaim(self, consumer: str, partitions: Sequence[int], *, min_idle_ms: int) -> list[Delivery]:
         found: list[Delivery] = []
