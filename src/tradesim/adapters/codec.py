@@ -62,8 +62,8 @@ def make_converter() -> cattrs.Converter:
 class Codec:
     """Bytes in and out; build one per adapter (the converter is not shared global state).
 
-    cattrs turns objects into plain values and back; msgspec writes and reads the JSON text, in C
-    (the standard library's encoder is pure Python, and every event and command crosses here).
+    cattrs turns objects into plain values and back; msgspec writes and reads the JSON text, in
+    one C call each (every event and command between processes crosses here).
     """
 
     def __init__(self) -> None:

@@ -1,8 +1,8 @@
 """The app's JSON (request bodies, responses, error bodies) through msgspec.
 
-Quart's default provider is the standard library's `json`, pure Python on the encoding side for
-the dicts the api answers with; msgspec does the same in C, several times faster, and every
-request that carries or returns JSON pays it. Keys stay sorted, as the default provider has them,
+Quart's default provider is the standard library's `json`, whose encoder goes through Python
+layers (its `default` hook, the encoder object) around its C core; msgspec's is one C call, and
+every request that carries or returns JSON pays it. Keys stay sorted, as the default provider has them,
 so a response's text does not change with the provider. Decimals become strings (msgspec's
 default, and the default provider's too). A number too large for a float is refused as malformed
 JSON (400) rather than read as infinity.
