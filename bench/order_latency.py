@@ -19,9 +19,10 @@ Printed per run: orders sent, achieved rate, pushes received, p50/p90/p99/max la
 the p50 and p99 of its two legs (the POST's round trip, then its answer to the push); the CPU
 time each kind of process used per order sent (read from /proc: api, workers, client, every
 PostgreSQL process, redis-server; counted from the first order, not the processes' start-up);
-the garbage collector's pauses of 1 ms or more in the api and the workers while measured (count
-per generation and longest: a pause stops a process's event loop, and every order in flight
-there waits; logged by `bench/gc_probe/sitecustomize.py`, put on those processes' PYTHONPATH);
+the garbage collector's pauses of 1 ms or more in the api, the workers and the load generator
+while measured (count per generation and longest: a pause stops a process's event loop, and
+every order in flight there waits; logged by `bench/gc_probe/sitecustomize.py`, put on the
+service's processes' PYTHONPATH and run by the load generator itself);
 and the target (p99 under 25 ms at 500 orders/s) with PASS/FAIL. With several rates, the
 highest one whose p99 stayed under 25 ms. Everything shares this machine's cores: the client,
 the api, the workers, PostgreSQL and Redis.
