@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -103,3 +104,11 @@ async def test_nobody_subscribed_to_the_wallet_costs_no_wallet_read() -> None:
     await asyncio.sleep(account_feed.WALLET_SETTLE_S * 5)
     assert (wallets.reads, socket.frames) == (0, [])
     writer.cancel()
+
+
+def test_every_push_has_an_id_of_its_own() -> None:
+    frames = [json.loads(account_feed.private_frame("execution", [])) for _ in range(1000)]
+    ids = {frame["id"] for frame in frames}
+    assert len(ids) == 1000
+    assert all(re.fullmatch(r"[0-9a-f]{32}", push_id) for push_id in ids)
+    assert {frame["topic"] for frame in frames} == {"execution"}

@@ -109,13 +109,14 @@ def configure_logging(*, json: bool = True, level: int = logging.INFO) -> None:
     )
 
 
-#: Request ids: this process's random prefix and a counter, 32 hex digits like a UUID's, unique
-#: across processes without a system call per request (uuid4 reads the kernel's random source).
+#: Ids of requests and pushes: this process's random prefix and a counter, 32 hex digits like a
+#: UUID's, unique across processes without a system call each (uuid4 reads the kernel's random
+#: source, and an api process makes one per request and one per push).
 _ID_PREFIX = os.urandom(8).hex()
 _ID_COUNTER = itertools.count()
 
 
-def new_request_id() -> str:
+def new_message_id() -> str:
     return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
 
 
@@ -123,7 +124,7 @@ def install_request_hooks(app: Quart, metrics: ApiMetrics) -> None:
     @app.before_request
     async def _start() -> None:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else new_request_id()
+        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else new_message_id()
         g.started = time.perf_counter()
         # Each request runs in a task of its own, on a copy of the server's context: what a
         # request binds never reaches another, so there is nothing to clear first.
@@ -131,7 +132,7 @@ def install_request_hooks(app: Quart, metrics: ApiMetrics) -> None:
 
     @app.after_request
     async def _finish(response: Response) -> Response:
-        request_id = getattr(g, "request_id", None) or new_request_id()
+        request_id = getattr(g, "request_id", None) or new_message_id()
         response.headers[REQUEST_ID_HEADER] = request_id
         if isinstance(response.response, DataBody) and len(response.response.data) <= SMALL_BODY:
             # Written to the socket at once, whoever reads it: Quart's bound on sending a

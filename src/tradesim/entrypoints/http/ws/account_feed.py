@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Coroutine
 from typing import Any
 
@@ -29,7 +28,7 @@ from tradesim.domain.events import (
     PositionChanged,
 )
 from tradesim.entrypoints.http import presenters
-from tradesim.entrypoints.http.observability import ApiMetrics
+from tradesim.entrypoints.http.observability import ApiMetrics, new_message_id
 from tradesim.entrypoints.http.prices import AccountPrices
 from tradesim.entrypoints.http.tickers import TickerCache
 from tradesim.entrypoints.http.ws.hub import Connection, Hub, encode
@@ -54,7 +53,7 @@ _TOPICS: dict[type[EngineEvent], tuple[str, ...]] = {
 
 def private_frame(topic: str, data: list[Any]) -> str:
     """Bybit's private push: an id, the topic, when it was created, and a list of records."""
-    return encode({"id": uuid.uuid4().hex, "topic": topic, "creationTime": time.time_ns() // 1_000_000, "data": data})
+    return encode({"id": new_message_id(), "topic": topic, "creationTime": time.time_ns() // 1_000_000, "data": data})
 
 
 class AccountFeed:
