@@ -72,12 +72,15 @@ TARGET_P99_MS = 25.0
 TARGET_RATE = 500
 
 
-def _cpu_ticks(pid: int) -> int:
+def _cpu_ticks(pid: int, *, children: bool = False) -> int:
+    """utime + stime; with `children`, plus those of its children that have ended (the
+    postmaster's: PostgreSQL backends that closed during the run, and took their CPU with them)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0
-    return int(fields[11]) + int(fields[12])  # utime + stime (incl. nothing of children)
+    own = int(fields[11]) + int(fields[12])
+    return own + int(fields[13]) + int(fields[14]) if children else own
 
 
 def _pids_named(*names: str) -> list[int]:
@@ -94,14 +97,15 @@ def _pids_named(*names: str) -> list[int]:
 
 
 def _cpu_snapshot(roles: dict[str, list[int]]) -> dict[str, dict[int, int]]:
-    return {role: {pid: _cpu_ticks(pid) for pid in pids} for role, pids in roles.items()}
+    return {role: {pid: _cpu_ticks(pid, children=role == "postgres") for pid in pids} for role, pids in roles.items()}
 
 
 def _cpu_used(before: dict[str, dict[int, int]], roles: dict[str, list[int]]) -> dict[str, float]:
     """CPU seconds each role used since `before` (processes born meanwhile count from zero)."""
     tick = os.sysconf("SC_CLK_TCK")
     return {
-        role: sum(_cpu_ticks(pid) - before.get(role, {}).get(pid, 0) for pid in pids) / tick
+        role: sum(_cpu_ticks(pid, children=role == "postgres") - before.get(role, {}).get(pid, 0) for pid in pids)
+        / tick
         for role, pids in roles.items()
     }
 
