@@ -63,11 +63,15 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def redis_namespace() -> str:
-    """Prefix every key and channel of one test with this, so concurrent runs never meet."""
+def redis_namespace(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Prefix every key and channel of one test with this, so concurrent runs never meet; a test
+    on the real Redis leaves none of its keys behind."""
     from tests import services
 
-    return services.unique_namespace()
+    namespace = services.unique_namespace()
+    yield namespace
+    if "redis_url" in request.fixturenames:
+        services.forget_namespace(request.getfixturevalue("redis_url"), namespace)
 
 
 @pytest.fixture(scope="session")

@@ -91,3 +91,18 @@ def fresh_postgres_database(server_url: str) -> Iterator[str]:
 def unique_namespace(prefix: str = "test") -> str:
     """A Redis key/channel prefix no other test uses."""
     return f"{prefix}-{uuid.uuid4().hex[:10]}:"
+
+
+def forget_namespace(redis_url: str, namespace: str) -> None:
+    """Delete every key under `namespace`; a Redis that is down (an outage test) keeps them."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=2.0, socket_timeout=5.0)
+    try:
+        keys = list(client.scan_iter(match=f"{namespace}*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+    except redis.RedisError:
+        pass
+    finally:
+        client.close()

@@ -30,6 +30,7 @@ import attrs
 import httpx
 import redis
 
+from tests import services
 from tradesim.adapters.redis.market_codec import encode_events
 from tradesim.domain.market import Ticker
 from tradesim.ports.messaging import price_channel
@@ -171,6 +172,7 @@ class Stack:
         codes = {}
         for process in reversed(self.processes):
             codes[f"{process.role}:{process.pid}"] = process.stop()
+        services.forget_namespace(self.redis_url, self.namespace)
         return codes
 
 
