@@ -41,11 +41,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the api's test helpers live with the tests
 
 from tests import services  # noqa: E402
-from tests.unit.http.conftest import Api, api_container  # noqa: E402
+from tests.unit.http.conftest import Api, api_container, running_api  # noqa: E402
 
 from tradesim.adapters.memory.clock import FixedClock  # noqa: E402
 from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head  # noqa: E402
-from tradesim.entrypoints.http.app import ApiOptions, create_app  # noqa: E402
+from tradesim.entrypoints.http.app import ApiOptions  # noqa: E402
 from tradesim.entrypoints.http.observability import configure_logging  # noqa: E402
 
 T0 = 1_700_000_000_000
@@ -68,41 +68,35 @@ async def _measure(database_url: str, folder: Path, *, transactional_reads: bool
     if transactional_reads:
         persistence: Any = container.persistence
         persistence.single_statement_unit_of_work.override(persistence.unit_of_work)
-    app = create_app(container, ApiOptions(rate_limits=False))
-    try:
-        async with app.test_app() as test_app:
-            api = Api(app=app, client=test_app.test_client(), container=container, clock=clock)
-            headers = await api.user(f"reads-{uuid.uuid4().hex}@example.com")
-            account = (await api.account(headers, balance="100000000"))["accountId"]
-            await api.tick(last="30000.0")
-            ids = []
-            for i in range(ORDERS):
-                body = {"accountId": account, "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit"}
-                body |= {"price": "20000", "qty": "0.010", "orderLinkId": f"r{i}"}
-                placed = await api.client.post("/api/v1/orders", json=body, headers=headers)
-                ids.append((await placed.get_json())["orderId"])
-            for i in range(FILLS):
-                body = {"accountId": account, "symbol": "BTCUSDT", "side": "Buy", "orderType": "Market"}
-                body |= {"qty": "0.010", "orderLinkId": f"m{i}"}
-                placed = await api.client.post("/api/v1/orders", json=body, headers=headers)
-                assert placed.status_code == 201, await placed.get_data()
-            await api.drain()  # the worker's part, in this process: the market orders fill
-            await _per_request_ms(api, f"/api/v1/orders/{ids[0]}", headers, 100)  # warm-up
-            one = 0.0
-            for i in range(n):
-                one += await _per_request_ms(api, f"/api/v1/orders/{ids[i % ORDERS]}", headers, 1)
-            page = f"/api/v1/orders?accountId={account}&limit=20"
-            fills = f"/api/v1/executions?accountId={account}&limit=20"
-            return {
-                "GET /orders/{id}": one / n,
-                "GET /orders (20)": await _per_request_ms(api, page, headers, n // 4),
-                "GET /positions": await _per_request_ms(api, f"/api/v1/positions?accountId={account}", headers, n),
-                "GET /executions (5)": await _per_request_ms(api, fills, headers, n),
-                "GET /healthz": await _per_request_ms(api, "/healthz", {}, n),
-            }
-    finally:
-        container.unwire()
-        await container.persistence.database().dispose()
+    async with running_api(container, clock, ApiOptions(rate_limits=False)) as api:
+        headers = await api.user(f"reads-{uuid.uuid4().hex}@example.com")
+        account = (await api.account(headers, balance="100000000"))["accountId"]
+        await api.tick(last="30000.0")
+        ids = []
+        for i in range(ORDERS):
+            body = {"accountId": account, "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit"}
+            body |= {"price": "20000", "qty": "0.010", "orderLinkId": f"r{i}"}
+            placed = await api.client.post("/api/v1/orders", json=body, headers=headers)
+            ids.append((await placed.get_json())["orderId"])
+        for i in range(FILLS):
+            body = {"accountId": account, "symbol": "BTCUSDT", "side": "Buy", "orderType": "Market"}
+            body |= {"qty": "0.010", "orderLinkId": f"m{i}"}
+            placed = await api.client.post("/api/v1/orders", json=body, headers=headers)
+            assert placed.status_code == 201, await placed.get_data()
+        await api.drain()  # the worker's part, in this process: the market orders fill
+        await _per_request_ms(api, f"/api/v1/orders/{ids[0]}", headers, 100)  # warm-up
+        one = 0.0
+        for i in range(n):
+            one += await _per_request_ms(api, f"/api/v1/orders/{ids[i % ORDERS]}", headers, 1)
+        page = f"/api/v1/orders?accountId={account}&limit=20"
+        fills = f"/api/v1/executions?accountId={account}&limit=20"
+        return {
+            "GET /orders/{id}": one / n,
+            "GET /orders (20)": await _per_request_ms(api, page, headers, n // 4),
+            "GET /positions": await _per_request_ms(api, f"/api/v1/positions?accountId={account}", headers, n),
+            "GET /executions (5)": await _per_request_ms(api, fills, headers, n),
+            "GET /healthz": await _per_request_ms(api, "/healthz", {}, n),
+        }
 
 
 def main() -> None:

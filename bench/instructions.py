@@ -41,31 +41,24 @@ T0 = 1_700_000_000_000
 
 async def _order_posts(database_url: str, count: int) -> None:
     from dependency_injector import providers
-    from tests.unit.http.conftest import Api, api_container
+    from tests.unit.http.conftest import api_container, running_api
 
     from tradesim.adapters.memory.clock import FixedClock
-    from tradesim.entrypoints.http.app import ApiOptions, create_app
+    from tradesim.entrypoints.http.app import ApiOptions
 
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
         clock = FixedClock(T0)
-        container = api_container(folder, clock=clock, database_url=database_url)
+        container = api_container(Path(tmp), clock=clock, database_url=database_url)
         container.core.ids.override(providers.Object(lambda: uuid.uuid4().hex))
-        app = create_app(container, ApiOptions())
-        try:
-            async with app.test_app() as test_app:
-                api = Api(app=app, client=test_app.test_client(), container=container, clock=clock)
-                headers = await api.user(f"bench-{uuid.uuid4().hex}@example.com")
-                account = (await api.account(headers, balance="100000000"))["accountId"]
-                await api.tick(last="30000.0")
-                for n in range(count):
-                    body = {"accountId": account, "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit"}
-                    body |= {"price": "20000", "qty": "0.010", "orderLinkId": f"i{n}"}
-                    answer = await api.client.post("/api/v1/orders", json=body, headers=headers)
-                    assert answer.status_code == 201, await answer.get_data()
-        finally:
-            container.unwire()
-            await container.persistence.database().dispose()
+        async with running_api(container, clock, ApiOptions()) as api:
+            headers = await api.user(f"bench-{uuid.uuid4().hex}@example.com")
+            account = (await api.account(headers, balance="100000000"))["accountId"]
+            await api.tick(last="30000.0")
+            for n in range(count):
+                body = {"accountId": account, "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit"}
+                body |= {"price": "20000", "qty": "0.010", "orderLinkId": f"i{n}"}
+                answer = await api.client.post("/api/v1/orders", json=body, headers=headers)
+                assert answer.status_code == 201, await answer.get_data()
 
 
 async def _worker_batches(database_url: str, count: int) -> None:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.http.conftest import SECRET, Api, api_container
+from tests.unit.http.conftest import SECRET, Api, api_container, running_api
 from tradesim.adapters.memory.clock import FixedClock
-from tradesim.entrypoints.http.app import ApiOptions, create_app
+from tradesim.entrypoints.http.app import ApiOptions
 from tradesim.entrypoints.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -40,10 +40,8 @@ async def service_api(
     )
     clock = FixedClock(T0)
     container = api_container(tmp_path, clock=clock, settings=settings)
-    app = create_app(container, ApiOptions(rate_limit_prefix=f"{redis_namespace}ratelimit:"))
-    async with app.test_app() as test_app:
-        yield Api(app=app, client=test_app.test_client(), container=container, clock=clock)
-    container.unwire()
+    async with running_api(container, clock, ApiOptions(rate_limit_prefix=f"{redis_namespace}ratelimit:")) as api:
+        yield api
 
 
 async def test_a_trader_logs_in_trades_and_sees_the_fill_pushed(service_api: Api) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
@@ -18,6 +19,7 @@ from quart.typing import TestClientProtocol
 from tradesim.adapters.memory.clock import FixedClock
 from tradesim.adapters.memory.storage import MemoryBlobStore
 from tradesim.adapters.security.argon2_hasher import Argon2PasswordHasher
+from tradesim.adapters.sqlalchemy.database import is_sql_url
 from tradesim.domain import MatchingEngine, Ticker, default_catalog
 from tradesim.domain.bars import day_of
 from tradesim.domain.engine import SequentialIds
@@ -139,14 +141,24 @@ class Api:
         await store_history(self.container, candles)
 
 
+@contextlib.asynccontextmanager
+async def running_api(container: Container, clock: FixedClock, options: ApiOptions) -> AsyncIterator[Api]:
+    """The app over `container`, started; afterwards unwired, and its SQL database's pool closed."""
+    app = create_app(container, options)
+    try:
+        async with app.test_app() as test_app:
+            yield Api(app=app, client=test_app.test_client(), container=container, clock=clock)
+    finally:
+        container.unwire()
+        if is_sql_url(container.settings().database_url):
+            await container.persistence.database().dispose()
+
+
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
     clock = FixedClock(T0)
-    container = api_container(tmp_path, clock=clock)
-    app = create_app(container, ApiOptions(rate_limits=False))
-    async with app.test_app() as test_app:
-        yield Api(app=app, client=test_app.test_client(), container=container, clock=clock)
-    container.unwire()
+    async with running_api(api_container(tmp_path, clock=clock), clock, ApiOptions(rate_limits=False)) as api:
+        yield api
 
 
 @pytest.fixture

@@ -23,11 +23,11 @@ from dependency_injector import providers
 
 from tests.support.candles import walk
 from tests.support.replay_world import Monotonic, bar
-from tests.unit.http.conftest import T0, Api, api_container
+from tests.unit.http.conftest import T0, Api, api_container, running_api
 from tradesim.adapters.memory.clock import FixedClock
 from tradesim.application.replay.runner import ReplayRunner
 from tradesim.domain.bars import day_start_ms
-from tradesim.entrypoints.http.app import ApiOptions, create_app
+from tradesim.entrypoints.http.app import ApiOptions
 
 D1, D2 = date(2024, 1, 1), date(2024, 1, 2)
 T1, T2 = day_start_ms(D1), day_start_ms(D2)
@@ -93,13 +93,10 @@ async def replays(tmp_path: Path) -> AsyncIterator[Replays]:
             monotonic_ns=monotonic,
         )
     )
-    app = create_app(container, ApiOptions(rate_limits=False, replay_dispatch="runner"))
-    async with app.test_app() as test_app:
-        api = Api(app=app, client=test_app.test_client(), container=container, clock=clock)
+    async with running_api(container, clock, ApiOptions(rate_limits=False, replay_dispatch="runner")) as api:
         await api.history(CANDLES)
         yield Replays(api, monotonic)
         await container.replay.runner().close()
-    container.unwire()
 
 
 def price(value: str) -> Decimal:
