@@ -203,7 +203,8 @@ async def replay_inbox(request: pytest.FixtureRequest) -> AsyncIterator[ReplayIn
 
 @contextlib.asynccontextmanager
 async def _redis_client(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Redis, str]]:
-    """A client on the test Redis and a namespace of its own; its keys are deleted afterwards."""
+    """A client on the test Redis and a namespace of its own (whose keys the `redis_namespace`
+    fixture deletes afterwards)."""
     from redis.asyncio import Redis
 
     url = request.getfixturevalue("redis_url")
@@ -212,9 +213,6 @@ async def _redis_client(request: pytest.FixtureRequest) -> AsyncIterator[tuple[R
     try:
         yield client, namespace
     finally:
-        keys = [key async for key in client.scan_iter(match=f"{namespace}*")]
-        if keys:
-            await client.delete(*keys)
         await client.aclose()
 
 
