@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from tradesim.adapters.codec import Codec
 from tradesim.adapters.redis.errors import UNREACHABLE, redis_call
+from tradesim.adapters.redis.replies import text
 from tradesim.domain.events import EngineEvent
 from tradesim.ports.messaging import EventFilter, account_channel
 
@@ -89,7 +90,7 @@ class RedisEventSubscription:
                 continue
             keep = None
             if (wanted := self._wanted) is not None:
-                account_id = _text(message["channel"])[self._account_at :]
+                account_id = text(message["channel"])[self._account_at :]
                 keep = partial(wanted, account_id)
             for event in self._bus._codec.decode_events(message["data"], keep):
                 yield event
@@ -97,7 +98,3 @@ class RedisEventSubscription:
     async def aclose(self) -> None:
         self._closed = True
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from redis.asyncio import Redis
 
 from tradesim.adapters.redis.errors import redis_call
+from tradesim.adapters.redis.replies import text
 
 _RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
@@ -41,7 +42,7 @@ class RedisPartitionLeases:
             pipe.zremrangebyscore(self._workers, "-inf", now_ms)
             pipe.zrange(self._workers, 0, -1)
             *_, members = await pipe.execute()
-        return sorted(m.decode() if isinstance(m, bytes) else m for m in members)
+        return sorted(text(m) for m in members)
 
     async def acquire(self, worker_id: str, partition: int, ttl_ms: int) -> bool:
         async with redis_call("acquiring a lease"):

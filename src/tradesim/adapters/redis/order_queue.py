@@ -19,6 +19,7 @@ from redis.typing import KeyT, StreamIdT
 
 from tradesim.adapters.codec import Codec
 from tradesim.adapters.redis.errors import redis_call
+from tradesim.adapters.redis.replies import text
 from tradesim.domain.commands import Command
 from tradesim.ports.messaging import Delivery, routing_key, stable_partition
 
@@ -48,7 +49,7 @@ class RedisOrderQueue:
         partition = self.partition_of(routing_key(command))
         async with redis_call("queueing a command"):
             entry_id = await self._client.xadd(self.stream(partition), {"c": self._codec.encode_command(command)})
-        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        return text(entry_id)
 
     async def enqueue_many(self, commands: Sequence[Command]) -> list[str]:
         if not commands:
@@ -58,7 +59,7 @@ class RedisOrderQueue:
                 stream = self.stream(self.partition_of(routing_key(command)))
                 pipe.xadd(stream, {"c": self._codec.encode_command(command)})
             entry_ids = await pipe.execute()
-        return [e.decode() if isinstance(e, bytes) else str(e) for e in entry_ids]
+        return [text(e) for e in entry_ids]
 
     async def receive(
         self,
@@ -142,12 +143,12 @@ class RedisOrderQueue:
     async def _deliveries(self, replies: list, attempts: dict | None) -> list[Delivery]:  # type: ignore[type-arg]
         deliveries: list[Delivery] = []
         for stream_name, messages in replies:
-            name = stream_name.decode() if isinstance(stream_name, bytes) else stream_name
+            name = text(stream_name)
             partition = int(name.rsplit(".", 1)[1])
             for entry_id, fields in messages:
                 if fields is None:  # deleted while pending
                     continue
-                key = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                key = text(entry_id)
                 try:
                     command = self._codec.decode_command(fields[b"c"])
                 except Exception:

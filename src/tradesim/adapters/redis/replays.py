@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 
 from tradesim.adapters.codec import Codec
 from tradesim.adapters.redis.errors import UNREACHABLE, redis_call
+from tradesim.adapters.redis.replies import text
 from tradesim.domain.enums import Category
 from tradesim.domain.market import Candle
 from tradesim.domain.numbers import to_decimal
@@ -151,7 +152,7 @@ class RedisReplayInbox:
     async def waiting(self, *, limit: int = 1000) -> list[str]:
         async with redis_call("listing waiting replays"):
             members = await self._client.srandmember(self.waiting_key, limit)
-        return sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members or [])
+        return sorted(text(m) for m in members or [])
 
     async def wait(self, replay_ids: Collection[str], timeout_s: float) -> bool:
         """Polls (every 50 ms) for a waiting message: one EXISTS over every list the runner holds."""
