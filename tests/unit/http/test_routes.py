@@ -57,6 +57,8 @@ async def test_json_bodies_keep_any_text_and_refuse_numbers_no_float_holds(api: 
     headers = await api.user("a@example.com")
     created = await api.client.post("/api/v1/accounts", json={"name": "Główny — 主"}, headers=headers)
     assert (await _json(created))["name"] == "Główny — 主"
+    # Written as UTF-8, not as \u escapes six bytes a character (the standard library's default).
+    assert "Główny — 主".encode() in await created.get_data()
     listed = await _json(await api.client.get("/api/v1/accounts", headers=headers))
     assert [a["name"] for a in listed["list"]] == ["Główny — 主"]
     raw = b'{"name": "x", "startingBalance": 1e999}'

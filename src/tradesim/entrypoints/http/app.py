@@ -87,7 +87,6 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     options = options or ApiOptions()
     settings = container.settings()
     app = Quart("tradesim.api", static_folder=None)
-    app.json = MsgspecJSONProvider(app)
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BODY,
         MAX_FORM_MEMORY_SIZE=64 * 1024,
@@ -113,6 +112,8 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         openapi_provider_class=TradesimOpenAPI,
         scalar_ui_path=None,
     )
+    # After QuartSchema, which installs a provider of its own (the standard library's json).
+    app.json = MsgspecJSONProvider(app)
     metrics = container.api.metrics()
     install_request_hooks(app, metrics)
 

@@ -32,15 +32,24 @@ class MsgspecJSONProvider(JSONProvider):
         super().__init__(app)
         self._quart = app
         self._encoder = msgspec.json.Encoder(enc_hook=_unknown, order="sorted")
+        self._unsorted = msgspec.json.Encoder(enc_hook=_unknown)
         self._decoder = msgspec.json.Decoder()
 
+    def _encode(self, obj: Any) -> bytes:
+        try:
+            return self._encoder.encode(obj)
+        except TypeError:
+            # msgspec sorts only text keys; the OpenAPI document has numbers (status codes), which
+            # are written as text then, in the document's own order.
+            return self._unsorted.encode(obj)
+
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        return self._encoder.encode(obj).decode()
+        return self._encode(obj).decode()
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         # msgspec.DecodeError is a ValueError: Quart answers it as a malformed body (400).
         return self._decoder.decode(s)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
-        body = self._encoder.encode(self._prepare_response_obj(args, kwargs)) + b"\n"
+        body = self._encode(self._prepare_response_obj(args, kwargs)) + b"\n"
         return self._quart.response_class(body, mimetype=self.mimetype)
