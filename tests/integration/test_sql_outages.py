@@ -191,3 +191,53 @@ async def test_a_sqlite_file_that_cannot_be_opened_fails_on_enter(tmp_path: Path
         # finish while this test's event loop still runs to take its last message.
         for thread in set(threading.enumerate()) - before:
             await asyncio.to_thread(thread.join, 5)
+
+
+async def _backend(uow: SqlAlchemyUnitOfWork) -> int:
+    """The server process behind the unit of work's connection: which connection it runs on."""
+    pid: int = await uow._tx.run(uow._tx.driver.fetchval, "SELECT pg_backend_pid()")  # type: ignore[union-attr]
+    return pid
+
+
+async def test_a_kept_connection_serves_one_unit_of_work_after_another(proxied: Database, direct: Database) -> None:
+    kept = proxied.keep()
+    async with SqlAlchemyUnitOfWork(proxied, single_statement=True, kept=kept) as first:
+        backend = await _backend(first)
+        # Another unit of work meanwhile gets a connection of its own: the kept one is in use.
+        async with SqlAlchemyUnitOfWork(proxied, kept=kept) as other:
+            assert await _backend(other) != backend
+            await write_a_fill(other)
+            await other.commit()
+    async with SqlAlchemyUnitOfWork(proxied, kept=kept) as second:
+        assert await _backend(second) == backend
+        await second.ledger.add(records.entry(2, "-1"))
+        # A transaction left without commit is rolled back before the connection is kept.
+    async with SqlAlchemyUnitOfWork(proxied, single_statement=True, kept=kept) as third:
+        assert await _backend(third) == backend
+        assert await third.ledger.total("acc-1", "USDT") == Decimal("-0.0165")
+    await proxied.dispose()
+    async with SqlAlchemyUnitOfWork(direct) as uow:
+        # Disposing of the database closed it.
+        alive = await uow._tx.run(  # type: ignore[union-attr]
+            uow._tx.driver.fetchval, "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", backend
+        )
+        assert alive == 0
+
+
+async def test_a_kept_connection_the_server_closed_or_that_failed_is_replaced(
+    proxy: TcpProxy, proxied: Database
+) -> None:
+    kept = proxied.keep()
+    async with SqlAlchemyUnitOfWork(proxied, kept=kept) as uow:
+        await write_a_fill(uow)
+        await uow.commit()
+    proxy.cut()  # as a restart of the server does, while the connection is kept, idle
+    await asyncio.sleep(0.2)
+    async with SqlAlchemyUnitOfWork(proxied, kept=kept) as uow:
+        assert await uow.balances.get("acc-1") == {"USDT": Decimal("-0.0165")}
+    with pytest.raises(DependencyUnavailable):
+        async with SqlAlchemyUnitOfWork(proxied, single_statement=True, kept=kept) as uow:
+            proxy.cut()  # lost under a statement: the unit of work fails, the connection is dropped
+            await uow.balances.get("acc-1")
+    async with SqlAlchemyUnitOfWork(proxied, single_statement=True, kept=kept) as uow:
+        assert await uow.balances.get("acc-1") == {"USDT": Decimal("-0.0165")}

@@ -51,11 +51,13 @@ class OrderService:
         clock: Clock,
         ids: Callable[[], str],
         entry_uow_factory: UnitOfWorkFactory | None = None,
+        record_uow_factory: UnitOfWorkFactory | None = None,
     ) -> None:
-        """`entry_uow_factory`: a single-statement factory (`ports.unit_of_work`) for recording a
-        new order, which is one INSERT in the usual case, and for the reads of an order or a list
-        of them, which need no snapshot shared between statements (an account's owner never
-        changes); defaults to `uow_factory`."""
+        """`entry_uow_factory`: a single-statement factory (`ports.unit_of_work`) for the reads of
+        an order or a list of them, which need no snapshot shared between statements (an account's
+        owner never changes); defaults to `uow_factory`. `record_uow_factory`: the same kind, for
+        recording new orders, one INSERT per batch, one batch at a time (`OrderRecorder`);
+        defaults to `entry_uow_factory`."""
         self._uow = uow_factory
         self._entry_uow = entry_uow_factory or uow_factory
         self._queue = queue
@@ -63,7 +65,7 @@ class OrderService:
         self._clock = clock
         self._ids = ids
         self._owners = KnownOwners()
-        self._recorder = OrderRecorder(self._entry_uow, queue)
+        self._recorder = OrderRecorder(record_uow_factory or self._entry_uow, queue)
 
     async def place(self, user_id: str, cmd: PlaceOrder, *, last_price: Decimal | None = None) -> PlacedOrder:
         """Validate against the instrument rules, record the order as New (or Untriggered), queue it.

@@ -64,6 +64,7 @@ class Container(containers.DeclarativeContainer):
         OrderService,
         uow_factory=persistence.unit_of_work.provider,
         entry_uow_factory=persistence.single_statement_unit_of_work.provider,
+        record_uow_factory=persistence.order_entry_unit_of_work.provider,
         queue=messaging.order_queue,
         catalog=core.catalog,
         clock=core.clock,

@@ -33,6 +33,8 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from tradesim.adapters.sqlalchemy.kept_connection import KeptConnection
+
 SUPPORTED = ("postgresql", "sqlite")
 
 
@@ -78,13 +80,23 @@ class Database:
         self.autocommit_engine: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         #: First days (epoch ms) of the months whose `market_candles` partition is known to exist.
         self.candle_months: set[int] = set()
+        self._kept: list[KeptConnection] = []
 
     @property
     def safe_url(self) -> str:
         """The URL with its password hidden, for messages."""
         return redacted(self.url)
 
+    def keep(self) -> KeptConnection:
+        """A holder of one connection kept checked out for a serial caller (`kept_connection.py`);
+        closed by `dispose()`."""
+        kept = KeptConnection(self)
+        self._kept.append(kept)
+        return kept
+
     async def dispose(self) -> None:
+        for kept in self._kept:
+            await kept.close()
         await self.engine.dispose()
 
     def __repr__(self) -> str:

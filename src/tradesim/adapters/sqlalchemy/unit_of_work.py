@@ -10,6 +10,10 @@ the pool. Nothing a failed transaction wrote survives: the database rolls it bac
 its own (the driver's autocommit): no BEGIN and COMMIT round trips around work that is one write
 anyway, such as recording a new order. `commit()` is then a no-op and a write is kept as soon as
 its statement returns.
+
+`SqlAlchemyUnitOfWork(database, kept=database.keep())` (PostgreSQL) uses the holder's kept
+connection instead of checking one out of the pool, when no other unit of work is using it: for
+callers that work serially and often (`kept_connection.py`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,6 +29,7 @@ from tradesim.adapters.sqlalchemy.accounts import SqlAccountRepository, SqlBalan
 from tradesim.adapters.sqlalchemy.database import Database
 from tradesim.adapters.sqlalchemy.errors import connection_lost, translate
 from tradesim.adapters.sqlalchemy.journal import SqlJournalRepository
+from tradesim.adapters.sqlalchemy.kept_connection import KeptConnection, driver_connection
 from tradesim.adapters.sqlalchemy.market import SqlCandleFileIndex, SqlCandleRepository
 from tradesim.adapters.sqlalchemy.orders import SqlExecutionRepository, SqlOrderRepository
 from tradesim.adapters.sqlalchemy.outcomes import SqlOutcomeRepository
@@ -37,9 +42,12 @@ from tradesim.ports.errors import DependencyUnavailable
 
 
 class SqlAlchemyUnitOfWork:
-    def __init__(self, database: Database, *, single_statement: bool = False) -> None:
+    def __init__(
+        self, database: Database, *, single_statement: bool = False, kept: KeptConnection | None = None
+    ) -> None:
         self._database = database
         self._single_statement = single_statement
+        self._kept = kept if database.dialect == "postgresql" else None
         self._connection: AsyncConnection | None = None
         self._tx: Transaction | None = None
 
@@ -51,10 +59,12 @@ class SqlAlchemyUnitOfWork:
         # on the driver. Autocommit only sets a mode, no round trip.
         engine = self._database.autocommit_engine if postgres or self._single_statement else self._database.engine
         try:
-            connection = await engine.connect()
+            connection = await self._kept.acquire() if self._kept is not None else None
+            if connection is None:
+                connection = await engine.connect()
         except Exception as error:
             raise _unavailable(error) from error
-        driver = _driver_connection(connection) if postgres else None
+        driver = driver_connection(connection) if postgres else None
         tx = Transaction(self._database, connection, driver, transactional=not self._single_statement)
         self._connection, self._tx = connection, tx
         self.users = SqlUserRepository(tx)
@@ -80,19 +90,23 @@ class SqlAlchemyUnitOfWork:
         self._connection = self._tx = None
         if connection is None or tx is None:
             return
+        healthy = False
         try:
             if tx.broken:
                 await connection.invalidate()
-            elif tx.begun:
-                await tx.end("ROLLBACK")
-            elif connection.in_transaction():
-                await connection.rollback()
+            else:
+                if tx.begun:
+                    await tx.end("ROLLBACK")
+                if connection.in_transaction():
+                    await connection.rollback()
+                healthy = True
         except Exception:
             # The server is gone (it discards the transaction itself): drop the connection. The
             # error that brought us here, if any, is the one worth raising.
             await _invalidate_quietly(connection)
         finally:
-            await _close_quietly(connection)
+            if self._kept is None or not self._kept.release(connection, keep=healthy):
+                await _close_quietly(connection)
 
     async def commit(self) -> None:
         connection, tx = self._require()
@@ -117,14 +131,6 @@ class SqlAlchemyUnitOfWork:
         if self._connection is None or self._tx is None:
             raise RuntimeError("use the unit of work inside `async with`")
         return self._connection, self._tx
-
-
-def _driver_connection(connection: AsyncConnection) -> Any:
-    """The asyncpg connection under `connection`, just checked out: read off it without I/O,
-    where `get_raw_connection()` costs a greenlet switch."""
-    sync = connection.sync_connection
-    assert sync is not None, "read only from a started connection"
-    return sync.connection.driver_connection
 
 
 def _unavailable(error: Exception) -> Exception:

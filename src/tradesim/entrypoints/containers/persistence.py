@@ -22,6 +22,7 @@ from tradesim.adapters.memory.tables import MemoryDatabase
 from tradesim.adapters.memory.unit_of_work import MemoryUnitOfWork
 from tradesim.adapters.sqlalchemy.database import Database, is_sql_url
 from tradesim.adapters.sqlalchemy.health import DatabaseHealth
+from tradesim.adapters.sqlalchemy.kept_connection import KeptConnection
 from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from tradesim.entrypoints.settings import Settings
 
@@ -45,6 +46,10 @@ def outcome_mode(settings: Settings) -> str:
 
 def sql_database(settings: Settings) -> Database | None:
     return Database(settings.database_url) if backend_of(settings) == "sqlalchemy" else None
+
+
+def kept_connection(database: Database | None) -> KeptConnection | None:
+    return database.keep() if database is not None else None
 
 
 async def engine_lifetime(database: Database | None) -> AsyncIterator[Database | None]:
@@ -74,11 +79,29 @@ class Persistence(containers.DeclarativeContainer):
         memory=providers.Factory(MemoryUnitOfWork, database=memory_database),
         sqlalchemy=providers.Factory(SqlAlchemyUnitOfWork, database=database, single_statement=True),
     )
+    #: For the order recorder, which writes one batch of new orders after another: single
+    #: statements, on a connection it keeps (`adapters/sqlalchemy/kept_connection.py`).
+    order_entry_unit_of_work = providers.Selector(
+        backend,
+        memory=providers.Factory(MemoryUnitOfWork, database=memory_database),
+        sqlalchemy=providers.Factory(
+            SqlAlchemyUnitOfWork,
+            database=database,
+            single_statement=True,
+            kept=providers.Singleton(kept_connection, database),
+        ),
+    )
     #: For a batch's outcome (`OutcomeRepository.record`): one statement on PostgreSQL, which
-    #: needs no transaction around it; a transaction on the other stores.
+    #: needs no transaction around it, on a connection the worker keeps between batches; a
+    #: transaction on the other stores.
     outcome_unit_of_work = providers.Selector(
         providers.Callable(outcome_mode, core.settings),
-        single_statement=single_statement_unit_of_work,
+        single_statement=providers.Factory(
+            SqlAlchemyUnitOfWork,
+            database=database,
+            single_statement=True,
+            kept=providers.Singleton(kept_connection, database),
+        ),
         transactional=unit_of_work,
     )
     health = providers.Selector(
