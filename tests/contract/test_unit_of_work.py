@@ -377,6 +377,37 @@ async def test_taken_in_names_the_orders_an_engine_accepted_or_ended(uow_factory
         assert await uow.orders.taken_in([]) == set()
 
 
+async def test_batch_inputs_are_the_orders_taken_in_and_the_balances_in_one_read(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.orders.save_many(
+            [
+                records.order(1),  # recorded, waiting for an engine
+                attrs.evolve(records.order(2), accepted_time=records.T0 + 5),
+                attrs.evolve(records.order(3), status=OrderStatus.FILLED),
+            ]
+        )
+        await uow.balances.apply_many(
+            {
+                ("acc-1", "USDT"): Decimal("10.50"),
+                ("acc-1", "BTC"): Decimal("0.00000001"),
+                ("acc-2", "USDT"): Decimal("7"),
+            }
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        inputs = await uow.batch_inputs.read(["ord-1", "ord-2", "ord-3", "ord-2", "ord-missing"], ["acc-1", "acc-none"])
+        assert inputs.taken_in == {"ord-2", "ord-3"}
+        assert inputs.balances == {"acc-1": {"USDT": Decimal("10.50"), "BTC": Decimal("0.00000001")}, "acc-none": {}}
+        assert str(inputs.balances["acc-1"]["USDT"]) == "10.50"
+        # The same as the two reads it stands for.
+        assert inputs.taken_in == await uow.orders.taken_in(["ord-1", "ord-2", "ord-3", "ord-missing"])
+        assert inputs.balances == await uow.balances.get_many(["acc-1", "acc-none"])
+        nothing = await uow.batch_inputs.read([], [])
+        assert (nothing.taken_in, nothing.balances) == (frozenset(), {})
+        no_orders = await uow.batch_inputs.read([], ["acc-2"])
+        assert (no_orders.taken_in, no_orders.balances) == (frozenset(), {"acc-2": {"USDT": Decimal("7")}})
+
+
 async def test_positions_save_many_upserts_the_last_state_by_account_and_symbol(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
         await uow.positions.save(records.position(size="0.010"))

@@ -94,11 +94,14 @@ class EngineService:
         removal commits with its outcome or not at all; one whose record is gone was applied.
         """
         placing = [c.order_id for c in commands if isinstance(c, PlaceOrder) and c.order_id]
-        taken_in = await uow.orders.taken_in(placing)
+        # Every account the batch names, and those dropped after a failed commit: read in the same
+        # statement as the orders taken in, before the redeliveries are known (a few rows more).
+        named = {a for c in commands if (a := getattr(c, "account_id", None)) is not None}
+        inputs = await uow.batch_inputs.read(placing, sorted(named | self._dirty))
         recorded = [c.command_id for c in commands if isinstance(c, RecordedCommand) and c.command_id]
         removed = await uow.pending_commands.remove_many(recorded) if recorded else set()
         # Applied before this batch: an order taken in already, a command whose record is gone.
-        applied = {("order", i) for i in taken_in} | {("command", i) for i in recorded if i not in removed}
+        applied = {("order", i) for i in inputs.taken_in} | {("command", i) for i in recorded if i not in removed}
         fresh: list[Command] = []
         seen: set[tuple[str, str]] = set()
         for command in commands:
@@ -108,18 +111,22 @@ class EngineService:
                     continue  # a second copy in this batch (the sweeper's, say), or a redelivery
                 seen.add(identity)
             fresh.append(command)
-        named = {a for c in fresh if (a := getattr(c, "account_id", None)) is not None}
-        await self._refresh(uow, named)
+        wanted = {a for c in fresh if (a := getattr(c, "account_id", None)) is not None}
+        await self._refresh(uow, wanted, inputs.balances)
         return fresh, bool(removed)
 
-    async def _refresh(self, uow: UnitOfWork, account_ids: set[str]) -> None:
+    async def _refresh(
+        self, uow: UnitOfWork, account_ids: set[str], balances: Mapping[str, Mapping[str, Decimal]] | None = None
+    ) -> None:
         """Load the accounts new to the engine (and those dropped after a failed commit); give the
         others their stored balances: several workers may fill for one account (one per symbol
-        partition), and the stored balance is the one to check margin against."""
+        partition), and the stored balance is the one to check margin against. `balances`: read
+        already for these accounts and the dropped ones."""
         wanted = account_ids | self._dirty
         if not wanted:
             return
-        balances = await uow.balances.get_many(sorted(wanted))
+        if balances is None:
+            balances = await uow.balances.get_many(sorted(wanted))
         missing = sorted(a for a in wanted if not self.engine.has_account(a))
         await self._load(uow, missing, balances)
         self._dirty.clear()

@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
+import attrs
+
 from tradesim.domain.accounts import Account
 from tradesim.domain.commands import RecordedCommand
 from tradesim.domain.executions import Execution, LedgerEntry
@@ -149,6 +151,23 @@ class PositionRepository(Protocol):
     async def get(self, account_id: str, symbol: str) -> Position | None: ...
 
     async def list_by_account(self, account_id: str) -> list[Position]: ...
+
+
+@attrs.frozen
+class BatchInputs:
+    """What an engine needs read before it applies a batch of commands."""
+
+    #: The orders of the batch an engine has taken in already (`OrderRepository.taken_in`).
+    taken_in: frozenset[str]
+    #: The balances of the accounts the batch names, each one asked for ({} when it holds nothing).
+    balances: Mapping[str, Mapping[str, Decimal]]
+
+
+class BatchInputRepository(Protocol):
+    async def read(self, order_ids: Collection[str], account_ids: Collection[str]) -> BatchInputs:
+        """`OrderRepository.taken_in(order_ids)` and `BalanceRepository.get_many(account_ids)`
+        together, in one read where the store allows: a worker reads both before every batch."""
+        ...
 
 
 class OutcomeRepository(Protocol):

@@ -9,6 +9,7 @@ from typing import Protocol, Self
 from tradesim.ports.repositories import (
     AccountRepository,
     BalanceRepository,
+    BatchInputRepository,
     CandleFileIndex,
     CandleRepository,
     ExecutionRepository,
@@ -39,6 +40,7 @@ class UnitOfWork(Protocol):
     executions: ExecutionRepository
     positions: PositionRepository
     outcomes: OutcomeRepository
+    batch_inputs: BatchInputRepository
     candles: CandleRepository
     candle_files: CandleFileIndex
     refresh_tokens: RefreshTokenRepository

@@ -22,6 +22,7 @@ from tradesim.domain.outcomes import Outcome, balance_moves
 from tradesim.domain.positions import Position
 from tradesim.domain.users import RefreshToken, User
 from tradesim.ports.errors import DuplicateEmail
+from tradesim.ports.repositories import BatchInputs
 
 Op = Callable[[Tables], None]
 
@@ -113,6 +114,16 @@ class MemoryLedgerRepository(_Repo):
         return sum(
             (e.amount for e in self._work.ledger.values() if e.account_id == account_id and e.coin == coin), ZERO
         )
+
+
+class MemoryBatchInputRepository:
+    def __init__(self, orders: MemoryOrderRepository, balances: MemoryBalanceRepository) -> None:
+        self._orders = orders
+        self._balances = balances
+
+    async def read(self, order_ids: Collection[str], account_ids: Collection[str]) -> BatchInputs:
+        taken_in = await self._orders.taken_in(order_ids)
+        return BatchInputs(frozenset(taken_in), await self._balances.get_many(account_ids))
 
 
 class MemoryOrderRepository(_Repo):

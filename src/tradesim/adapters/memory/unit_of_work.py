@@ -10,6 +10,7 @@ from tradesim.adapters.memory.replays import MemoryReplayRepository
 from tradesim.adapters.memory.repositories import (
     MemoryAccountRepository,
     MemoryBalanceRepository,
+    MemoryBatchInputRepository,
     MemoryCandleFileIndex,
     MemoryCandleRepository,
     MemoryExecutionRepository,
@@ -52,6 +53,7 @@ class MemoryUnitOfWork:
         self.executions = MemoryExecutionRepository(work, self._log)
         self.positions = MemoryPositionRepository(work, self._log)
         self.outcomes = MemoryOutcomeRepository(work, self._log)
+        self.batch_inputs = MemoryBatchInputRepository(self.orders, self.balances)
         self.candles = MemoryCandleRepository(work, self._log)
         self.candle_files = MemoryCandleFileIndex(work, self._log)
         self.refresh_tokens = MemoryRefreshTokenRepository(work, self._log)

@@ -15,7 +15,7 @@ goes through SQLAlchemy on the same connection, inside the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, RowMapping, Table, any_, bindparam
@@ -203,6 +203,14 @@ class Transaction:
         array of rows (`driver_sql.rows_argument`), one per parameter."""
         statement = _driver_statement(key, make)
         records: list[Any] = await self.run(self.driver.fetch, statement.sql, *(rows_argument(r) for r in rows))
+        return records
+
+    async def fetch(
+        self, key: Hashable, make: Callable[[], DriverStatement], parameters: Mapping[str, Any]
+    ) -> list[Any]:
+        """PostgreSQL only: the records of the statement `make` builds (once per `key`)."""
+        statement = _driver_statement(key, make)
+        records: list[Any] = await self.run(self.driver.fetch, statement.sql, *statement.arguments(parameters))
         return records
 
     def _driver(self, key: Hashable, build: Callable[[Transaction], Any]) -> DriverStatement:

@@ -26,6 +26,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradesim.adapters.sqlalchemy.accounts import SqlAccountRepository, SqlBalanceRepository, SqlLedgerRepository
+from tradesim.adapters.sqlalchemy.batch_inputs import SqlBatchInputRepository
 from tradesim.adapters.sqlalchemy.database import Database
 from tradesim.adapters.sqlalchemy.errors import connection_lost, translate
 from tradesim.adapters.sqlalchemy.journal import SqlJournalRepository
@@ -75,6 +76,7 @@ class SqlAlchemyUnitOfWork:
         self.executions = SqlExecutionRepository(tx)
         self.positions = SqlPositionRepository(tx)
         self.outcomes = SqlOutcomeRepository(tx)
+        self.batch_inputs = SqlBatchInputRepository(tx)
         self.candles = SqlCandleRepository(tx)
         self.candle_files = SqlCandleFileIndex(tx)
         self.refresh_tokens = SqlRefreshTokenRepository(tx)
