@@ -53,6 +53,30 @@ async def test_event_bus_delivers_events_of_watched_accounts_only(event_bus: Eve
     await subscription.aclose()
 
 
+async def test_event_bus_delivers_one_publish_of_several_accounts_to_each(event_bus: EventBus) -> None:
+    subscription = event_bus.subscribe()
+    await subscription.watch("acc-1")
+    await subscription.watch("acc-2")
+    stream = aiter(subscription)
+    await asyncio.sleep(0.05)
+    await event_bus.publish(
+        [
+            BalanceChanged(records.entry(1, "5", account_id="acc-1")),
+            BalanceChanged(records.entry(2, "7.25", account_id="acc-2")),
+            BalanceChanged(records.entry(3, "1", account_id="acc-1")),
+        ]
+    )
+    got = [await _next(stream) for _ in range(3)]
+    amounts = sorted((e.entry.account_id, e.entry.amount) for e in got if isinstance(e, BalanceChanged))
+    assert amounts == [("acc-1", Decimal("1")), ("acc-1", Decimal("5")), ("acc-2", Decimal("7.25"))]
+    # Each account's events keep their order.
+    assert [e.entry.entry_id for e in got if isinstance(e, BalanceChanged) and e.entry.account_id == "acc-1"] == [
+        records.entry(1, "5").entry_id,
+        records.entry(3, "1").entry_id,
+    ]
+    await subscription.aclose()
+
+
 async def test_event_bus_delivers_only_the_kinds_its_filter_wants(event_bus: EventBus) -> None:
     asked: list[tuple[str, type]] = []
 

@@ -37,10 +37,16 @@ class RedisEventBus:
         by_account: dict[str, list[EngineEvent]] = {}
         for event in events:
             by_account.setdefault(event.account_id, []).append(event)
-        async with redis_call("publishing account events"), self._client.pipeline(transaction=False) as pipe:
-            for account_id, batch in by_account.items():
-                pipe.publish(self.channel(account_id), self._codec.encode_events(batch))
-            await pipe.execute()
+        async with redis_call("publishing account events"):
+            if len(by_account) == 1:
+                # Most batches move one account: a pipeline would only add its own cost.
+                [(account_id, batch)] = by_account.items()
+                await self._client.publish(self.channel(account_id), self._codec.encode_events(batch))
+                return
+            async with self._client.pipeline(transaction=False) as pipe:
+                for account_id, batch in by_account.items():
+                    pipe.publish(self.channel(account_id), self._codec.encode_events(batch))
+                await pipe.execute()
 
     def subscribe(self, wanted: EventFilter | None = None) -> RedisEventSubscription:
         return RedisEventSubscription(self, wanted)
