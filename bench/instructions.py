@@ -1,6 +1,6 @@
 """Instructions per operation on the hot paths, counted by valgrind's callgrind.
 
-    uv run python bench/instructions.py [--small 20 --large 220]
+    uv run python bench/instructions.py [--small 20 --large 220] [--workload NAME ...]
 
 This machine's CPU time per operation moves by 10% from one hour to the next; an instruction
 count does not (the same code, inputs and environment count the same, whatever else runs). Each
@@ -14,9 +14,13 @@ PostgreSQL's work is another process's.
   INSERT and unit of work, presentation. One order at a time, so each is its own batch.
 - `worker batch`: what a worker does with a batch of four market orders: the engine's fills,
   then the outcome recorded in a single-statement unit of work (one statement).
+- `worker handle_batch`: a worker's batch of one market order (the usual size with two
+  workers at 500/s) through `EngineService.handle_batch` as the composition root wires it:
+  the batch's reads, the engine, the outcome's write, the publish on Redis.
 
-Needs valgrind on PATH and PostgreSQL (TRADESIM_BENCH_DATABASE_URL, else
-TRADESIM_TEST_DATABASE_URL, else the local server). A run takes a few minutes.
+Needs valgrind on PATH, PostgreSQL (TRADESIM_BENCH_DATABASE_URL, else
+TRADESIM_TEST_DATABASE_URL, else the local server) and, for `worker handle_batch`, Redis
+(TRADESIM_TEST_REDIS_URL, else the local server). A run takes a few minutes.
 """
 
 from __future__ import annotations
@@ -101,7 +105,49 @@ async def _worker_batches(database_url: str, count: int) -> None:
         await database.dispose()
 
 
-WORKLOADS = {"order POST": _order_posts, "worker batch": _worker_batches}
+async def _worker_handle_batches(database_url: str, count: int) -> None:
+    from dependency_injector import providers
+    from tests import services
+    from tests.unit.http.conftest import api_container
+
+    from tradesim.domain import OrderType, PlaceOrder, Side, Ticker
+    from tradesim.entrypoints.settings import Settings
+
+    tag = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            jwt_secret="x" * 64,
+            data_dir=Path(tmp),
+            database_url=database_url,
+            redis_url=os.environ.get("TRADESIM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            redis_namespace=f"bench-{tag}:",
+            object_store_url=Path(tmp).as_uri(),
+            symbols=("BTCUSDT", "ETHUSDT"),
+        )
+        container = api_container(Path(tmp), settings=settings)
+        container.core.ids.override(providers.Object(lambda: uuid.uuid4().hex))
+        accounts = [(await container.accounts().open(f"user-{tag}", "Bench", "100000")).account_id for _ in range(8)]
+        service = container.engine_service()
+        price = Decimal("30000.0")
+        await service.on_market(Ticker.of("BTCUSDT", last=price, bid=price - Decimal("0.1"), ask=price, ts=T0))
+        try:
+            for placed in range(count):
+                side = Side.BUY if (placed // len(accounts)) % 2 == 0 else Side.SELL
+                account = accounts[placed % len(accounts)]
+                order = PlaceOrder(
+                    account, "BTCUSDT", side, OrderType.MARKET, Decimal("0.001"), order_id=f"o-{tag}-{placed}"
+                )
+                await service.handle_batch([order])
+        finally:
+            services.forget_namespace(settings.redis_url or "", settings.redis_namespace)
+            await container.persistence.database().dispose()
+
+
+WORKLOADS = {
+    "order POST": _order_posts,
+    "worker batch": _worker_batches,
+    "worker handle_batch": _worker_handle_batches,
+}
 
 
 def _child(workload: str, database_url: str, count: int) -> None:
@@ -126,6 +172,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", type=int, default=20, help="operations in the first run of each workload")
     parser.add_argument("--large", type=int, default=220, help="operations in the second run")
+    parser.add_argument(
+        "--workload", action="append", choices=sorted(WORKLOADS), help="count only this one (repeatable); default all"
+    )
     parser.add_argument("--child", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
@@ -145,10 +194,10 @@ def main() -> None:
     print(f"instructions per operation (callgrind; runs of {args.small} and {args.large})")
     with services.fresh_postgres_database(server) as database_url:
         upgrade_to_head(database_url)
-        for workload in WORKLOADS:
+        for workload in args.workload or WORKLOADS:
             small = _instructions(workload, database_url, args.small)
             large = _instructions(workload, database_url, args.large)
-            print(f"{workload:<14} {(large - small) / (args.large - args.small):>12,.0f}")
+            print(f"{workload:<20} {(large - small) / (args.large - args.small):>12,.0f}")
 
 
 if __name__ == "__main__":
