@@ -125,7 +125,8 @@ class EngineService:
         wanted = account_ids | self._dirty
         if not wanted:
             return
-        if balances is None:
+        if balances is None or not wanted.issubset(balances):
+            # (An account dropped since the read, by a batch that failed meanwhile, is read now.)
             balances = await uow.balances.get_many(sorted(wanted))
         missing = sorted(a for a in wanted if not self.engine.has_account(a))
         await self._load(uow, missing, balances)
