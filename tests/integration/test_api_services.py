@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import redis.asyncio
 
 from tests.unit.http.conftest import SECRET, Api, api_container, running_api
 from tradesim.adapters.memory.clock import FixedClock
@@ -40,7 +41,7 @@ async def service_api(
     )
     clock = FixedClock(T0)
     container = api_container(tmp_path, clock=clock, settings=settings)
-    async with running_api(container, clock, ApiOptions(rate_limit_prefix=f"{redis_namespace}ratelimit:")) as api:
+    async with running_api(container, clock, ApiOptions()) as api:
         yield api
 
 
@@ -74,8 +75,15 @@ async def test_a_trader_logs_in_trades_and_sees_the_fill_pushed(service_api: Api
     assert ready["checks"]["database"] == "ok"
 
 
-async def test_login_attempts_are_counted_in_redis(service_api: Api) -> None:
+async def test_login_attempts_are_counted_in_redis(service_api: Api, redis_url: str, redis_namespace: str) -> None:
     api = service_api
     body = {"email": "nobody@example.com", "password": "wrong password"}
     statuses = [(await api.client.post("/api/v1/auth/login", json=body)).status_code for _ in range(6)]
     assert statuses == [401] * 5 + [429]
+    # Under the service's namespace, as all its keys: another deployment on this Redis counts apart.
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        counters = [key async for key in client.scan_iter(match=f"{redis_namespace}tradesim:ratelimit:*")]
+    finally:
+        await client.aclose()
+    assert any(b"nobody@example.com" in key for key in counters)

@@ -71,6 +71,8 @@ class ApiOptions:
     """manage_resources: start and stop the container's resources with the app. `tradesim serve`
     passes False: it shares one container between the api and the worker and manages it itself.
     rate_limits: off only in tests that hammer the auth routes on purpose.
+    rate_limit_prefix: the login counters' keys start with it, after `TRADESIM_REDIS_NAMESPACE`
+    as every key of the service does (deployments sharing a Redis count apart).
     replay_dispatch: where replay controls go. "inbox" (`tradesim api`): through the `ReplayInbox`
     to whichever worker's runner holds the session; the answer is the session as the control
     leaves it. "runner" (`tradesim serve`, which runs `container.replay.runner()` in-process): to
@@ -147,7 +149,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
             # Quart's JSON parsing lets this escape as a 500; it is a malformed request.
             raise BadRequest("the body is not UTF-8 text") from None
 
-    limiter = build_limiter(settings.redis_url, prefix=options.rate_limit_prefix)
+    limiter = build_limiter(settings.redis_url, prefix=settings.redis_namespace + options.rate_limit_prefix)
     limiter.init_app(app, enabled=options.rate_limits)
     errors.register_error_handlers(app)
     for module in ROUTE_MODULES:
