@@ -86,8 +86,17 @@ def driver_connection(connection: AsyncConnection) -> Any:
     return sync.connection.driver_connection
 
 
-async def _discard(connection: AsyncConnection, *, invalidate: bool) -> None:
-    with contextlib.suppress(Exception):  # a dead connection may fail to say goodbye
-        if invalidate:
-            await connection.invalidate()
+async def invalidate_quietly(connection: AsyncConnection) -> None:
+    with contextlib.suppress(Exception):  # already discarding a broken connection
+        await connection.invalidate()
+
+
+async def close_quietly(connection: AsyncConnection) -> None:
+    with contextlib.suppress(Exception):  # already discarding a broken connection
         await connection.close()
+
+
+async def _discard(connection: AsyncConnection, *, invalidate: bool) -> None:
+    if invalidate:
+        await invalidate_quietly(connection)
+    await close_quietly(connection)

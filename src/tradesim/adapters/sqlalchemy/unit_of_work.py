@@ -30,7 +30,12 @@ from tradesim.adapters.sqlalchemy.batch_inputs import SqlBatchInputRepository
 from tradesim.adapters.sqlalchemy.database import Database
 from tradesim.adapters.sqlalchemy.errors import connection_lost, translate
 from tradesim.adapters.sqlalchemy.journal import SqlJournalRepository
-from tradesim.adapters.sqlalchemy.kept_connection import KeptConnection, driver_connection
+from tradesim.adapters.sqlalchemy.kept_connection import (
+    KeptConnection,
+    close_quietly,
+    driver_connection,
+    invalidate_quietly,
+)
 from tradesim.adapters.sqlalchemy.market import SqlCandleFileIndex, SqlCandleRepository
 from tradesim.adapters.sqlalchemy.orders import SqlExecutionRepository, SqlOrderRepository
 from tradesim.adapters.sqlalchemy.outcomes import SqlOutcomeRepository
@@ -105,10 +110,10 @@ class SqlAlchemyUnitOfWork:
         except Exception:
             # The server is gone (it discards the transaction itself): drop the connection. The
             # error that brought us here, if any, is the one worth raising.
-            await _invalidate_quietly(connection)
+            await invalidate_quietly(connection)
         finally:
             if self._kept is None or not self._kept.release(connection, keep=healthy):
-                await _close_quietly(connection)
+                await close_quietly(connection)
 
     async def commit(self) -> None:
         connection, tx = self._require()
@@ -141,16 +146,6 @@ def _unavailable(error: Exception) -> Exception:
         return translated
     # Failing to even connect is an outage whatever the driver calls it (bad host, refused login).
     return DependencyUnavailable(f"cannot connect to the database: {error}")
-
-
-async def _invalidate_quietly(connection: AsyncConnection) -> None:
-    with contextlib.suppress(Exception):  # already discarding a broken connection
-        await connection.invalidate()
-
-
-async def _close_quietly(connection: AsyncConnection) -> None:
-    with contextlib.suppress(Exception):  # already discarding a broken connection
-        await connection.close()
 
 
 @contextlib.contextmanager
