@@ -52,6 +52,13 @@ def kept_connection(database: Database | None) -> KeptConnection | None:
     return database.keep() if database is not None else None
 
 
+def kept_unit_of_work(database: providers.Provider[Database | None]) -> providers.Factory[SqlAlchemyUnitOfWork]:
+    """Single-statement units of work on a connection of their own, kept between them, for one
+    caller that works serially (each call makes a provider with its own kept connection)."""
+    kept = providers.Singleton(kept_connection, database)
+    return providers.Factory(SqlAlchemyUnitOfWork, database=database, single_statement=True, kept=kept)
+
+
 async def engine_lifetime(database: Database | None) -> AsyncIterator[Database | None]:
     """Yields the database; on shutdown closes its connection pool."""
     try:
@@ -84,24 +91,14 @@ class Persistence(containers.DeclarativeContainer):
     order_entry_unit_of_work = providers.Selector(
         backend,
         memory=providers.Factory(MemoryUnitOfWork, database=memory_database),
-        sqlalchemy=providers.Factory(
-            SqlAlchemyUnitOfWork,
-            database=database,
-            single_statement=True,
-            kept=providers.Singleton(kept_connection, database),
-        ),
+        sqlalchemy=kept_unit_of_work(database),
     )
     #: For a batch's outcome (`OutcomeRepository.record`): one statement on PostgreSQL, which
     #: needs no transaction around it, on a connection the worker keeps between batches; a
     #: transaction on the other stores.
     outcome_unit_of_work = providers.Selector(
         providers.Callable(outcome_mode, core.settings),
-        single_statement=providers.Factory(
-            SqlAlchemyUnitOfWork,
-            database=database,
-            single_statement=True,
-            kept=providers.Singleton(kept_connection, database),
-        ),
+        single_statement=kept_unit_of_work(database),
         transactional=unit_of_work,
     )
     health = providers.Selector(
