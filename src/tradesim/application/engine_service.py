@@ -96,8 +96,7 @@ class EngineService:
         placing = [c.order_id for c in commands if isinstance(c, PlaceOrder) and c.order_id]
         # Every account the batch names, and those dropped after a failed commit: read in the same
         # statement as the orders taken in, before the redeliveries are known (a few rows more).
-        named = {a for c in commands if (a := getattr(c, "account_id", None)) is not None}
-        inputs = await uow.batch_inputs.read(placing, sorted(named | self._dirty))
+        inputs = await uow.batch_inputs.read(placing, sorted(_accounts_named(commands) | self._dirty))
         recorded = [c.command_id for c in commands if isinstance(c, RecordedCommand) and c.command_id]
         removed = await uow.pending_commands.remove_many(recorded) if recorded else set()
         # Applied before this batch: an order taken in already, a command whose record is gone.
@@ -111,8 +110,7 @@ class EngineService:
                     continue  # a second copy in this batch (the sweeper's, say), or a redelivery
                 seen.add(identity)
             fresh.append(command)
-        wanted = {a for c in fresh if (a := getattr(c, "account_id", None)) is not None}
-        await self._refresh(uow, wanted, inputs.balances)
+        await self._refresh(uow, _accounts_named(fresh), inputs.balances)
         return fresh, bool(removed)
 
     async def _refresh(
@@ -208,6 +206,10 @@ class EngineService:
             # Committed is done: the record is in the store and the routes show it; only the
             # live push is lost (a redelivery would re-apply commands that are not idempotent).
             log.warning("%d events committed but not pushed (%s)", len(events), error)
+
+
+def _accounts_named(commands: Sequence[Command]) -> set[str]:
+    return {a for c in commands if (a := getattr(c, "account_id", None)) is not None}
 
 
 def _identity(command: Command) -> tuple[str, str] | None:
