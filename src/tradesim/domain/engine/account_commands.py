@@ -73,7 +73,7 @@ class AccountCommandsMixin(OrderFlowMixin):
         book = self._books[(order.category, order.symbol)]
         was_unseen = order.order_id in book.unseen
         book.unindex(order)
-        state.release(order.order_id)
+        state.reservations.release(order.order_id)
         price = amended.price if amended.price is not None else book.last
         refusal = None if price is None else self._check_funds(state, book, amended, price)
         if refusal is not None:

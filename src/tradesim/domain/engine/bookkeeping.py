@@ -25,7 +25,7 @@ class BookkeepingMixin(RiskMixin):
         on_instrument = state.orders_by_instrument.get((order.category, order.symbol))
         if on_instrument is not None:
             on_instrument.discard(order_id)
-        state.release(order_id)
+        state.reservations.release(order_id)
         self._liq_dirty.add(state.account_id)
         book.unindex(order)
         if order.is_position_tpsl and state.tpsl.get((order.symbol, order.stop_order_type)) == order_id:

@@ -132,7 +132,8 @@ class FillMixin(TpSlMixin):
             book.position_accounts.add(state.account_id)
         if side_before is not None and position.side is not side_before:
             events.extend(self._close_position_orders(state, symbol))
-        self._re_reserve(state, book, symbol, skip=order.order_id)
+        # What the orders against the position hold moved with it.
+        state.reservations.reprice(symbol, position.side, position.size)
         attached = order.take_profit is not None or order.stop_loss is not None
         if attached and position.side is order.side and not order.reduce_only:
             events.extend(
@@ -143,17 +144,6 @@ class FillMixin(TpSlMixin):
         events.extend(self._refresh_liquidation(state, skip=symbol))
         events.append(PositionChanged(state.positions[symbol]))
         return events
-
-    def _re_reserve(self, state: AccountState, book: Book, symbol: str, skip: str) -> None:
-        """The position moved: what its resting orders open (and so the margin they hold) moved too.
-
-        A buy that only closed a short reserved nothing; once the short is gone it would open a
-        long and must hold that long's margin (and the reverse when a position grows to meet it).
-        """
-        for order_id in state.orders_on(Category.LINEAR, symbol):
-            resting = self._orders[order_id]
-            if order_id != skip and resting.status.is_open and not resting.reduce_only:
-                self._reserve_for(state, book, resting)
 
     def _close_position_orders(self, state: AccountState, symbol: str) -> Events:
         """The position closed or flipped: its TP/SL and every reduce-only order on it go."""

@@ -9,6 +9,7 @@ import attrs
 from tradesim.domain.accounts import AccountView
 from tradesim.domain.engine.base import EngineBase, Events
 from tradesim.domain.engine.book import Book
+from tradesim.domain.engine.reservations import LinearHold
 from tradesim.domain.engine.state import AccountState
 from tradesim.domain.enums import Category, OrderStatus, Side
 from tradesim.domain.errors import InsufficientBalance, InsufficientMargin, RuleViolation
@@ -106,14 +107,25 @@ class RiskMixin(EngineBase):
     def _reserve_for(self, state: AccountState, book: Book, order: Order) -> None:
         """Hold back what the open remainder of a resting order needs."""
         self._liq_dirty.add(state.account_id)
+        reservations = state.reservations
         if not order.status.is_open or order.status is OrderStatus.UNTRIGGERED:
-            state.release(order.order_id)
+            reservations.release(order.order_id)
             return
         price = order.price if order.price is not None else book.last
         if price is None:
             return
-        amount = self._funds_needed(state, book, order, order.remaining_qty, price)
-        state.reserve(order.order_id, self._funds_coin(book, order), amount)
+        instrument = book.instrument
+        if not instrument.is_linear:
+            amount = self._funds_needed(state, book, order, order.remaining_qty, price)
+            reservations.hold_spot(order.order_id, self._funds_coin(book, order), amount)
+        elif order.reduce_only:
+            reservations.release(order.order_id)
+        else:
+            position = self._position(state, order.symbol)
+            hold = LinearHold(
+                order.symbol, order.side, order.remaining_qty, price, position.leverage, instrument.taker_fee_rate
+            )
+            reservations.hold_linear(order.order_id, instrument.quote_coin, hold, position.side, position.size)
 
     def _reprice_liquidations(self) -> Events:
         """Recompute the liquidation prices of accounts whose free balance changed since the last time.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tradesim.domain.engine.reservations import Reservations
 from tradesim.domain.enums import Category, StopOrderType
 from tradesim.domain.numbers import ZERO
 from tradesim.domain.positions import Position
@@ -12,8 +13,8 @@ from tradesim.domain.positions import Position
 class AccountState:
     """Balances per coin, linear positions per symbol (flat ones keep leverage), and reservations.
 
-    `reserved` maps an open order to what it holds back: for linear orders the order cost in the
-    settle coin, for spot orders the coin it will spend. `reserved_total` sums it per coin.
+    `reservations` knows what each open order holds back: for linear orders the order cost in the
+    settle coin, for spot orders the coin it will spend.
     """
 
     __slots__ = (
@@ -22,8 +23,7 @@ class AccountState:
         "open_orders",
         "orders_by_instrument",
         "positions",
-        "reserved",
-        "reserved_total",
+        "reservations",
         "tpsl",
     )
 
@@ -35,8 +35,7 @@ class AccountState:
         #: The same ids by (category, symbol): closing a position or liquidating it looks only
         #: at that instrument's orders, not at every order of the account.
         self.orders_by_instrument: dict[tuple[Category, str], set[str]] = {}
-        self.reserved: dict[str, tuple[str, Decimal]] = {}
-        self.reserved_total: dict[str, Decimal] = {}
+        self.reservations = Reservations()
         #: (symbol, StopOrderType) -> order id of the position's full-size take-profit / stop-loss.
         self.tpsl: dict[tuple[str, StopOrderType], str] = {}
 
@@ -47,17 +46,5 @@ class AccountState:
         """Open order ids on one instrument, in id order (a copy: safe to cancel while iterating)."""
         return sorted(self.orders_by_instrument.get((category, symbol), ()))
 
-    def reserve(self, order_id: str, coin: str, amount: Decimal) -> None:
-        self.release(order_id)
-        if amount > 0:
-            self.reserved[order_id] = (coin, amount)
-            self.reserved_total[coin] = self.reserved_total.get(coin, ZERO) + amount
-
-    def release(self, order_id: str) -> None:
-        held = self.reserved.pop(order_id, None)
-        if held is not None:
-            coin, amount = held
-            self.reserved_total[coin] -= amount
-
     def reserved_in(self, coin: str) -> Decimal:
-        return self.reserved_total.get(coin, ZERO)
+        return self.reservations.total(coin)
