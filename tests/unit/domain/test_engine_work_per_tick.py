@@ -120,13 +120,14 @@ def far_orders(count: int) -> list[PlaceOrder]:
 
 
 def ticker_stream(clock: ManualClock) -> list[Ticker]:
-    """Quiet wandering within 50.0 of the centre; every 25th ticker a spike onto one account's near orders."""
+    """Quiet wandering within 50.0 of the centre; every 25th ticker a spike onto one account's near orders,
+    up then down, so that positions open, close and flip."""
     rng = random.Random(7)
     tickers: list[Ticker] = []
-    for step in range(600):
+    for step in range(800):
         last = CENTRE + rng.randrange(-500, 500)
         if step % 25 == 24:
-            number = (step // 25) % ACCOUNTS
+            number = (step // 50) % ACCOUNTS
             gap = 1_000 + number * 50 + 20
             last = CENTRE + gap if step % 50 == 24 else CENTRE - gap
         mark = last + rng.randrange(-5, 5)

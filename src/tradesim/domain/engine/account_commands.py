@@ -180,7 +180,7 @@ class AccountCommandsMixin(OrderFlowMixin):
             leverage = to_decimal(cmd.leverage, "leverage")
             instrument.check_leverage(leverage)
             position = self._position(state, cmd.symbol)
-            busy = position.side is not None or bool(state.orders_on(Category.LINEAR, cmd.symbol))
+            busy = position.side is not None or bool(state.orders_by_instrument.get((Category.LINEAR, cmd.symbol)))
             if busy:
                 raise PositionOpen(
                     f"close the {cmd.symbol} position and cancel its open orders "

@@ -6,7 +6,7 @@ from tradesim.domain.engine.base import Events
 from tradesim.domain.engine.book import Book
 from tradesim.domain.engine.risk import RiskMixin
 from tradesim.domain.engine.state import AccountState
-from tradesim.domain.enums import CancelReason, OrderStatus
+from tradesim.domain.enums import CancelReason, Category, OrderStatus
 from tradesim.domain.events import OrderCancelled
 from tradesim.domain.orders import Order
 
@@ -19,12 +19,17 @@ class BookkeepingMixin(RiskMixin):
             self._orders[order_id] = order
             state.open_orders.add(order_id)
             state.orders_by_instrument.setdefault((order.category, order.symbol), set()).add(order_id)
+            if order.reduce_only and order.category is Category.LINEAR:
+                state.reduce_only_orders.setdefault(order.symbol, set()).add(order_id)
             return
         self._orders.pop(order_id, None)
         state.open_orders.discard(order_id)
         on_instrument = state.orders_by_instrument.get((order.category, order.symbol))
         if on_instrument is not None:
             on_instrument.discard(order_id)
+        reduce_only = state.reduce_only_orders.get(order.symbol)
+        if reduce_only is not None and order.category is Category.LINEAR:
+            reduce_only.discard(order_id)
         state.reservations.release(order_id)
         self._liq_dirty.add(state.account_id)
         book.unindex(order)

@@ -10,7 +10,7 @@ from tradesim.domain.engine.base import Events
 from tradesim.domain.engine.book import Book
 from tradesim.domain.engine.state import AccountState
 from tradesim.domain.engine.tpsl import TpSlMixin
-from tradesim.domain.enums import CancelReason, Category, ExecType, LedgerKind, Side
+from tradesim.domain.enums import CancelReason, ExecType, LedgerKind, Side
 from tradesim.domain.events import BalanceChanged, OrderFilled, PositionChanged
 from tradesim.domain.executions import Execution, derived_id
 from tradesim.domain.numbers import ZERO, Price, Quantity
@@ -148,9 +148,10 @@ class FillMixin(TpSlMixin):
     def _close_position_orders(self, state: AccountState, symbol: str) -> Events:
         """The position closed or flipped: its TP/SL and every reduce-only order on it go."""
         events: Events = []
-        for order_id in state.orders_on(Category.LINEAR, symbol):
+        # Only the reduce-only orders, in id order: never every order of the account on the symbol.
+        for order_id in sorted(state.reduce_only_orders.get(symbol, ())):
             order = self._orders[order_id]
-            if not order.reduce_only or not order.status.is_open:
+            if not order.status.is_open:
                 continue
             reason = CancelReason.POSITION_CLOSED if order.is_position_tpsl else CancelReason.REDUCE_ONLY_NO_POSITION
             events.extend(self._cancel(order, reason))

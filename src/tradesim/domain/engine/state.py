@@ -23,6 +23,7 @@ class AccountState:
         "open_orders",
         "orders_by_instrument",
         "positions",
+        "reduce_only_orders",
         "reservations",
         "tpsl",
     )
@@ -35,6 +36,8 @@ class AccountState:
         #: The same ids by (category, symbol): closing a position or liquidating it looks only
         #: at that instrument's orders, not at every order of the account.
         self.orders_by_instrument: dict[tuple[Category, str], set[str]] = {}
+        #: symbol -> the open reduce-only linear orders: what closing or flipping the position cancels.
+        self.reduce_only_orders: dict[str, set[str]] = {}
         self.reservations = Reservations()
         #: (symbol, StopOrderType) -> order id of the position's full-size take-profit / stop-loss.
         self.tpsl: dict[tuple[str, StopOrderType], str] = {}
