@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
+from tests.waiting import until
 from tradesim.ports.coordination import PartitionLeases, fair_share
 
 
@@ -25,8 +24,7 @@ async def test_only_the_holder_releases(leases: PartitionLeases) -> None:
 
 async def test_an_unrenewed_lease_expires_and_moves(leases: PartitionLeases) -> None:
     await leases.acquire("dead", 2, ttl_ms=100)
-    await asyncio.sleep(0.2)
-    assert await leases.acquire("alive", 2, ttl_ms=5_000)
+    await until(lambda: leases.acquire("alive", 2, ttl_ms=5_000))  # once the dead one's has expired
     assert await leases.renew("dead", [2], ttl_ms=5_000) == set()
 
 
@@ -35,10 +33,15 @@ async def test_live_workers_and_their_fair_shares(leases: PartitionLeases) -> No
     await leases.heartbeat("w-gone", ttl_ms=100)
     live = await leases.heartbeat("w-a", ttl_ms=5_000)
     assert live == ["w-a", "w-b", "w-gone"]
-    await asyncio.sleep(0.2)
-    live = await leases.heartbeat("w-a", ttl_ms=5_000)
+    # The silent one drops out once its heartbeat expires; the others stay.
+    live = await until(lambda: _without(leases, "w-gone"))
     assert live == ["w-a", "w-b"]
     assert fair_share("w-a", live, 5) == {0, 2, 4}
     assert fair_share("w-b", live, 5) == {1, 3}
     await leases.leave("w-b")
     assert await leases.heartbeat("w-a", ttl_ms=5_000) == ["w-a"]
+
+
+async def _without(leases: PartitionLeases, gone: str) -> list[str] | None:
+    live = await leases.heartbeat("w-a", ttl_ms=5_000)
+    return None if gone in live else live

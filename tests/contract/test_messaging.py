@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
+from typing import Any
 
 import attrs
-import pytest
 
 from tests.contract import records
+from tests.waiting import until
 from tradesim.domain import CancelOrder, OrderType, PlaceOrder, Side, Ticker
 from tradesim.domain.events import BalanceChanged, PositionChanged
 from tradesim.ports.messaging import EventBus, OrderQueue, PriceBus
@@ -23,10 +25,46 @@ async def _next(iterator: object) -> object:
         return await anext(iterator)  # type: ignore[call-overload]
 
 
+async def _settled(
+    stream: AsyncIterator[Any], publish: Callable[[str], Awaitable[object]], marker: Callable[[Any], str | None]
+) -> None:
+    """Publish probes until the subscription hears one (pub/sub keeps nothing for a subscriber not
+    yet listening), then a last marker, and read up to it: from then on the stream holds only what
+    the test publishes next."""
+    heard = asyncio.ensure_future(anext(stream))
+    async with asyncio.timeout(5.0):
+        while not heard.done():
+            await publish("probe")
+            await asyncio.wait({heard}, timeout=0.02)
+    assert marker(heard.result()) == "probe"
+    await publish("last")
+    while marker(await _next(stream)) != "last":
+        pass
+
+
+#: How a test publishes a probe or the last marker, and which of them (if either) a message is.
+Probes = tuple[Callable[[str], Awaitable[object]], Callable[[Any], str | None]]
+
+
+def _ticker_probes(price_bus: PriceBus, symbol: str) -> Probes:
+    prices = {"probe": "1", "last": "2"}
+    names = {Decimal(v): k for k, v in prices.items()}
+    return (lambda m: price_bus.publish(_ticker(symbol, prices[m])), lambda e: names.get(e.last_price))
+
+
+def _balance_probes(event_bus: EventBus, account_id: str) -> Probes:
+    ids = {"probe": 900, "last": 901}
+    names = {records.entry(n, "0").entry_id: k for k, n in ids.items()}
+    return (
+        lambda m: event_bus.publish([BalanceChanged(records.entry(ids[m], "0", account_id=account_id))]),
+        lambda e: names.get(e.entry.entry_id) if isinstance(e, BalanceChanged) else None,
+    )
+
+
 async def test_price_bus_delivers_only_subscribed_symbols_in_order(price_bus: PriceBus) -> None:
     subscription = price_bus.subscribe(["BTCUSDT"])
     stream = aiter(subscription)
-    await asyncio.sleep(0.05)  # let a network subscription settle
+    await _settled(stream, *_ticker_probes(price_bus, "BTCUSDT"))
     await price_bus.publish(_ticker("ETHUSDT", "2000"))
     await price_bus.publish(_ticker("BTCUSDT", "30000.1"))
     await price_bus.publish(_ticker("BTCUSDT", "30000.2"))
@@ -43,7 +81,7 @@ async def test_event_bus_delivers_events_of_watched_accounts_only(event_bus: Eve
     subscription = event_bus.subscribe()
     await subscription.watch("acc-2")
     stream = aiter(subscription)
-    await asyncio.sleep(0.05)
+    await _settled(stream, *_balance_probes(event_bus, "acc-2"))
     await event_bus.publish([BalanceChanged(records.entry(1, "5", account_id="acc-1"))])
     await event_bus.publish([BalanceChanged(records.entry(2, "7.25", account_id="acc-2"))])
     got = await _next(stream)
@@ -58,7 +96,7 @@ async def test_event_bus_delivers_one_publish_of_several_accounts_to_each(event_
     await subscription.watch("acc-1")
     await subscription.watch("acc-2")
     stream = aiter(subscription)
-    await asyncio.sleep(0.05)
+    await _settled(stream, *_balance_probes(event_bus, "acc-2"))
     await event_bus.publish(
         [
             BalanceChanged(records.entry(1, "5", account_id="acc-1")),
@@ -87,16 +125,25 @@ async def test_event_bus_delivers_only_the_kinds_its_filter_wants(event_bus: Eve
     subscription = event_bus.subscribe(wanted)
     await subscription.watch("acc-1")
     stream = aiter(subscription)
-    await asyncio.sleep(0.05)
+    sizes = {"probe": "0.001", "last": "0.002"}
+    names = {Decimal(v): k for k, v in sizes.items()}
+    await _settled(
+        stream,
+        lambda m: event_bus.publish([PositionChanged(records.position(size=sizes[m]))]),
+        lambda e: names.get(e.position.size),
+    )
+    asked.clear()
     await event_bus.publish([BalanceChanged(records.entry(1, "5")), PositionChanged(records.position(size="0.020"))])
     got = await _next(stream)
     assert isinstance(got, PositionChanged)
     assert got.position.size == Decimal("0.020")
     assert asked == [("acc-1", BalanceChanged), ("acc-1", PositionChanged)]
+    # An unwanted event, then a wanted one: the wanted one is the next to arrive.
     await event_bus.publish([BalanceChanged(records.entry(2, "6"))])
-    with pytest.raises(TimeoutError):
-        async with asyncio.timeout(0.3):
-            await anext(stream)
+    await event_bus.publish([PositionChanged(records.position(size="0.030"))])
+    after = await _next(stream)
+    assert isinstance(after, PositionChanged)
+    assert after.position.size == Decimal("0.030")
     await subscription.aclose()
 
 
@@ -140,9 +187,9 @@ async def test_queue_acknowledges_what_a_read_carries_before_reading(order_queue
     assert [d.command for d in first] == [_place(1)]
     second = await order_queue.receive("worker-a", [partition], max_count=10, block_ms=500, ack=first)
     assert [d.command for d in second] == [_place(2)]
-    await asyncio.sleep(0.02)
-    # Only the entry not acknowledged is still pending, for another consumer to take over.
-    assert [d.command for d in await order_queue.reclaim("worker-b", [partition], min_idle_ms=10)] == [_place(2)]
+    # Only the entry not acknowledged is still pending, for another consumer to take over once idle.
+    taken = await until(lambda: order_queue.reclaim("worker-b", [partition], min_idle_ms=10))
+    assert [d.command for d in taken] == [_place(2)]
     assert await order_queue.receive("worker-a", [partition], block_ms=0, ack=second) == []
     assert await order_queue.reclaim("worker-c", [partition], min_idle_ms=0) == []
 
@@ -167,8 +214,7 @@ async def test_queue_redelivers_unacknowledged_entries_to_another_consumer(order
     first = await order_queue.receive("worker-a", [partition], block_ms=500)
     assert len(first) == 1
     assert await order_queue.reclaim("worker-b", [partition], min_idle_ms=60_000) == []
-    await asyncio.sleep(0.02)
-    again = await order_queue.reclaim("worker-b", [partition], min_idle_ms=10)
+    again = await until(lambda: order_queue.reclaim("worker-b", [partition], min_idle_ms=10))
     assert [d.command for d in again] == [_place(1)]
     assert again[0].attempts >= 2
     await order_queue.ack(again)

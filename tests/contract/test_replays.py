@@ -145,8 +145,13 @@ async def test_bar_bus_delivers_a_sessions_bars_to_its_subscribers_only(replay_b
             break
     assert await got == bar
     assert str((await got).candle.close) == "30001.50"
-    assert not stray.done()
-    stray.cancel()
+    # The other session's subscriber, live too, hears its own session's bars but none of rep-1's.
+    theirs = ReplayBar("rep-2", bar.candle)
+    async with asyncio.timeout(5.0):
+        while not stray.done():
+            await replay_bar_bus.publish(theirs)
+            await asyncio.wait({stray}, timeout=0.02)
+    assert stray.result() == theirs
     await other.aclose()
     await mine.aclose()
     assert bar.message()["topic"] == "replay.rep-1"

@@ -8,13 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from websockets.sync.client import connect
+
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -46,15 +47,9 @@ def api_process(tmp_path: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("tradesim api did not answer /healthz within 30 s")
+        wait_for(
+            lambda: httpx.get(f"{base}/healthz", timeout=1).status_code == 200, 30, "tradesim api to answer /healthz"
+        )
         yield base
     finally:
         process.send_signal(signal.SIGTERM)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import connect
 
-from tests.support.realtime import Stack, TickerPump, Trader, running_stack, wait_for
+from tests.support.realtime import Stack, TickerPump, Trader, running_stack
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -4,6 +4,12 @@ Another worker is started at once; the survivor and the newcomer take the dead o
 rebuild them from the database and reclaim what it had taken but not acknowledged. Afterwards
 every order is in exactly one terminal state, no execution is recorded twice, and every account's
 balance is the sum of its ledger.
+
+What the orders end as is arranged, not left to the machine's speed: limit orders priced far
+through the market must fill (a GTC limit waits for a fresh price rather than being refused),
+limit orders priced far from it must rest until the test cancels them, and only market orders
+and limits near the market may end either way (a market order meets a stale price when the
+machine is busy, and is refused).
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.realtime import Stack, TickerPump, Trader, audit, running_stack, stored, wait_for
+from tests.support.realtime import Stack, TickerPump, Trader, audit, running_stack, stored
+from tests.waiting import wait_for
 from tradesim.ports.messaging import stable_partition
 
 pytestmark = pytest.mark.integration
@@ -34,19 +41,38 @@ TIMINGS = {
 }
 
 
-def _order_body(rng: random.Random, account_id: str, pump: TickerPump) -> dict[str, str]:
+#: How far through or away from the market the arranged limits are priced: a fifth of the start
+#: price, hundreds of times what the pump's random walk strays in a run.
+FAR = {symbol: price / 5 for symbol, price in TickerPump.STARTS.items()}
+
+
+def _order_body(rng: random.Random, account_id: str, pump: TickerPump) -> tuple[str, dict[str, str]]:
+    """An order and its kind: `market`, `near` (either outcome), `crossing` (must fill), `away` (must rest)."""
     symbol = rng.choice(SYMBOLS)
-    body = {"accountId": account_id, "symbol": symbol, "side": rng.choice(["Buy", "Sell"]), "qty": QTY[symbol]}
-    if rng.random() < 0.7:
-        return {**body, "orderType": "Market"}
-    # a limit near the market: some fill as prices move, the rest are cancelled at the end
-    offset = pump.TICKS[symbol] * rng.randint(-30, 30)
-    return {**body, "orderType": "Limit", "price": str(pump.prices[symbol] + offset), "timeInForce": "GTC"}
+    side = rng.choice(["Buy", "Sell"])
+    body = {"accountId": account_id, "symbol": symbol, "side": side, "qty": QTY[symbol]}
+    draw = rng.random()
+    if draw < 0.5:
+        return "market", {**body, "orderType": "Market"}
+    through = 1 if side == "Buy" else -1  # a buy priced above the market crosses it, a sell below
+    if draw < 0.7:
+        kind, price = "crossing", pump.prices[symbol] + through * FAR[symbol]
+    elif draw < 0.85:
+        kind, price = "away", pump.prices[symbol] - through * FAR[symbol]
+    else:
+        kind, price = "near", pump.prices[symbol] + pump.TICKS[symbol] * rng.randint(-30, 30)
+    return kind, {**body, "orderType": "Limit", "price": str(price), "timeInForce": "GTC"}
 
 
 async def _waiting_orders(database_url: str) -> int:
     async with stored(database_url) as uow:
         return len(await uow.orders.list_unaccepted(created_before=int(time.time() * 1000) + 60_000))
+
+
+async def _statuses(database_url: str, order_ids: list[str]) -> dict[str, str]:
+    async with stored(database_url) as uow:
+        orders = [await uow.orders.get(order_id) for order_id in order_ids]
+    return {order.order_id: order.status.value for order in orders if order is not None}
 
 
 def test_a_worker_killed_mid_flow_loses_and_duplicates_nothing(
@@ -66,26 +92,34 @@ def test_a_worker_killed_mid_flow_loses_and_duplicates_nothing(
 
         rng = random.Random(2024)
         bodies = [
-            (accounts[i % len(accounts)][0], _order_body(rng, accounts[i % len(accounts)][1], pump))
+            (accounts[i % len(accounts)][0], *_order_body(rng, accounts[i % len(accounts)][1], pump))
             for i in range(ORDERS)
         ]
-        placed: list[str] = []
+        placed: dict[str, list[str]] = {"market": [], "near": [], "crossing": [], "away": []}
         refused: list[str] = []
         with ThreadPoolExecutor(8) as pool:
-            futures = [pool.submit(t.client.post, "/api/v1/orders", json=body) for t, body in bodies]
+            futures = {pool.submit(t.client.post, "/api/v1/orders", json=body): kind for t, kind, body in bodies}
             for future in as_completed(futures):
                 answer = future.result()
                 if answer.status_code == 201:
-                    placed.append(answer.json()["orderId"])
+                    placed[futures[future]].append(answer.json()["orderId"])
                 else:
                     refused.append(answer.text)
-                if len(placed) == KILL_AFTER:
+                if sum(map(len, placed.values())) == KILL_AFTER:
                     victim.kill9()
                     replacement = stack.worker(wait_for_partitions=False)
         assert not refused, refused[:3]
         assert not victim.alive()
         wait_for(lambda: stack.partitions_of(replacement), 30, "the replacement worker to own partitions")
         wait_for(lambda: asyncio.run(_waiting_orders(database_url)) == 0, 60, "every order to be taken in")
+        # The orders priced through the market fill before the cancels below could reach them.
+        crossing = placed["crossing"]
+        wait_for(
+            lambda: set(asyncio.run(_statuses(database_url, crossing)).values()) == {"Filled"},
+            60,
+            f"all {len(crossing)} limit orders priced through the market to fill",
+            every=1.0,
+        )
 
         for trader, account_id in accounts:
             listing = trader.client.get("/api/v1/orders", params={"accountId": account_id, "openOnly": "true"})
@@ -103,8 +137,9 @@ def test_a_worker_killed_mid_flow_loses_and_duplicates_nothing(
         result = asyncio.run(audit(database_url, account_ids))
         assert result.orders == ORDERS
         assert result.problems == []
-        assert result.statuses.get("Filled", 0) > ORDERS // 2
-        assert result.statuses.get("Cancelled", 0) > 0
+        outcomes = asyncio.run(_statuses(database_url, placed["crossing"] + placed["away"]))
+        assert {outcomes[o] for o in placed["crossing"]} == {"Filled"}
+        assert {outcomes[o] for o in placed["away"]} == {"Cancelled"}  # rested untouched until cancelled
         assert "owns partitions" in victim.output()  # it was working when it died
         for trader in traders:
             trader.close()

@@ -26,8 +26,8 @@ from tests.support.realtime import (
     audit,
     running_stack,
     stored,
-    wait_for,
 )
+from tests.waiting import wait_for
 from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head
 
 pytestmark = pytest.mark.integration
@@ -91,7 +91,7 @@ def test_redis_restarted_mid_flow_loses_nothing_that_was_accepted(database_url: 
                 wait_for(lambda: len(flow.accepted) >= 20, 20, "orders to flow")
                 private.stop()
                 down_from = len(flow.answers)
-                time.sleep(3)
+                wait_for(lambda: len(flow.answers) >= down_from + 20, 30, "20 orders answered while Redis is down")
                 private.start()
                 during = flow.answers[down_from:]
                 wait_for(lambda: stack.partitions_of(worker), 30, "the worker to take its leases again")

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from tests.support.candles import walk
+from tests.waiting import until
 from tradesim.adapters.memory.tables import MemoryDatabase
 from tradesim.adapters.redis.replays import RedisReplayBarSubscription
 from tradesim.domain import OrderFilled, OrderType, PlaceOrder, Side
@@ -57,8 +58,12 @@ async def test_an_api_controls_a_replay_held_by_a_worker_through_redis(
         runner = await provide(worker.replay.runner())
         answer = await replays.control("user-1", replay_id, "step")
         assert answer.session.state is ReplayState.PAUSED
-        await asyncio.sleep(1.05)  # runners look for sessions to adopt every second
-        await runner.round()
+
+        async def adopted() -> bool:
+            await runner.round()  # runners look for sessions to adopt every second
+            return replay_id in runner.active
+
+        await until(adopted, within=10, step=0.05, what="the runner to adopt the session")
         first = await asyncio.wait_for(anext(aiter(bars)), 5)
         assert first.candle.open_time == T1
 

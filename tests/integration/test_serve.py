@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.waiting import wait_for
 from tradesim.adapters.memory.market_data import ListHistorySource
 from tradesim.application.history import HistorySync
 from tradesim.domain import Candle
@@ -103,35 +103,33 @@ def test_serve_plays_stored_history_and_a_market_order_fills_at_a_played_price(t
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=10) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "serve did not become ready"
+
+            def ready() -> bool:
                 assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                time.sleep(0.2)
+                return client.get("/readyz").status_code == 200
+
+            wait_for(ready, 60, "serve to answer /readyz")
             credentials = {"email": "trader@example.com", "password": "a long password"}
             assert client.post("/api/v1/auth/register", json=credentials).status_code == 201
             token = client.post("/api/v1/auth/login", json=credentials).json()["accessToken"]
             client.headers["Authorization"] = f"Bearer {token}"
             account = client.post("/api/v1/accounts", json={"name": "Main", "startingBalance": "10000"}).json()
             order = {"accountId": account["accountId"], "symbol": "BTCUSDT", "side": "Buy", "orderType": "Market"}
-            order_id = ""
-            while not order_id:  # until the feed has delivered a price (the first order would be refused)
+
+            def decided(order_id: str) -> dict[str, str] | None:
+                status: dict[str, str] = client.get(f"/api/v1/orders/{order_id}").json()
+                return None if status["orderStatus"] == "New" else status
+
+            def filled_market_order() -> str | None:
+                """Refused until the feed has delivered a price: then it fills."""
                 placed = client.post("/api/v1/orders", json={**order, "qty": "0.010"}).json()
-                status = client.get(f"/api/v1/orders/{placed['orderId']}").json()
-                while status["orderStatus"] == "New":
-                    time.sleep(0.1)
-                    status = client.get(f"/api/v1/orders/{placed['orderId']}").json()
+                status = wait_for(lambda: decided(placed["orderId"]), 30, "the order to be decided")
                 if status["orderStatus"] == "Filled":
-                    order_id = placed["orderId"]
-                else:
-                    assert status["rejectReason"] == "NO_MARKET_PRICE", status
-                    assert time.monotonic() < deadline
-                    time.sleep(0.3)
+                    return str(placed["orderId"])
+                assert status["rejectReason"] == "NO_MARKET_PRICE", status
+                return None
+
+            order_id = wait_for(filled_market_order, 60, "a market order to fill at a played price", every=0.3)
             executions = client.get("/api/v1/executions", params={"accountId": account["accountId"]}).json()["list"]
             [fill] = [e for e in executions if e["orderId"] == order_id]
             played = {p for c in _candles("BTCUSDT", 3000, Decimal("0.1")) for p in (c.open, c.high, c.low, c.close)}

@@ -31,6 +31,7 @@ import httpx
 import redis
 
 from tests import services
+from tests.waiting import wait_for
 from tradesim.adapters.redis.market_codec import encode_events
 from tradesim.domain.market import Ticker
 from tradesim.ports.messaging import price_channel
@@ -43,21 +44,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def wait_for(check: Any, timeout: float, what: str, every: float = 0.1) -> Any:
-    """Poll `check()` until it returns something truthy; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = check()
-        except (httpx.HTTPError, redis.RedisError, OSError):
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
 
 
 @attrs.define

@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.candles import walk
 from tests.support.replay_world import World, limit, market
+from tests.waiting import until
 from tradesim.adapters.memory.replays import MemoryReplayBarBus
 from tradesim.adapters.memory.storage import MemoryCandleStore
 from tradesim.application.replay.cache import BarCache
@@ -130,9 +131,14 @@ async def test_the_runner_loop_plays_and_stops_cleanly() -> None:
     await w.replays.control("user-1", view.session.replay_id, "play")
     stop = asyncio.Event()
     task = asyncio.create_task(w.runner.run(stop))
-    for _ in range(5):
-        w.monotonic.advance(0.1)
-        await asyncio.sleep(0.03)
+    replay_id = view.session.replay_id
+
+    def played(bars: int) -> bool:
+        w.monotonic.advance(0.1)  # time moves on while the loop runs
+        active = w.runner.active.get(replay_id)
+        return active is not None and active.session.bars_played >= bars
+
+    await until(lambda: played(100), step=0.03)
     stop.set()
     await asyncio.wait_for(task, 5)
     async with w.uow() as uow:
@@ -214,6 +220,17 @@ async def test_split_takes_replay_commands_out_of_a_worker_batch() -> None:
     assert [e.order.order_id for e in w.account_events if isinstance(e, OrderFilled)] == ["r-1"]
 
 
+class Refusing:
+    """The database's `available` switch, off, counting how often the code under test asked it."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def __bool__(self) -> bool:
+        self.asked += 1
+        return False
+
+
 class GatedBars(MemoryReplayBarBus):
     """A bar bus whose publishing waits for a gate: a round caught in the middle of playing."""
 
@@ -221,9 +238,12 @@ class GatedBars(MemoryReplayBarBus):
         super().__init__()
         self.gate = asyncio.Event()
         self.gate.set()
+        self.waiting = 0
 
     async def publish(self, bar: ReplayBar) -> None:
+        self.waiting += 1
         await self.gate.wait()
+        self.waiting -= 1
         await super().publish(bar)
 
 
@@ -238,9 +258,10 @@ async def test_a_control_waits_for_the_bars_a_round_is_playing_and_none_play_aft
     w.monotonic.advance(1.0)
     w.bars.gate.clear()
     playing = asyncio.create_task(w.runner.round())  # 10 bars due; stuck publishing the first
-    await asyncio.sleep(0.01)
+    await until(lambda: w.bars.waiting)
     pausing = asyncio.create_task(w.replays.control("user-1", replay_id, "pause"))
-    await asyncio.sleep(0.01)
+    # The pause has had its chance: it is queued for the session's lock, or it is done (a failure).
+    await until(lambda: w.runner.active[replay_id].lock._waiters or pausing.done())
     assert not pausing.done(), "the pause waits for the bars being played"
     w.bars.gate.set()
     assert await playing == 10
@@ -255,10 +276,12 @@ async def test_the_runner_loop_rides_out_a_database_outage_and_plays_on() -> Non
     w = await history_world()
     view = await w.replays.create("user-1", "BTCUSDT", T1, "1000")
     await w.replays.control("user-1", view.session.replay_id, "play")
-    w.database.available = False
+    refusing = Refusing()
+    w.database.available = refusing  # type: ignore[assignment]
     stop = asyncio.Event()
     task = asyncio.create_task(w.runner.run(stop))
-    await asyncio.sleep(0.1)
+    # Refused, and back for more after its idle wait: the refusal did not end the loop.
+    await until(lambda: refusing.asked >= 2 or task.done(), within=10)
     assert not task.done()  # a worker must not die because the database is away
     w.database.available = True
     replay_id = view.session.replay_id

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from tests.unit.application.conftest import World
+from tests.waiting import until
 from tradesim.adapters.memory.coordination import MemoryPartitionLeases
-from tradesim.adapters.memory.messaging import MemoryPriceBus
+from tradesim.adapters.memory.messaging import MemoryOrderQueue, MemoryPriceBus
 from tradesim.adapters.memory.unit_of_work import MemoryUnitOfWork
 from tradesim.application.worker import Router, Worker, WorkerConfig
 from tradesim.domain import MatchingEngine, OrderStatus, OrderType, PlaceOrder, Side, Ticker, default_catalog
 from tradesim.domain.commands import Command
 from tradesim.ports.errors import DependencyUnavailable
+from tradesim.ports.messaging import Delivery
 from tradesim.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
@@ -31,6 +34,7 @@ def _worker(
     sweep_every_ms: int = 50,
     uow_factory: UnitOfWorkFactory | None = None,
     on_take_over: Callable[[], None] | None = None,
+    queue: object = None,
 ) -> Worker:
     catalog = default_catalog()
     return Worker(
@@ -46,7 +50,7 @@ def _worker(
         ),
         engine_factory=lambda: MatchingEngine(catalog, world.clock.now_ms),
         uow_factory=uow_factory or world.uow,
-        queue=world.queue,
+        queue=queue or world.queue,  # type: ignore[arg-type]
         prices=prices,
         events=world.events,
         leases=leases,
@@ -57,10 +61,30 @@ def _worker(
     )
 
 
-async def _eventually(check: object) -> None:
-    async with asyncio.timeout(3.0):
-        while not await check():  # type: ignore[operator]  # noqa: ASYNC110 - polling stored state
-            await asyncio.sleep(0.02)
+def _priced(world: World, workers: Sequence[Worker], *symbols: str) -> bool:
+    """Each symbol's owner has a price for it: a market order it takes from now on can fill."""
+    return all(
+        w.service.engine.last_price(s) is not None
+        for s in symbols
+        for w in workers
+        if world.queue.partition_of(s) in w.owned
+    )
+
+
+class ReadsSeen:
+    """The world's queue, counting what each of the worker's reads brought."""
+
+    def __init__(self, queue: MemoryOrderQueue) -> None:
+        self._queue = queue
+        self.reads: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._queue, name)
+
+    async def receive(self, *args: Any, **kwargs: Any) -> list[Delivery]:
+        got = await self._queue.receive(*args, **kwargs)
+        self.reads.append(len(got))
+        return got
 
 
 async def _status(world: World, order_id: str) -> OrderStatus | None:
@@ -105,12 +129,12 @@ async def test_two_workers_split_the_partitions_and_fill_everything(
     a, b = _worker(world, "a", prices, leases), _worker(world, "b", prices, leases)
     stop = asyncio.Event()
     tasks = [asyncio.create_task(w.run(stop)) for w in (a, b)]
-    await _eventually(lambda: _async(a.owned | b.owned == frozenset(range(world.queue.partitions)) and a.owned))
+    await until(lambda: a.owned | b.owned == frozenset(range(world.queue.partitions)) and a.owned)
     assert not a.owned & b.owned
-    await asyncio.sleep(0.1)
+    await until(lambda: _priced(world, (a, b), "BTCUSDT", "ETHUSDT"))
     orders = [await _place_market(world, account.account_id, s) for s in ("BTCUSDT", "ETHUSDT")]
     for order_id in orders:
-        await _eventually(lambda oid=order_id: _status_is(world, oid, OrderStatus.FILLED))
+        await until(lambda oid=order_id: _status_is(world, oid, OrderStatus.FILLED))
     stop.set()
     await asyncio.gather(*tasks)
 
@@ -124,14 +148,14 @@ async def test_a_dead_workers_partitions_and_pending_commands_move_to_the_surviv
     stop_a, stop_b = asyncio.Event(), asyncio.Event()
     task_a = asyncio.create_task(a.run(stop_a))
     task_b = asyncio.create_task(b.run(stop_b))
-    await _eventually(lambda: _async(bool(a.owned) and bool(b.owned)))
+    await until(lambda: bool(a.owned) and bool(b.owned))
     # a dies without a goodbye: its task is killed, its leases simply stop being renewed
     task_a.cancel()
     await asyncio.gather(task_a, return_exceptions=True)
-    await _eventually(lambda: _async(b.owned == frozenset(range(world.queue.partitions))))
-    await asyncio.sleep(0.1)
+    await until(lambda: b.owned == frozenset(range(world.queue.partitions)))
+    await until(lambda: _priced(world, (b,), "BTCUSDT"))
     order_id = await _place_market(world, account.account_id)
-    await _eventually(lambda: _status_is(world, order_id, OrderStatus.FILLED))
+    await until(lambda: _status_is(world, order_id, OrderStatus.FILLED))
     stop_b.set()
     await task_b
 
@@ -148,9 +172,10 @@ async def test_the_sweeper_queues_again_an_order_the_queue_lost(
     worker = _worker(world, "a", prices, leases)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
-    await _eventually(lambda: _async(bool(worker.owned)))
+    await until(lambda: bool(worker.owned))
+    await until(lambda: _priced(world, (worker,), "BTCUSDT"))
     world.clock.advance(1_000)  # the order is now older than sweep_after_ms
-    await _eventually(lambda: _status_is(world, order_id, OrderStatus.FILLED))
+    await until(lambda: _status_is(world, order_id, OrderStatus.FILLED))
     stop.set()
     await task
     async with world.uow() as uow:
@@ -159,10 +184,6 @@ async def test_the_sweeper_queues_again_an_order_the_queue_lost(
 
 async def _status_is(world: World, order_id: str, status: OrderStatus) -> bool:
     return await _status(world, order_id) is status
-
-
-async def _async(value: bool) -> bool:
-    return value
 
 
 async def test_a_worker_whose_loop_breaks_stops_with_the_error(
@@ -190,12 +211,15 @@ async def test_a_batch_the_database_refused_is_applied_again_before_anything_que
         PlaceOrder(account.account_id, "BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.010"), price=Decimal("25000")),
     )
     refusing = True
+    refused = 0
 
     class WorkerCommitsRefused(MemoryUnitOfWork):
         """The worker's commits fail; the api's (recording the cancel) still go through."""
 
         async def commit(self) -> None:
+            nonlocal refused
             if refusing:
+                refused += 1
                 raise DependencyUnavailable("the database refused the worker's commit")
             await super().commit()
 
@@ -205,12 +229,14 @@ async def test_a_batch_the_database_refused_is_applied_again_before_anything_que
     )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
-    await asyncio.sleep(0.2)  # the worker has tried the place and been refused
+    await until(lambda: refused)  # the worker has tried the place and been refused
     await world.orders.cancel("user-1", placed.order.order_id)
-    await asyncio.sleep(0.2)
+    after_cancel = refused
+    # The worker tried again with the cancel queued behind the place: it did not apply the cancel alone.
+    await until(lambda: refused > after_cancel + 1)
     assert await _status(world, placed.order.order_id) is OrderStatus.NEW
     refusing = False
-    await _eventually(lambda: _status_is(world, placed.order.order_id, OrderStatus.CANCELLED))
+    await until(lambda: _status_is(world, placed.order.order_id, OrderStatus.CANCELLED))
     stop.set()
     await task
     assert world.queue.pending() == 0
@@ -231,10 +257,11 @@ async def test_commands_the_router_takes_never_reach_the_live_engine(
     worker = _worker(world, "a", prices, leases, route=route)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
-    await _eventually(lambda: _async(bool(worker.owned)))
+    await until(lambda: bool(worker.owned))
+    await until(lambda: _priced(world, (worker,), "BTCUSDT"))
     away = await _place_market(world, elsewhere.account_id)
     here = await _place_market(world, live.account_id)
-    await _eventually(lambda: _status_is(world, here, OrderStatus.FILLED))
+    await until(lambda: _status_is(world, here, OrderStatus.FILLED))
     stop.set()
     await task
     assert [getattr(c, "order_id", None) for c in diverted] == [away]
@@ -269,7 +296,7 @@ async def test_partitions_are_given_away_only_after_the_batch_in_flight_on_them(
     await leases.heartbeat("b", 300)  # b joins: half of a's partitions are now b's share
     async with a._lock:  # a is committing a batch
         handing_over = asyncio.create_task(a.rebalance())
-        await asyncio.sleep(0.05)
+        await until(lambda: a._lock._waiters)  # the hand-over waits for the batch's lock
         await b.rebalance()
         assert not b.owned
     await handing_over
@@ -309,19 +336,23 @@ async def test_under_load_commands_arriving_while_the_worker_lingers_share_one_t
         opened += 1
         return world.uow()
 
-    worker = _worker(world, "a", prices, leases, linger_ms=300, sweep_every_ms=60_000, uow_factory=counting)
+    queue = ReadsSeen(world.queue)
+    # A linger far longer than the test needs to place an order once it sees the burst read.
+    worker = _worker(
+        world, "a", prices, leases, linger_ms=2_000, sweep_every_ms=60_000, uow_factory=counting, queue=queue
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
-    await _eventually(lambda: _async(bool(worker.owned)))
-    await asyncio.sleep(0.15)  # the worker is waiting for commands
+    await until(lambda: bool(worker.owned))
+    await until(lambda: queue.reads)  # the worker is waiting for commands
     before = opened
     resting = PlaceOrder(account.account_id, "BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.010"), Decimal("25000.0"))
     # Two at once: recorded and queued together, so the worker reads both in one go (load).
     placed = await asyncio.gather(*(world.orders.place("user-1", resting) for _ in range(2)))
     burst = [p.order.order_id for p in placed]
-    await asyncio.sleep(0.05)  # well inside the linger
+    await until(lambda: 2 in queue.reads)  # read together: the worker lingers now
     late = (await world.orders.place("user-1", resting)).order.order_id
-    await _eventually(lambda: _accepted(world, *burst, late))
+    await until(lambda: _accepted(world, *burst, late))
     assert opened - before == 1, "the burst and the order placed during the linger were taken in by one unit of work"
     stop.set()
     await task
@@ -335,10 +366,10 @@ async def test_a_lone_order_on_an_idle_worker_does_not_wait_for_the_linger(
     worker = _worker(world, "a", prices, leases, linger_ms=100_000, sweep_every_ms=60_000)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
-    await _eventually(lambda: _async(bool(worker.owned)))
+    await until(lambda: bool(worker.owned))
     resting = PlaceOrder(account.account_id, "BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.010"), Decimal("25000.0"))
     order_id = (await world.orders.place("user-1", resting)).order.order_id
-    await _eventually(lambda: _accepted(world, order_id))  # within 3 s, where the linger is 100 s
+    await until(lambda: _accepted(world, order_id))  # within 3 s, where the linger is 100 s
     stop.set()
     await task
 

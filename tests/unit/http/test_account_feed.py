@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from tests.waiting import until
 from tradesim.adapters.memory.messaging import MemoryEventBus
 from tradesim.domain import default_catalog
 from tradesim.domain.accounts import AccountView
@@ -60,20 +61,13 @@ async def _feed(topic: str = "wallet") -> tuple[AccountFeed, Wallets, Socket, as
     return feed, wallets, socket, writer
 
 
-async def _wait_for_pushes(socket: Socket, count: int) -> None:
-    for _ in range(200):
-        if len(socket.frames) >= count:
-            return
-        await asyncio.sleep(0.01)
-
-
 async def test_a_burst_of_balance_changes_gives_one_wallet_push() -> None:
     feed, wallets, socket, writer = await _feed()
     for n in range(5):  # a fill: trade, fee, realised PnL...
         wallets.balance -= 1
         await feed.dispatch(_change(n, wallets.balance))
-    await _wait_for_pushes(socket, 1)
-    await asyncio.sleep(account_feed.WALLET_SETTLE_S * 3)
+    await feed.settled()
+    await until(lambda: socket.frames)
     assert wallets.reads == 1
     assert [f["data"][0]["walletBalance"] for f in socket.frames] == ["995"]
     writer.cancel()
@@ -81,18 +75,16 @@ async def test_a_burst_of_balance_changes_gives_one_wallet_push() -> None:
 
 async def test_a_fast_trader_costs_a_bounded_number_of_reads_and_sees_the_last_balance() -> None:
     feed, wallets, socket, writer = await _feed()
-    started = asyncio.get_running_loop().time()
-    n = 0
-    # Fills every 2 ms for 0.3 s: 150 bursts, which unthrottled would be 150 reads.
-    while asyncio.get_running_loop().time() - started < 0.3:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    # 150 fills 2 ms apart (or further, on a busy machine): unthrottled, 150 reads.
+    for n in range(150):
         wallets.balance -= 1
         await feed.dispatch(_change(n, wallets.balance))
-        n += 1
         await asyncio.sleep(0.002)
-    elapsed = asyncio.get_running_loop().time() - started
-    await asyncio.sleep(account_feed.WALLET_EVERY_S * 2)
-    await _wait_for_pushes(socket, wallets.reads)
-    assert n > 20
+    await feed.settled()
+    elapsed = loop.time() - started
+    await until(lambda: len(socket.frames) == wallets.reads)
     assert wallets.reads <= elapsed / account_feed.WALLET_EVERY_S + 2
     assert socket.frames[-1]["data"][0]["walletBalance"] == str(wallets.balance), "the final balance is pushed"
     writer.cancel()
@@ -101,7 +93,7 @@ async def test_a_fast_trader_costs_a_bounded_number_of_reads_and_sees_the_last_b
 async def test_nobody_subscribed_to_the_wallet_costs_no_wallet_read() -> None:
     feed, wallets, socket, writer = await _feed("execution")
     await feed.dispatch(_change(1, Decimal("999")))
-    await asyncio.sleep(account_feed.WALLET_SETTLE_S * 5)
+    await feed.settled()  # no push was scheduled, or it has run by now
     assert (wallets.reads, socket.frames) == (0, [])
     writer.cancel()
 

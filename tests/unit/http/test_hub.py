@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from tests.waiting import until
 from tradesim.entrypoints.http.observability import ApiMetrics
 from tradesim.entrypoints.http.ws.hub import SLOW_CONSUMER, Hub
 
@@ -75,7 +76,7 @@ async def test_a_connection_whose_send_blocks_briefly_catches_up_in_order() -> N
     for i in range(5):
         hub.publish("t", str(i))
     stuck.unblock.set()
-    await asyncio.sleep(0.01)
+    await until(lambda: len(received) == 5)
     assert received == ["0", "1", "2", "3", "4"]
     assert connection.close_code is None
     writer.cancel()

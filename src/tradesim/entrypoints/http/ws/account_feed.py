@@ -177,6 +177,11 @@ class AccountFeed:
         if view is not None:
             self._hub.publish_private(account_id, "wallet", private_frame("wallet", [presenters.wallet(view)]))
 
+    async def settled(self) -> None:
+        """Wait until every wallet push scheduled so far was made (or failed)."""
+        while self._tasks:
+            await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
+
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
