@@ -14,7 +14,7 @@ from quart import Quart, request
 from quart_schema import QuartSchema
 from quart_schema.openapi import HttpSecurityScheme, Info
 from quart_schema.validation import QUART_SCHEMA_QUERYSTRING_ATTRIBUTE
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
 
 from tradesim.domain.errors import InvalidInput
 from tradesim.entrypoints.container import Container
@@ -118,6 +118,14 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     app.json = MsgspecJSONProvider(app)
     metrics = container.api.metrics()
     install_request_hooks(app, metrics)
+
+    if settings.metrics_port is not None:
+        metrics_port = settings.metrics_port
+
+        @app.before_request
+        async def _only_metrics_on_the_metrics_port() -> None:
+            if request.endpoint != "health.metrics" and health.server_port() == metrics_port:
+                raise NotFound()
 
     @app.before_request
     async def _refuse_unknown_query_parameters() -> None:

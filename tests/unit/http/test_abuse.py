@@ -1,0 +1,86 @@
+"""The standing abuse suite, in-process: each finding of issue 20 reproduced as a hostile or careless
+client would, and now refused or bounded. The real-process rows (streamed uploads, memory) are in
+tests/integration/test_abuse.py."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+
+from tests.unit.http.conftest import SECRET, T0, Api, api_container, running_api
+from tradesim.adapters.memory.clock import FixedClock
+from tradesim.entrypoints.http.app import ApiOptions
+from tradesim.entrypoints.settings import Settings
+
+
+async def test_made_up_methods_do_not_grow_the_metrics(api: Api) -> None:
+    # H1: the method went verbatim into a label, so every made-up method was a new series.
+    for n in range(50):
+        await api.client.open("/healthz", method=f"X{n:04d}")
+    text = (await (await api.client.get("/metrics")).get_data()).decode()
+    series = [line for line in text.splitlines() if line.startswith("tradesim_http_request_duration_seconds_count")]
+    assert not any('method="X0' in line for line in series), series
+    assert len(series) <= 3, series
+
+
+class _HeldCollector:
+    """A collector that holds the scrape until it is released (a slow scrape, deterministically)."""
+
+    def __init__(self) -> None:
+        self.collecting = threading.Event()
+        self.release = threading.Event()
+        self.released_in_time = False
+
+    def describe(self) -> list[Metric]:
+        return []  # so that registering does not collect (and wait)
+
+    def collect(self) -> Iterator[Metric]:
+        self.collecting.set()
+        # Released by the test once /healthz answered; on the event loop it never could be.
+        self.released_in_time = self.release.wait(5)
+        yield GaugeMetricFamily("tradesim_test_held", "held scrape", value=1)
+
+
+async def test_a_slow_scrape_does_not_block_other_requests(api: Api) -> None:
+    # H1: the exposition ran on the event loop, so /healthz waited for the whole scrape.
+    held = _HeldCollector()
+    api.container.api.metrics().registry.register(held)
+    scrape = asyncio.create_task(api.client.get("/metrics"))
+    try:
+        while not held.collecting.is_set():
+            await asyncio.sleep(0.01)
+            assert not scrape.done(), await scrape
+        alive = await api.client.get("/healthz")
+        assert alive.status_code == 200, "answered while the scrape is held"
+    finally:
+        held.release.set()
+    assert b"tradesim_test_held 1.0" in await (await scrape).get_data()
+    assert held.released_in_time, "the scrape held the event loop: /healthz could not answer meanwhile"
+
+
+async def test_metrics_behind_a_token_and_on_their_own_port(tmp_path: Path) -> None:
+    # H1: operators expect /metrics away from the public port or behind a token.
+    settings = Settings(
+        jwt_secret=SECRET,
+        data_dir=tmp_path,
+        database_url="memory://",
+        object_store_url=(tmp_path / "objects").resolve().as_uri(),
+        metrics_port=9100,
+        metrics_token="scrape-me",
+    )
+    clock = FixedClock(T0)
+    async with running_api(api_container(tmp_path, clock=clock, settings=settings), clock, ApiOptions()) as api:
+        on_metrics_port = {"server": ("127.0.0.1", 9100)}
+        token = {"Authorization": "Bearer scrape-me"}
+        assert (await api.client.get("/metrics", headers=token)).status_code == 404, "not on the api's port"
+        assert (await api.client.get("/metrics", scope_base=on_metrics_port)).status_code == 401
+        wrong = await api.client.get("/metrics", headers={"Authorization": "Bearer nope"}, scope_base=on_metrics_port)
+        assert wrong.status_code == 401
+        scraped = await api.client.get("/metrics", headers=token, scope_base=on_metrics_port)
+        assert scraped.status_code == 200
+        assert (await api.client.get("/healthz", scope_base=on_metrics_port)).status_code == 404
+        assert (await api.client.get("/healthz")).status_code == 200
