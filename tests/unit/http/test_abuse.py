@@ -9,11 +9,14 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from tests.unit.http.conftest import SECRET, T0, Api, api_container, running_api
 from tradesim.adapters.memory.clock import FixedClock
-from tradesim.entrypoints.http.app import ApiOptions
+from tradesim.entrypoints.http.app import MAX_JSON_BODY, ApiOptions
+from tradesim.entrypoints.http.bodies import BoundedBody
 from tradesim.entrypoints.settings import Settings
 
 
@@ -84,3 +87,43 @@ async def test_metrics_behind_a_token_and_on_their_own_port(tmp_path: Path) -> N
         assert scraped.status_code == 200
         assert (await api.client.get("/healthz", scope_base=on_metrics_port)).status_code == 404
         assert (await api.client.get("/healthz")).status_code == 200
+
+
+async def test_a_body_read_in_chunks_is_refused_once_it_passes_the_cap() -> None:
+    # H2: the multipart parser iterates the body, which emptied what Quart counted against its cap, so
+    # a body without a Content-Length was taken whole.
+    body = BoundedBody(None, 1000)
+    chunks: list[bytes] = []
+
+    async def read() -> None:
+        async for chunk in body:
+            chunks.append(chunk)
+
+    reader = asyncio.create_task(read())
+    for _ in range(30):
+        body.append(b"x" * 100)
+        await asyncio.sleep(0)
+    body.set_complete()
+    with pytest.raises(RequestEntityTooLarge):
+        await reader
+    assert sum(map(len, chunks)) <= 1000
+
+
+async def test_a_lower_cap_counts_what_already_came() -> None:
+    body = BoundedBody(None, 10_000)
+    body.append(b"x" * 600)
+    body.limit(500, None)
+    with pytest.raises(RequestEntityTooLarge):
+        await body
+    declared = BoundedBody(600, 10_000)
+    declared.limit(500, 600)
+    with pytest.raises(RequestEntityTooLarge):
+        await declared
+
+
+async def test_an_oversized_json_body_is_refused_however_it_is_framed(api: Api) -> None:
+    headers = await api.user("big@example.com")
+    big = {"name": "x" * (MAX_JSON_BODY + 10)}
+    response = await api.client.post("/api/v1/accounts", json=big, headers=headers)
+    assert response.status_code == 413
+    assert (await response.get_json())["error"]["code"] == "PAYLOAD_TOO_LARGE"
