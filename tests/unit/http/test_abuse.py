@@ -5,6 +5,7 @@ tests/integration/test_abuse.py."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,3 +128,35 @@ async def test_an_oversized_json_body_is_refused_however_it_is_framed(api: Api) 
     response = await api.client.post("/api/v1/accounts", json=big, headers=headers)
     assert response.status_code == 413
     assert (await response.get_json())["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+DEEP = "[" * 1000 + "]" * 1000
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/accounts"])
+async def test_deeply_nested_json_is_refused_as_malformed(api: Api, path: str) -> None:
+    # M1: nesting ~1,000 deep raised RecursionError: a 500 with a traceback, on the login too.
+    headers = await api.user("deep@example.com")
+    for body in (DEEP, '{"email": ' + DEEP + "}"):
+        response = await api.client.post(path, data=body, headers={**headers, "Content-Type": "application/json"})
+        assert response.status_code == 400, await response.get_data()
+        assert "nested deeper than" in (await response.get_json())["error"]["message"]
+
+
+async def test_brackets_inside_strings_do_not_count_as_nesting(api: Api) -> None:
+    headers = await api.user("brackets@example.com")
+    response = await api.client.post("/api/v1/accounts", json={"name": "[{" * 40}, headers=headers)
+    assert response.status_code != 400 or "nested" not in (await response.get_json())["error"]["message"]
+
+
+async def test_a_deeply_nested_socket_message_is_answered_not_fatal(api: Api) -> None:
+    # M1: on /ws it closed the socket with 1011.
+    headers = await api.user("deepws@example.com")
+    token = headers["Authorization"].removeprefix("Bearer ")
+    async with api.client.websocket(f"/ws?token={token}") as ws:
+        assert json.loads(await ws.receive())["op"] == "auth"
+        await ws.send('{"op": "subscribe", "args": ' + DEEP + "}")
+        answer = json.loads(await asyncio.wait_for(ws.receive(), 5))
+        assert answer["success"] is False and "nested deeper than" in answer["ret_msg"]
+        await ws.send('{"op": "ping"}')
+        assert json.loads(await asyncio.wait_for(ws.receive(), 5))["ret_msg"] == "pong"

@@ -7,8 +7,12 @@ body (the multipart parser does) empties what it holds after each chunk: a body 
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart.wrappers.request import Body, Request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from tradesim.entrypoints.http.json_depth import JsonTooDeep
 
 
 class BoundedBody(Body):
@@ -52,3 +56,8 @@ class BoundedBody(Body):
 
 class BoundedRequest(Request):
     body_class = BoundedBody
+
+    def on_json_loading_failed(self, error: Exception) -> Any:
+        if isinstance(error, JsonTooDeep):
+            raise BadRequest(f"the body's {error}") from None
+        return super().on_json_loading_failed(error)
