@@ -145,8 +145,8 @@ async def test_deeply_nested_json_is_refused_as_malformed(api: Api, path: str) -
 
 async def test_brackets_inside_strings_do_not_count_as_nesting(api: Api) -> None:
     headers = await api.user("brackets@example.com")
-    response = await api.client.post("/api/v1/accounts", json={"name": "[{" * 40}, headers=headers)
-    assert response.status_code != 400 or "nested" not in (await response.get_json())["error"]["message"]
+    response = await api.client.post("/api/v1/accounts", json={"name": "[{" * 20}, headers=headers)
+    assert response.status_code == 201, await response.get_data()
 
 
 async def test_a_deeply_nested_socket_message_is_answered_not_fatal(api: Api) -> None:
@@ -157,6 +157,7 @@ async def test_a_deeply_nested_socket_message_is_answered_not_fatal(api: Api) ->
         assert json.loads(await ws.receive())["op"] == "auth"
         await ws.send('{"op": "subscribe", "args": ' + DEEP + "}")
         answer = json.loads(await asyncio.wait_for(ws.receive(), 5))
-        assert answer["success"] is False and "nested deeper than" in answer["ret_msg"]
+        assert answer["success"] is False
+        assert "nested deeper than" in answer["ret_msg"]
         await ws.send('{"op": "ping"}')
         assert json.loads(await asyncio.wait_for(ws.receive(), 5))["ret_msg"] == "pong"
