@@ -37,6 +37,20 @@ FEEDS = ("bybit-linear", "bybit-spot", "bitget-linear", "bitget-spot")
 DEFAULT_FEEDS = ("bybit-linear",)
 #: Worker timings in milliseconds, each read from TRADESIM_{NAME} (defaults: the fields of `Settings`).
 WORKER_TIMINGS = ("worker_lease_ttl_ms", "worker_reclaim_idle_ms", "worker_sweep_after_ms")
+#: Abuse policies (docs/security.md), each read from TRADESIM_{NAME} as a whole number in its range.
+POLICY_LIMITS = {
+    "login_attempts_per_address": (1, 100_000),
+    "login_attempts_per_email_address": (1, 100_000),
+    "login_attempts_per_email": (1, 1_000_000),
+    "max_replays_per_user": (1, 10_000),
+    "max_websockets_per_user": (1, 100_000),
+    "max_websockets_per_address": (1, 1_000_000),
+    "max_accounts_per_user": (1, 100_000),
+    "max_api_keys_per_user": (1, 100_000),
+    "max_strategy_runs_per_user": (1, 100_000),
+    "password_hash_threads": (1, 64),
+    "password_hash_queue": (1, 100_000),
+}
 
 
 class ConfigurationError(Exception):
@@ -77,6 +91,26 @@ class Settings:
     worker_sweep_after_ms: int = 10_000
     #: A worker waits this long for more commands after a short read (latency for larger batches).
     worker_linger_ms: int = 2
+    #: Login attempts a minute: from one address; at one email from one address; at one email from
+    #: addresses that never logged in to it (the owner's own addresses are exempt from this ceiling).
+    login_attempts_per_address: int = 20
+    login_attempts_per_email_address: int = 5
+    login_attempts_per_email: int = 50
+    #: Quotas per user: replay sessions not yet ended, open WebSockets, accounts, API keys, strategy
+    #: runs queued or running; and open WebSockets per client address.
+    max_replays_per_user: int = 5
+    max_websockets_per_user: int = 20
+    max_websockets_per_address: int = 200
+    max_accounts_per_user: int = 20
+    max_api_keys_per_user: int = 20
+    max_strategy_runs_per_user: int = 5
+    #: Threads that hash passwords, and how many hashes may wait for one before logins answer 503.
+    password_hash_threads: int = 2
+    password_hash_queue: int = 64
+    #: `/metrics` on this port only (the api's own port answers 404 for it); unset: on the api's port.
+    metrics_port: int | None = None
+    #: When set, `/metrics` wants `Authorization: Bearer <token>`.
+    metrics_token: str | None = attrs.field(default=None, repr=False)
     jwt_secret: str = attrs.field(default="", repr=False)
     db_password: str | None = attrs.field(default=None, repr=False)
     bybit_api_key: str | None = attrs.field(default=None, repr=False)
@@ -127,6 +161,16 @@ class Settings:
         worker_linger_ms = _milliseconds(
             env, "TRADESIM_WORKER_LINGER_MS", defaults.worker_linger_ms, problems, low=0, high=100
         )
+        policies = {
+            name: _whole_number(env, f"TRADESIM_{name.upper()}", getattr(defaults, name), low, high, problems)
+            for name, (low, high) in POLICY_LIMITS.items()
+        }
+        metrics_port_text = env.get("TRADESIM_METRICS_PORT", "")
+        metrics_port = None
+        if metrics_port_text:
+            metrics_port = _whole_number(env, "TRADESIM_METRICS_PORT", 0, 1, 65535, problems) or None
+            if metrics_port == port:
+                problems.append("TRADESIM_METRICS_PORT must differ from TRADESIM_HTTP_PORT")
         feeds = _feeds(env.get("TRADESIM_FEEDS", ",".join(DEFAULT_FEEDS)), problems)
         stale_text = env.get("TRADESIM_FEED_STALE_SECONDS", "10")
         feed_stale_seconds = _positive_number(stale_text)
@@ -170,6 +214,9 @@ class Settings:
             order_partitions=partitions,
             **worker_ms,
             worker_linger_ms=worker_linger_ms,
+            **policies,
+            metrics_port=metrics_port,
+            metrics_token=env.get("TRADESIM_METRICS_TOKEN") or None,
             jwt_secret=jwt_secret,
             db_password=db_password,
             bybit_api_key=env.get("BYBIT_API_KEY") or None,
@@ -195,6 +242,14 @@ def _milliseconds(
     text = env.get(name, str(default))
     if not text.isdigit() or not low <= int(text) <= high:
         problems.append(f"{name} must be a number of milliseconds from {low} to {high}, not {text!r}")
+        return default
+    return int(text)
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, high: int, problems: list[str]) -> int:
+    text = env.get(name, str(default)).strip()
+    if not text.isdigit() or not low <= int(text) <= high:
+        problems.append(f"{name} must be a whole number from {low} to {high}, not {text!r}")
         return default
     return int(text)
 

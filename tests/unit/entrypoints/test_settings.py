@@ -126,3 +126,18 @@ def test_worker_timings_are_read_and_bad_ones_named(tmp_path: Path) -> None:
     assert Settings.from_env({**env, "TRADESIM_WORKER_LINGER_MS": "0"}, role="worker").worker_linger_ms == 0
     with pytest.raises(ConfigurationError, match=r"TRADESIM_WORKER_LINGER_MS .* from 0 to 100, not '500'"):
         Settings.from_env({**env, "TRADESIM_WORKER_LINGER_MS": "500"}, role="worker")
+
+
+def test_abuse_policies_are_read_and_bad_ones_named() -> None:
+    env = {"JWT_SECRET": "x"}
+    defaults = Settings.from_env(env)
+    assert (defaults.max_replays_per_user, defaults.metrics_port, defaults.metrics_token) == (5, None, None)
+    settings = Settings.from_env(
+        {**env, "TRADESIM_MAX_ACCOUNTS_PER_USER": "3", "TRADESIM_METRICS_PORT": "9100", "TRADESIM_METRICS_TOKEN": "t"}
+    )
+    assert (settings.max_accounts_per_user, settings.metrics_port, settings.metrics_token) == (3, 9100, "t")
+    assert "'t'" not in repr(settings)
+    with pytest.raises(ConfigurationError, match=r"TRADESIM_MAX_WEBSOCKETS_PER_USER must be a whole number .*'-1'"):
+        Settings.from_env({**env, "TRADESIM_MAX_WEBSOCKETS_PER_USER": "-1"})
+    with pytest.raises(ConfigurationError, match="TRADESIM_METRICS_PORT must differ"):
+        Settings.from_env({**env, "TRADESIM_METRICS_PORT": "8000"})

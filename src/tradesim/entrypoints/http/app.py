@@ -14,11 +14,12 @@ from quart import Quart, request
 from quart_schema import QuartSchema
 from quart_schema.openapi import HttpSecurityScheme, Info
 from quart_schema.validation import QUART_SCHEMA_QUERYSTRING_ATTRIBUTE
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, NotFound
 
 from tradesim.domain.errors import InvalidInput
 from tradesim.entrypoints.container import Container
 from tradesim.entrypoints.http import errors, security
+from tradesim.entrypoints.http.bodies import BoundedBody, BoundedRequest
 from tradesim.entrypoints.http.converters import IdConverter, SymbolConverter
 from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
 from tradesim.entrypoints.http.observability import install_request_hooks
@@ -89,6 +90,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     options = options or ApiOptions()
     settings = container.settings()
     app = Quart("tradesim.api", static_folder=None)
+    app.request_class = BoundedRequest
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BODY,
         MAX_FORM_MEMORY_SIZE=64 * 1024,
@@ -119,6 +121,14 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     metrics = container.api.metrics()
     install_request_hooks(app, metrics)
 
+    if settings.metrics_port is not None:
+        metrics_port = settings.metrics_port
+
+        @app.before_request
+        async def _only_metrics_on_the_metrics_port() -> None:
+            if request.endpoint != "health.metrics" and health.server_port() == metrics_port:
+                raise NotFound()
+
     @app.before_request
     async def _refuse_unknown_query_parameters() -> None:
         # A misspelt parameter (`accountID`) silently ignored would answer a different question.
@@ -137,12 +147,11 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     async def _limit_json_bodies() -> None:
         if request.endpoint in UPLOAD_ENDPOINTS or request.method in ("GET", "HEAD", "OPTIONS"):
             return
-        # The declared length refuses early; a body sent without one is measured once read.
-        if (request.content_length or 0) > MAX_JSON_BODY:
-            raise RequestEntityTooLarge()
+        # Refused as soon as the declared length or the bytes received pass the cap, however sent.
+        bounded = request.body
+        if isinstance(bounded, BoundedBody):
+            bounded.limit(MAX_JSON_BODY, request.content_length)
         body: bytes = await request.body
-        if len(body) > MAX_JSON_BODY:
-            raise RequestEntityTooLarge()
         try:
             body.decode("utf-8")
         except UnicodeDecodeError:

@@ -16,6 +16,8 @@ import msgspec
 from quart import Quart, Response
 from quart.json.provider import JSONProvider
 
+from tradesim.entrypoints.http.json_depth import check_depth
+
 
 def _unknown(value: object) -> Any:
     # What the default provider also serialises beyond msgspec's own types: markup.
@@ -47,7 +49,8 @@ class MsgspecJSONProvider(JSONProvider):
         return self._encode(obj).decode()
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        # msgspec.DecodeError is a ValueError: Quart answers it as a malformed body (400).
+        # msgspec.DecodeError and JsonTooDeep are ValueErrors: Quart answers them as a malformed body (400).
+        check_depth(s)
         return self._decoder.decode(s)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:

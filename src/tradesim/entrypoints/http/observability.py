@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import os
@@ -21,6 +22,9 @@ from tradesim.entrypoints.heap import GcPauses
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+#: The methods a label may name; anything else a client makes up counts as "OTHER" (a label value per
+#: made-up method would grow the registry without bound, and every scrape with it).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 #: A response body this small fits the socket's write buffer (64 KiB before it pushes back).
 SMALL_BODY = 16 * 1024
 
@@ -63,6 +67,11 @@ class ApiMetrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+    async def scrape(self) -> bytes:
+        """The exposition, written on a thread: a scrape never holds the event loop (prometheus_client's
+        metrics take their own locks, so observing them meanwhile is safe)."""
+        return await asyncio.to_thread(generate_latest, self.registry)
 
 
 class GcPauseCollector:
@@ -142,10 +151,11 @@ def install_request_hooks(app: Quart, metrics: ApiMetrics) -> None:
         elapsed = time.perf_counter() - started if started is not None else 0.0
         # Label by route rule, never the raw path: ids in paths would explode the label set.
         route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
-        metrics.request_latency.labels(request.method, route, str(response.status_code)).observe(elapsed)
+        method = request.method if request.method in KNOWN_METHODS else "OTHER"
+        metrics.request_latency.labels(method, route, str(response.status_code)).observe(elapsed)
         log.info(
             "request",
-            method=request.method,
+            method=request.method[:32],
             route=route,
             status=response.status_code,
             duration_ms=round(elapsed * 1000, 3),

@@ -17,6 +17,9 @@ MAX_WS_MESSAGE = 64 * 1024
 def hypercorn_config(settings: Settings) -> Config:
     config = Config()
     config.bind = [f"{settings.http_host}:{settings.http_port}"]
+    if settings.metrics_port is not None:
+        # The app answers only /metrics there (app.py), so an operator can expose it to the scraper alone.
+        config.bind.append(f"{settings.http_host}:{settings.metrics_port}")
     # Our own structured access log replaces hypercorn's.
     config.accesslog = None
     config.errorlog = "-"

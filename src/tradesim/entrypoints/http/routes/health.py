@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Sequence
 
 from dependency_injector.wiring import Provide, inject
-from quart import Blueprint, Response
+from quart import Blueprint, Response, request
 from quart_schema import tag_blueprint, validate_response
+from werkzeug.exceptions import NotFound
 
 from tradesim.entrypoints.container import Container
 from tradesim.entrypoints.http.observability import ApiMetrics
 from tradesim.entrypoints.http.openapi import openapi_extra
 from tradesim.entrypoints.http.schemas.health import Alive, Readiness
+from tradesim.entrypoints.settings import Settings
 from tradesim.ports.health import HealthCheck
+from tradesim.ports.security import Unauthenticated
 
 bp = Blueprint("health", __name__)
 tag_blueprint(bp, ["operations"])
@@ -62,7 +66,22 @@ async def _run(check: HealthCheck) -> tuple[str, str]:
 @bp.get("/metrics")
 @openapi_extra(METRICS_RESPONSE)
 @inject
-async def metrics(api_metrics: ApiMetrics = Provide[Container.api.metrics]) -> Response:
+async def metrics(
+    api_metrics: ApiMetrics = Provide[Container.api.metrics], settings: Settings = Provide[Container.settings]
+) -> Response:
     """Prometheus metrics of this process: open WebSockets, request latency, orders accepted, fills pushed,
-    garbage collector pauses."""
-    return Response(api_metrics.exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")
+    garbage collector pauses. On `TRADESIM_METRICS_PORT` only when that is set; with the bearer token
+    `TRADESIM_METRICS_TOKEN` only when that is set."""
+    if settings.metrics_port is not None and server_port() != settings.metrics_port:
+        raise NotFound()
+    if settings.metrics_token is not None:
+        _, _, token = request.headers.get("Authorization", "").partition(" ")
+        if not hmac.compare_digest(token.strip().encode(), settings.metrics_token.encode()):
+            raise Unauthenticated("send the metrics token as 'Authorization: Bearer <token>'")
+    return Response(await api_metrics.scrape(), content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def server_port() -> int | None:
+    """The port the request came in on (hypercorn binds the api's and, when set, the metrics port)."""
+    server = request.scope.get("server")
+    return int(server[1]) if server and server[1] is not None else None

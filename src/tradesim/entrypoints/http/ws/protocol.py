@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from tradesim.entrypoints.http.json_depth import JsonTooDeep, check_depth
 from tradesim.entrypoints.http.ws.hub import PRIVATE_TOPICS, encode
 from tradesim.entrypoints.http.ws.replay_feed import replay_id_of
 
@@ -24,7 +25,10 @@ _decoder = msgspec.json.Decoder(Op)
 def parse(message: str | bytes) -> Op | str:
     """The op, or why the message is not one."""
     try:
+        check_depth(message)
         return _decoder.decode(message)
+    except JsonTooDeep as error:
+        return f"not a valid op message ({error})"
     except msgspec.DecodeError as error:
         return f'not a valid op message ({error}); send {{"op": "subscribe", "args": [...]}}'
 

@@ -1,0 +1,163 @@
+"""The standing abuse suite, in-process: each finding of issue 20 reproduced as a hostile or careless
+client would, and now refused or bounded. The real-process rows (streamed uploads, memory) are in
+tests/integration/test_abuse.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from tests.unit.http.conftest import SECRET, T0, Api, api_container, running_api
+from tradesim.adapters.memory.clock import FixedClock
+from tradesim.entrypoints.http.app import MAX_JSON_BODY, ApiOptions
+from tradesim.entrypoints.http.bodies import BoundedBody
+from tradesim.entrypoints.settings import Settings
+
+
+async def test_made_up_methods_do_not_grow_the_metrics(api: Api) -> None:
+    # H1: the method went verbatim into a label, so every made-up method was a new series.
+    for n in range(50):
+        await api.client.open("/healthz", method=f"X{n:04d}")
+    text = (await (await api.client.get("/metrics")).get_data()).decode()
+    series = [line for line in text.splitlines() if line.startswith("tradesim_http_request_duration_seconds_count")]
+    assert not any('method="X0' in line for line in series), series
+    assert len(series) <= 3, series
+
+
+class _HeldCollector:
+    """A collector that holds the scrape until it is released (a slow scrape, deterministically)."""
+
+    def __init__(self) -> None:
+        self.collecting = threading.Event()
+        self.release = threading.Event()
+        self.released_in_time = False
+
+    def describe(self) -> list[Metric]:
+        return []  # so that registering does not collect (and wait)
+
+    def collect(self) -> Iterator[Metric]:
+        self.collecting.set()
+        # Released by the test once /healthz answered; on the event loop it never could be.
+        self.released_in_time = self.release.wait(5)
+        yield GaugeMetricFamily("tradesim_test_held", "held scrape", value=1)
+
+
+async def test_a_slow_scrape_does_not_block_other_requests(api: Api) -> None:
+    # H1: the exposition ran on the event loop, so /healthz waited for the whole scrape.
+    held = _HeldCollector()
+    api.container.api.metrics().registry.register(held)
+    scrape = asyncio.create_task(api.client.get("/metrics"))
+    try:
+        while not held.collecting.is_set():
+            await asyncio.sleep(0.01)
+            assert not scrape.done(), await scrape
+        alive = await api.client.get("/healthz")
+        assert alive.status_code == 200, "answered while the scrape is held"
+    finally:
+        held.release.set()
+    assert b"tradesim_test_held 1.0" in await (await scrape).get_data()
+    assert held.released_in_time, "the scrape held the event loop: /healthz could not answer meanwhile"
+
+
+async def test_metrics_behind_a_token_and_on_their_own_port(tmp_path: Path) -> None:
+    # H1: operators expect /metrics away from the public port or behind a token.
+    settings = Settings(
+        jwt_secret=SECRET,
+        data_dir=tmp_path,
+        database_url="memory://",
+        object_store_url=(tmp_path / "objects").resolve().as_uri(),
+        metrics_port=9100,
+        metrics_token="scrape-me",
+    )
+    clock = FixedClock(T0)
+    async with running_api(api_container(tmp_path, clock=clock, settings=settings), clock, ApiOptions()) as api:
+        on_metrics_port = {"server": ("127.0.0.1", 9100)}
+        token = {"Authorization": "Bearer scrape-me"}
+        assert (await api.client.get("/metrics", headers=token)).status_code == 404, "not on the api's port"
+        assert (await api.client.get("/metrics", scope_base=on_metrics_port)).status_code == 401
+        wrong = await api.client.get("/metrics", headers={"Authorization": "Bearer nope"}, scope_base=on_metrics_port)
+        assert wrong.status_code == 401
+        scraped = await api.client.get("/metrics", headers=token, scope_base=on_metrics_port)
+        assert scraped.status_code == 200
+        assert (await api.client.get("/healthz", scope_base=on_metrics_port)).status_code == 404
+        assert (await api.client.get("/healthz")).status_code == 200
+
+
+async def test_a_body_read_in_chunks_is_refused_once_it_passes_the_cap() -> None:
+    # H2: the multipart parser iterates the body, which emptied what Quart counted against its cap, so
+    # a body without a Content-Length was taken whole.
+    body = BoundedBody(None, 1000)
+    chunks: list[bytes] = []
+
+    async def read() -> None:
+        async for chunk in body:
+            chunks.append(chunk)
+
+    reader = asyncio.create_task(read())
+    for _ in range(30):
+        body.append(b"x" * 100)
+        await asyncio.sleep(0)
+    body.set_complete()
+    with pytest.raises(RequestEntityTooLarge):
+        await reader
+    assert sum(map(len, chunks)) <= 1000
+
+
+async def test_a_lower_cap_counts_what_already_came() -> None:
+    body = BoundedBody(None, 10_000)
+    body.append(b"x" * 600)
+    body.limit(500, None)
+    with pytest.raises(RequestEntityTooLarge):
+        await body
+    declared = BoundedBody(600, 10_000)
+    declared.limit(500, 600)
+    with pytest.raises(RequestEntityTooLarge):
+        await declared
+
+
+async def test_an_oversized_json_body_is_refused_however_it_is_framed(api: Api) -> None:
+    headers = await api.user("big@example.com")
+    big = {"name": "x" * (MAX_JSON_BODY + 10)}
+    response = await api.client.post("/api/v1/accounts", json=big, headers=headers)
+    assert response.status_code == 413
+    assert (await response.get_json())["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+DEEP = "[" * 1000 + "]" * 1000
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/accounts"])
+async def test_deeply_nested_json_is_refused_as_malformed(api: Api, path: str) -> None:
+    # M1: nesting ~1,000 deep raised RecursionError: a 500 with a traceback, on the login too.
+    headers = await api.user("deep@example.com")
+    for body in (DEEP, '{"email": ' + DEEP + "}"):
+        response = await api.client.post(path, data=body, headers={**headers, "Content-Type": "application/json"})
+        assert response.status_code == 400, await response.get_data()
+        assert "nested deeper than" in (await response.get_json())["error"]["message"]
+
+
+async def test_brackets_inside_strings_do_not_count_as_nesting(api: Api) -> None:
+    headers = await api.user("brackets@example.com")
+    response = await api.client.post("/api/v1/accounts", json={"name": "[{" * 20}, headers=headers)
+    assert response.status_code == 201, await response.get_data()
+
+
+async def test_a_deeply_nested_socket_message_is_answered_not_fatal(api: Api) -> None:
+    # M1: on /ws it closed the socket with 1011.
+    headers = await api.user("deepws@example.com")
+    token = headers["Authorization"].removeprefix("Bearer ")
+    async with api.client.websocket(f"/ws?token={token}") as ws:
+        assert json.loads(await ws.receive())["op"] == "auth"
+        await ws.send('{"op": "subscribe", "args": ' + DEEP + "}")
+        answer = json.loads(await asyncio.wait_for(ws.receive(), 5))
+        assert answer["success"] is False
+        assert "nested deeper than" in answer["ret_msg"]
+        await ws.send('{"op": "ping"}')
+        assert json.loads(await asyncio.wait_for(ws.receive(), 5))["ret_msg"] == "pong"
