@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 
 from tradesim.application.persistence import record_events
+from tradesim.domain.accounts import AccountKind
 from tradesim.domain.commands import Command, PlaceOrder, RecordedCommand
 from tradesim.domain.engine import MatchingEngine
 from tradesim.domain.events import EngineEvent
@@ -162,8 +163,8 @@ class EngineService:
             accounts = await uow.accounts.list_all()
             loaded = 0
             for account in accounts:
-                if account.kind == "replay":
-                    continue  # a replay account trades on its session's engine, never on live prices
+                if account.kind is not AccountKind.LIVE:
+                    continue  # a replay's or a strategy run's account trades on its own engine
                 positions = [
                     p for p in await uow.positions.list_by_account(account.account_id) if self._owned(p.symbol)
                 ]
