@@ -6,7 +6,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from tradesim.application.ownership import owned_account
-from tradesim.domain.accounts import DEFAULT_CURRENCY, Account
+from tradesim.domain.accounts import DEFAULT_CURRENCY, Account, AccountKind
 from tradesim.domain.enums import LedgerKind
 from tradesim.domain.errors import InvalidInput
 from tradesim.domain.executions import LedgerEntry, derived_id
@@ -24,7 +24,9 @@ class AccountService:
         self._clock = clock
         self._ids = ids
 
-    async def open(self, user_id: str, name: str, starting_balance: object = None, *, kind: str = "live") -> Account:
+    async def open(
+        self, user_id: str, name: str, starting_balance: object = None, *, kind: AccountKind = AccountKind.LIVE
+    ) -> Account:
         """Create an account funded by one Transfer ledger entry, in one transaction.
 
         Raises:

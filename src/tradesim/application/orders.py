@@ -10,8 +10,9 @@ from typing import TypeVar
 
 import attrs
 
+from tradesim.application.directory import AccountDirectory
 from tradesim.application.order_entry import OrderRecorder
-from tradesim.application.ownership import KnownOwners
+from tradesim.domain.accounts import AccountKind
 from tradesim.domain.commands import (
     AmendOrder,
     CancelOrder,
@@ -28,6 +29,7 @@ from tradesim.domain.orders import Order
 from tradesim.ports.clock import Clock
 from tradesim.ports.errors import DependencyUnavailable
 from tradesim.ports.messaging import OrderQueue
+from tradesim.ports.prices import PriceSource
 from tradesim.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -52,32 +54,40 @@ class OrderService:
         ids: Callable[[], str],
         entry_uow_factory: UnitOfWorkFactory | None = None,
         record_uow_factory: UnitOfWorkFactory | None = None,
+        directory: AccountDirectory | None = None,
+        prices: PriceSource | None = None,
     ) -> None:
         """`entry_uow_factory`: a single-statement factory (`ports.unit_of_work`) for the reads of
         an order or a list of them, which need no snapshot shared between statements (an account's
         owner never changes); defaults to `uow_factory`. `record_uow_factory`: the same kind, for
         recording new orders, one INSERT per batch, one batch at a time (`OrderRecorder`);
-        defaults to `entry_uow_factory`."""
+        defaults to `entry_uow_factory`. `directory`: the process's account directory (default: one
+        of its own). `prices`: what orders are checked against (None: only the price a caller gives
+        `place`, as a library user without a market would)."""
         self._uow = uow_factory
         self._entry_uow = entry_uow_factory or uow_factory
         self._queue = queue
         self._catalog = catalog
         self._clock = clock
         self._ids = ids
-        self._owners = KnownOwners()
+        self._directory = directory or AccountDirectory(self._entry_uow)
+        self._prices = prices
         self._recorder = OrderRecorder(record_uow_factory or self._entry_uow, queue)
 
     async def place(self, user_id: str, cmd: PlaceOrder, *, last_price: Decimal | None = None) -> PlacedOrder:
         """Validate against the instrument rules, record the order as New (or Untriggered), queue it.
+
+        The order is checked against its account's last price (`PriceSource`: the live market's or
+        its replay's); `last_price`, when given, is used instead.
 
         Raises:
             NotFound: the account is missing or belongs to someone else.
             RuleViolation / InvalidInput: the typed rule the order breaks; nothing is recorded.
         """
         instrument = self._catalog.get(cmd.symbol, cmd.category)
-        if not self._owners.remembered(user_id, cmd.account_id):
-            async with self._entry_uow() as uow:
-                await self._owners.check(uow, user_id, cmd.account_id)
+        await self._directory.owned(user_id, cmd.account_id)
+        if last_price is None and self._prices is not None:
+            last_price = await self._prices.last_price(cmd.account_id, cmd.symbol, cmd.category)
         try:
             validate_place_order(cmd, instrument, last_price=last_price)
         except (InvalidInput, RuleViolation):
@@ -106,7 +116,7 @@ class OrderService:
 
     async def list(self, user_id: str, account_id: str, *, open_only: bool = False, limit: int = 100) -> list[Order]:
         async with self._entry_uow() as uow:
-            await self._owners.check(uow, user_id, account_id)
+            await self._directory.owned(user_id, account_id, uow)
             return await uow.orders.list_by_account(account_id, open_only=open_only, limit=limit)
 
     async def cancel(self, user_id: str, order_id: str) -> Order:
@@ -137,24 +147,24 @@ class OrderService:
     async def set_trading_stop(self, user_id: str, cmd: SetTradingStop) -> None:
         self._catalog.get(cmd.symbol, Category.LINEAR)
         async with self._entry_uow() as uow:
-            kind = await self._owners.check(uow, user_id, cmd.account_id)
-            command = await self._record(uow, cmd, kind)
+            entry = await self._directory.owned(user_id, cmd.account_id, uow)
+            command = await self._record(uow, cmd, entry.kind)
         await self._send(command)
 
     async def set_leverage(self, user_id: str, cmd: SetLeverage) -> None:
         self._catalog.get(cmd.symbol, Category.LINEAR).check_leverage(cmd.leverage)
         async with self._entry_uow() as uow:
-            kind = await self._owners.check(uow, user_id, cmd.account_id)
-            command = await self._record(uow, cmd, kind)
+            entry = await self._directory.owned(user_id, cmd.account_id, uow)
+            command = await self._record(uow, cmd, entry.kind)
         await self._send(command)
 
-    async def _record(self, uow: UnitOfWork, command: C, account_kind: str) -> C:
+    async def _record(self, uow: UnitOfWork, command: C, account_kind: AccountKind) -> C:
         """The command with its id, recorded in `pending_commands` (one INSERT) and committed.
 
         A replay account's command is left unrecorded: it goes on to its session's inbox, which
         keeps nothing on disk, so a record would only cover the first leg of its way.
         """
-        if account_kind == "replay":
+        if account_kind is AccountKind.REPLAY:
             return command
         recorded = attrs.evolve(command, command_id=self._ids())
         await uow.pending_commands.add(recorded, self._clock.now_ms())
@@ -185,9 +195,9 @@ class OrderService:
         async with self._entry_uow() as uow:
             return await uow.orders.get_by_link_id(cmd.account_id, cmd.order_link_id)
 
-    async def _owned_order(self, uow: UnitOfWork, user_id: str, order_id: str) -> tuple[Order, str]:
+    async def _owned_order(self, uow: UnitOfWork, user_id: str, order_id: str) -> tuple[Order, AccountKind]:
         """The order and its account's kind."""
         order = await uow.orders.get(order_id)
         if order is None:
             raise NotFound(f"order {order_id} not found")
-        return order, await self._owners.check(uow, user_id, order.account_id)
+        return order, (await self._directory.owned(user_id, order.account_id, uow)).kind

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from tradesim.application.ownership import owned_account
 from tradesim.application.replay.prices import ReplayPrices
-from tradesim.domain.accounts import Account, AccountView
+from tradesim.domain.accounts import Account, AccountKind, AccountView
 from tradesim.domain.errors import InvalidTpSl
 from tradesim.domain.executions import Execution, LedgerEntry
 from tradesim.domain.instruments import InstrumentCatalog
@@ -83,7 +83,7 @@ class PortfolioQueries:
 
     async def _view(self, uow: UnitOfWork, account: Account, marks: Marks) -> AccountView:
         account_id = account.account_id
-        if account.kind == "replay" and self._replays is not None:
+        if account.kind is AccountKind.REPLAY and self._replays is not None:
             marks = await self._replays.marks(uow, account_id) or {}
         return wallet_view(
             account_id,

@@ -4,7 +4,7 @@ Pure Python on attrs: no I/O, no framework, time only from an injected clock. Im
 its own (``pip install tradesim``) to simulate trading in a script or a notebook.
 """
 
-from tradesim.domain.accounts import Account, AccountView
+from tradesim.domain.accounts import Account, AccountKind, AccountView
 from tradesim.domain.catalog import default_catalog
 from tradesim.domain.commands import (
     AmendOrder,
@@ -63,6 +63,7 @@ from tradesim.domain.replay import ManualClock, bar_path, bar_ticks
 
 __all__ = [
     "Account",
+    "AccountKind",
     "AccountView",
     "AmendOrder",
     "BalanceChanged",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import StrEnum
 
 import attrs
 
@@ -16,16 +17,35 @@ def _name(instance: object, attribute: attrs.Attribute[str], value: str) -> None
         raise InvalidInput("account name must be 1 to 100 characters")
 
 
+class AccountKind(StrEnum):
+    """What an account trades on. It never changes once the account is opened."""
+
+    #: Paper trading on the streamed market.
+    LIVE = "live"
+    #: Trading inside one Bar Replay session, on its bars and its clock.
+    REPLAY = "replay"
+    #: Owned by a strategy run (a backtest), traded only by the strategy runner.
+    STRATEGY = "strategy"
+
+
+def _kind(value: object) -> AccountKind:
+    try:
+        return AccountKind(str(value))
+    except ValueError:
+        kinds = ", ".join(k.value for k in AccountKind)
+        raise InvalidInput(f"account kind must be one of {kinds}, not {value!r}") from None
+
+
 @attrs.frozen(slots=True)
 class Account:
-    """A simulated account. `kind` is ``live`` for paper trading or ``replay`` for a Bar Replay session."""
+    """A simulated account of one `AccountKind` (a string of its value is accepted too)."""
 
     account_id: str
     user_id: str
     name: str = attrs.field(validator=_name)
     created_time: int = 0
     currency: str = DEFAULT_CURRENCY
-    kind: str = "live"
+    kind: AccountKind = attrs.field(default=AccountKind.LIVE, converter=_kind)
 
 
 @attrs.frozen(slots=True)

@@ -13,6 +13,7 @@ from dependency_injector import containers, providers
 
 from tradesim.application.accounts import AccountService
 from tradesim.application.auth import AuthService
+from tradesim.application.directory import AccountDirectory
 from tradesim.application.engine_service import EngineService
 from tradesim.application.journal import JournalService
 from tradesim.application.market import CandleQueries
@@ -59,17 +60,8 @@ class Container(containers.DeclarativeContainer):
     accounts = providers.Factory(
         AccountService, uow_factory=persistence.unit_of_work.provider, clock=core.clock, ids=core.ids
     )
-    # One per process: it remembers the accounts' owners for the order entry path.
-    orders = providers.Singleton(
-        OrderService,
-        uow_factory=persistence.unit_of_work.provider,
-        entry_uow_factory=persistence.single_statement_unit_of_work.provider,
-        record_uow_factory=persistence.order_entry_unit_of_work.provider,
-        queue=messaging.order_queue,
-        catalog=core.catalog,
-        clock=core.clock,
-        ids=core.ids,
-    )
+    #: One per process: who owns each account, its kind and its replay, for every use case.
+    directory = providers.Singleton(AccountDirectory, uow_factory=persistence.single_statement_unit_of_work.provider)
     security = providers.Container(Security, core=core)
     auth = providers.Singleton(
         AuthService,
@@ -103,6 +95,19 @@ class Container(containers.DeclarativeContainer):
         replay=replay,
         event_bus=messaging.event_bus,
         portfolio=portfolio,
+        directory=directory,
+    )
+    orders = providers.Singleton(
+        OrderService,
+        uow_factory=persistence.unit_of_work.provider,
+        entry_uow_factory=persistence.single_statement_unit_of_work.provider,
+        record_uow_factory=persistence.order_entry_unit_of_work.provider,
+        queue=messaging.order_queue,
+        catalog=core.catalog,
+        clock=core.clock,
+        ids=core.ids,
+        directory=directory,
+        prices=api.prices,
     )
 
     # Engines name the orders they create (TP/SL, liquidations) with the process's unique ids, so
@@ -122,6 +127,7 @@ class Container(containers.DeclarativeContainer):
         uow_factory=persistence.unit_of_work.provider,
         dispatch=replay.worker_dispatch,
         live=engine_service.provided.handle,
+        directory=directory,
     )
     worker_config = providers.Factory(
         WorkerConfig,

@@ -20,9 +20,9 @@ from decimal import Decimal
 
 import attrs
 
-from tradesim.application.persistence import record_events
+from tradesim.application.engine_step import EngineStep
 from tradesim.application.replay.timeline import Position, Timeline
-from tradesim.domain.commands import Command, PlaceOrder
+from tradesim.domain.commands import Command
 from tradesim.domain.engine import EngineConfig, MatchingEngine
 from tradesim.domain.events import EngineEvent
 from tradesim.domain.instruments import InstrumentCatalog
@@ -32,7 +32,7 @@ from tradesim.domain.replay_session import ReplayBar, ReplaySession, ReplayState
 from tradesim.ports.clock import Clock
 from tradesim.ports.messaging import EventBus
 from tradesim.ports.replay import ReplayBarBus
-from tradesim.ports.unit_of_work import UnitOfWorkFactory
+from tradesim.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 NS = 1_000_000_000
 
@@ -69,6 +69,8 @@ class ActiveReplay:
         self.clock = ManualClock(session.clock)
         self.ids = SessionIds(session.replay_id, session.id_seq)
         self.engine = MatchingEngine(ports.catalog, self.clock, ports.engine_config, ids=self.ids)
+        #: Dedupe, apply, record (with the session record), publish: as the live worker does.
+        self._step = EngineStep(self.engine, ports.uow, ports.events)
         self._position: Position | None = None
         #: Held by whoever works on the session (the runner's round, a control, a command), so that
         #: work which waits on the store or the buses never interleaves with other work on it.
@@ -89,14 +91,7 @@ class ActiveReplay:
 
     async def restore(self) -> None:
         """Rebuild the engine from the stored account, then show it the last price it had seen."""
-        account_id = self.session.account_id
-        async with self._ports.uow() as uow:
-            balances = await uow.balances.get(account_id)
-            positions = await uow.positions.list_by_account(account_id)
-            open_orders = await uow.orders.list_open([account_id])
-        if self.engine.has_account(account_id):
-            self.engine.forget_account(account_id)
-        self.engine.restore_account(account_id, balances, positions, open_orders)
+        await self._step.reload([self.session.account_id])
         await self._prime()
 
     async def _prime(self) -> None:
@@ -111,11 +106,14 @@ class ActiveReplay:
         if last is None:
             return
         close = bar_ticks(last)[-1]
-        self.clock.set(max(self.session.clock, close.ts))
-        events = self.engine.on_ticker(close)
-        self.clock.set(self.session.clock)
-        if events:
-            await self._commit(events)
+
+        def primed() -> list[EngineEvent]:
+            self.clock.set(max(self.session.clock, close.ts))
+            events = self.engine.on_ticker(close)
+            self.clock.set(self.session.clock)
+            return events
+
+        self._saved(await self._step.market(primed, save=self._save))
 
     # -- playing --------------------------------------------------------------------------------
 
@@ -144,17 +142,18 @@ class ActiveReplay:
         return await self.timeline.at_or_after(cursor)
 
     async def _play_bar(self, candle: Candle) -> None:
-        events: list[EngineEvent] = []
-        for tick in bar_ticks(candle):
-            self.clock.set(tick.ts)
-            events.extend(self.engine.on_ticker(tick))
-        self.session = self.session.played(candle, id_seq=self.ids.drawn)
-        self._unsaved = True
-        if events:
-            await self._commit(events)
-        await self._ports.bars.publish(ReplayBar(self.replay_id, candle))
-        if events:
-            await self._ports.events.publish(events)
+        def played() -> list[EngineEvent]:
+            events: list[EngineEvent] = []
+            for tick in bar_ticks(candle):
+                self.clock.set(tick.ts)
+                events.extend(self.engine.on_ticker(tick))
+            self.session = self.session.played(candle, id_seq=self.ids.drawn)
+            self._unsaved = True
+            return events
+
+        # The bar goes out before the fills it caused, as a chart shows the bar a marker sits on.
+        bar = ReplayBar(self.replay_id, candle)
+        self._saved(await self._step.market(played, save=self._save, then=lambda: self._ports.bars.publish(bar)))
 
     # -- controls and commands ------------------------------------------------------------------
 
@@ -176,27 +175,20 @@ class ActiveReplay:
         """A trading command for the session's account, exactly as the live worker takes one."""
         if getattr(command, "account_id", None) != self.session.account_id:
             return []
-        if isinstance(command, PlaceOrder) and command.order_id:
-            async with self._ports.uow() as uow:
-                stored = await uow.orders.get(command.order_id)
-            if stored is not None and (stored.accepted_time or stored.status.is_terminal):
-                return []  # a redelivery of an order already taken in
-        events = self.engine.handle(command)
-        if events:
-            await self._commit(events)
-            await self._ports.events.publish(events)
-        return events
+        return self._saved(await self._step.commands([command], save=self._save))
 
     # -- persistence ----------------------------------------------------------------------------
 
-    async def _commit(self, events: Sequence[EngineEvent]) -> None:
-        """The events and the session record in one transaction: the account and the cursor agree."""
+    async def _save(self, uow: UnitOfWork) -> None:
+        """The session record, in the engine step's transaction: the account and the cursor agree."""
         self.session = attrs.evolve(self.session, id_seq=self.ids.drawn, updated_time=self._ports.wall.now_ms())
-        async with self._ports.uow() as uow:
-            await record_events(uow, events)
-            await uow.replays.save(self.session)
-            await uow.commit()
-        self._unsaved = False
+        await uow.replays.save(self.session)
+
+    def _saved(self, events: Sequence[EngineEvent]) -> list[EngineEvent]:
+        """What a step returned: events mean it committed them with the session record."""
+        if events:
+            self._unsaved = False
+        return list(events)
 
     async def checkpoint(self, *, force: bool = False) -> None:
         if not (self._unsaved or force):

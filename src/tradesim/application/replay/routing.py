@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from tradesim.application.remembered import Remembered
+from tradesim.application.directory import AccountDirectory
 from tradesim.application.replay.service import ReplayDispatch
+from tradesim.domain.accounts import AccountKind
 from tradesim.domain.commands import Command
 from tradesim.domain.events import EngineEvent
 from tradesim.ports.unit_of_work import UnitOfWorkFactory
@@ -23,13 +24,17 @@ LiveHandler = Callable[[Command], Awaitable[list[EngineEvent]]]
 
 class ReplayCommandRouter:
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, dispatch: ReplayDispatch, live: LiveHandler, *, remember: int = 100_000
+        self,
+        uow_factory: UnitOfWorkFactory,
+        dispatch: ReplayDispatch,
+        live: LiveHandler,
+        *,
+        directory: AccountDirectory | None = None,
     ) -> None:
-        self._uow = uow_factory
+        """`directory`: the process's account directory (default: one of its own on `uow_factory`)."""
         self._dispatch = dispatch
         self._live = live
-        # account id -> replay id ('' for a live account). Which kind an account is never changes.
-        self._replay_of: Remembered[str, str] = Remembered(remember)
+        self._directory = directory or AccountDirectory(uow_factory)
 
     async def handle(self, command: Command) -> list[EngineEvent]:
         """The live engine's events, or [] when the command went to a replay session (it publishes its own)."""
@@ -53,11 +58,8 @@ class ReplayCommandRouter:
         return live
 
     async def _lookup(self, account_id: str) -> str:
-        known = self._replay_of.get(account_id)
-        if known is not None:
-            return known
-        async with self._uow() as uow:
-            session = await uow.replays.get_by_account(account_id)
-        replay_id = session.replay_id if session is not None else ""
-        self._replay_of.remember(account_id, replay_id)
-        return replay_id
+        """The account's replay id; '' for any other account (the live engine takes it)."""
+        entry = await self._directory.find(account_id)
+        if entry is None or entry.kind is not AccountKind.REPLAY:
+            return ""
+        return entry.replay_id or ""

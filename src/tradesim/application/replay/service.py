@@ -22,6 +22,7 @@ import attrs
 from tradesim.application.accounts import AccountService
 from tradesim.application.replay.cache import BarCache
 from tradesim.application.replay.prices import ReplayPrices
+from tradesim.domain.accounts import AccountKind
 from tradesim.domain.bars import day_of
 from tradesim.domain.commands import Command
 from tradesim.domain.enums import Category
@@ -133,7 +134,7 @@ class ReplayService:
         check_speed(speed)
         await self._require_history(symbol, start)
         account = await self._accounts.open(
-            user_id, f"Replay {symbol} from {day_of(start).isoformat()}", starting_balance, kind="replay"
+            user_id, f"Replay {symbol} from {day_of(start).isoformat()}", starting_balance, kind=AccountKind.REPLAY
         )
         session = ReplaySession.new(
             self._ids(), user_id, account.account_id, symbol, start, speed, self._clock.now_ms()

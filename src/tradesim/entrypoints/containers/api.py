@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from tradesim.application.directory import AccountDirectory
 from tradesim.application.portfolio import PortfolioQueries
+from tradesim.application.prices import AccountPrices
 from tradesim.entrypoints.http.observability import ApiMetrics
-from tradesim.entrypoints.http.prices import AccountPrices
 from tradesim.entrypoints.http.tickers import TickerCache
 from tradesim.entrypoints.http.ws.account_feed import AccountFeed
 from tradesim.entrypoints.http.ws.hub import Hub
@@ -20,13 +21,18 @@ class Api(containers.DeclarativeContainer):
     replay = providers.DependenciesContainer()
     event_bus: providers.Dependency[EventBus] = providers.Dependency()
     portfolio: providers.Dependency[PortfolioQueries] = providers.Dependency()
+    directory: providers.Dependency[AccountDirectory] = providers.Dependency()
 
     metrics = providers.Singleton(ApiMetrics)
     tickers = providers.Singleton(TickerCache, symbols=core.settings.provided.symbols)
     hub = providers.Singleton(Hub, metrics=metrics)
     #: Live tickers for live accounts, the session's price for replay accounts.
     prices = providers.Singleton(
-        AccountPrices, tickers=tickers, replays=replay.prices, uow_factory=persistence.unit_of_work.provider
+        AccountPrices,
+        live=tickers,
+        replays=replay.prices,
+        directory=directory,
+        uow_factory=persistence.unit_of_work.provider,
     )
     account_feed = providers.Singleton(
         AccountFeed, bus=event_bus, hub=hub, tickers=tickers, portfolio=portfolio, metrics=metrics, prices=prices

@@ -20,7 +20,6 @@ from tradesim.entrypoints.container import Container
 from tradesim.entrypoints.http import presenters
 from tradesim.entrypoints.http.observability import ApiMetrics
 from tradesim.entrypoints.http.openapi import errors
-from tradesim.entrypoints.http.prices import AccountPrices
 from tradesim.entrypoints.http.schemas.orders import OrderAmend, OrderCreate, OrderList, OrderOut, OrderQuery
 from tradesim.entrypoints.http.security import BEARER, current_user, require_user
 
@@ -65,7 +64,6 @@ def place_command(data: OrderCreate) -> PlaceOrder:
 async def place_order(
     data: OrderCreate,
     orders: OrderService = Provide[Container.orders],
-    prices: AccountPrices = Provide[Container.api.prices],
     metrics: ApiMetrics = Provide[Container.api.metrics],
 ) -> tuple[OrderOut, int]:
     """Check an order against the instrument's rules, record it as New (or Untriggered) and queue it.
@@ -75,10 +73,7 @@ async def place_order(
     An order of a replay account is checked against its replay's last price, fills on the replay's
     bars, and may only be on the symbol the replay plays (else 422 `NOT_REPLAY_SYMBOL`).
     """
-    cmd = place_command(data)
-    user_id = current_user()
-    last_price = await prices.last_price(user_id, cmd.account_id, cmd.symbol, cmd.category)
-    placed = await orders.place(user_id, cmd, last_price=last_price)
+    placed = await orders.place(current_user(), place_command(data))
     if placed.created:
         metrics.orders_accepted.inc()
     return presenters.order(placed.order), 201 if placed.created else 200

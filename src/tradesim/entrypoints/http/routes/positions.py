@@ -22,7 +22,6 @@ from tradesim.domain.order_rules import check_tpsl_prices
 from tradesim.entrypoints.container import Container
 from tradesim.entrypoints.http import presenters
 from tradesim.entrypoints.http.openapi import errors
-from tradesim.entrypoints.http.prices import AccountPrices
 from tradesim.entrypoints.http.schemas.positions import (
     CommandQueued,
     LeverageIn,
@@ -31,6 +30,7 @@ from tradesim.entrypoints.http.schemas.positions import (
     TradingStopIn,
 )
 from tradesim.entrypoints.http.security import BEARER, current_user, require_user
+from tradesim.ports.prices import PriceSource
 
 bp = require_user(Blueprint("positions", __name__, url_prefix="/api/v1/positions"))
 tag_blueprint(bp, ["positions"])
@@ -45,7 +45,7 @@ security_scheme_blueprint(bp, BEARER)
 async def list_positions(
     query_args: PositionQuery,
     portfolio: PortfolioQueries = Provide[Container.portfolio],
-    prices: AccountPrices = Provide[Container.api.prices],
+    prices: PriceSource = Provide[Container.api.prices],
 ) -> PositionList:
     """Open positions of the account, with mark price and unrealised PnL (a replay account's at its replay's price)."""
     found = await portfolio.positions(current_user(), query_args.accountId)
@@ -62,7 +62,7 @@ async def trading_stop(
     data: TradingStopIn,
     orders: OrderService = Provide[Container.orders],
     portfolio: PortfolioQueries = Provide[Container.portfolio],
-    prices: AccountPrices = Provide[Container.api.prices],
+    prices: PriceSource = Provide[Container.api.prices],
     catalog: InstrumentCatalog = Provide[Container.core.catalog],
 ) -> tuple[CommandQueued, int]:
     """Set or remove ("0") the open position's take-profit and stop-loss; the change arrives on `position`."""
@@ -71,7 +71,7 @@ async def trading_stop(
     take_profit = None if data.takeProfit is None else to_decimal(data.takeProfit, "takeProfit")
     stop_loss = None if data.stopLoss is None else to_decimal(data.stopLoss, "stopLoss")
     assert position.side is not None
-    last_price = await prices.last_price(user_id, data.accountId, data.symbol)
+    last_price = await prices.last_price(data.accountId, data.symbol)
     check_tpsl_prices(catalog.get(data.symbol), position.side, last_price, take_profit or None, stop_loss or None)
     cmd = SetTradingStop(
         account_id=data.accountId,

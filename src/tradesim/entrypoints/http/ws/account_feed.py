@@ -29,10 +29,10 @@ from tradesim.domain.events import (
 )
 from tradesim.entrypoints.http import presenters
 from tradesim.entrypoints.http.observability import ApiMetrics, new_message_id
-from tradesim.entrypoints.http.prices import AccountPrices
 from tradesim.entrypoints.http.tickers import TickerCache
 from tradesim.entrypoints.http.ws.hub import Connection, Hub, encode
 from tradesim.ports.messaging import AccountEventSubscription, EventBus
+from tradesim.ports.prices import PriceSource
 
 log = structlog.get_logger("tradesim.api")
 
@@ -64,7 +64,7 @@ class AccountFeed:
         tickers: TickerCache,
         portfolio: PortfolioQueries,
         metrics: ApiMetrics,
-        prices: AccountPrices,
+        prices: PriceSource,
     ) -> None:
         self._bus = bus
         self._hub = hub
