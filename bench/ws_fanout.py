@@ -128,17 +128,21 @@ def run_api_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEven
     import logging
 
     from tradesim.entrypoints.container import build_container
-    from tradesim.entrypoints.http.app import create_app
+    from tradesim.entrypoints.http.app import WIRED_MODULES, create_app
     from tradesim.entrypoints.http.observability import configure_logging
     from tradesim.entrypoints.http.server import serve_api
     from tradesim.entrypoints.settings import Settings
 
     configure_logging(level=logging.WARNING)
-    settings = Settings(jwt_secret="bench-" + "s" * 40, http_host=HOST, http_port=port, symbols=(SYMBOL,))
+    settings = Settings(
+        jwt_secret="bench-" + "s" * 40, database_url="memory://", http_host=HOST, http_port=port, symbols=(SYMBOL,)
+    )
     container = build_container(settings)
+    container.wire(modules=list(WIRED_MODULES))
     app = create_app(container)
 
     async def main() -> None:
+        await container.init_resources()  # type: ignore[misc]
         auth = container.auth()
         await auth.register("bench@example.com", "bench password")
         token = (await auth.login("bench@example.com", "bench password")).access_token
