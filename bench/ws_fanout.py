@@ -27,7 +27,6 @@ import os
 import resource
 import socket
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from multiprocessing.synchronize import Event as MpEvent
@@ -128,30 +127,22 @@ def run_api_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEven
     raise_fd_limit()
     import logging
 
-    from tradesim.entrypoints.bootstrap import prepare_database
     from tradesim.entrypoints.container import build_container
-    from tradesim.entrypoints.http.app import create_app
+    from tradesim.entrypoints.http.app import WIRED_MODULES, create_app
     from tradesim.entrypoints.http.observability import configure_logging
     from tradesim.entrypoints.http.server import serve_api
     from tradesim.entrypoints.settings import Settings
 
     configure_logging(level=logging.WARNING)
-    # As `tradesim api` reads its settings: the environment's defaults (embedded database and
-    # object store, in-process bus) under a data folder of the bench's own.
-    data_dir = tempfile.mkdtemp(prefix="ws-fanout-")
-    environ = {
-        "TRADESIM_DATA_DIR": data_dir,
-        "TRADESIM_HTTP_HOST": HOST,
-        "TRADESIM_HTTP_PORT": str(port),
-        "TRADESIM_SYMBOLS": SYMBOL,
-        "JWT_SECRET": "bench-" + "s" * 40,
-    }
-    settings = Settings.from_env(environ, role="api")
+    settings = Settings(
+        jwt_secret="bench-" + "s" * 40, database_url="memory://", http_host=HOST, http_port=port, symbols=(SYMBOL,)
+    )
     container = build_container(settings)
+    container.wire(modules=list(WIRED_MODULES))
     app = create_app(container)
 
     async def main() -> None:
-        await prepare_database(settings)  # the embedded SQLite file, migrated as `tradesim api` does
+        await container.init_resources()  # type: ignore[misc]
         auth = container.auth()
         await auth.register("bench@example.com", "bench password")
         token = (await auth.login("bench@example.com", "bench password")).access_token

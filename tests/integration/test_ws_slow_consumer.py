@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 from tests.unit.http.conftest import SECRET
 from tradesim.domain import Ticker
 from tradesim.entrypoints.container import build_container
-from tradesim.entrypoints.http.app import ApiOptions, create_app
+from tradesim.entrypoints.http.app import WIRED_MODULES, ApiOptions, create_app
 from tradesim.entrypoints.http.server import serve_api
 from tradesim.entrypoints.settings import Settings
 
@@ -62,6 +62,8 @@ async def test_a_stalled_client_is_closed_and_the_others_keep_up(tmp_path: Path)
         symbols=("BTCUSDT",),
     )
     container = build_container(settings)
+    container.wire(modules=list(WIRED_MODULES))
+    await container.init_resources()  # type: ignore[misc]
     app = create_app(container, ApiOptions(rate_limits=False))
     stop = asyncio.Event()
     server = asyncio.create_task(serve_api(app, settings, shutdown_trigger=stop.wait))
@@ -104,3 +106,5 @@ async def test_a_stalled_client_is_closed_and_the_others_keep_up(tmp_path: Path)
     finally:
         stop.set()
         await asyncio.wait_for(server, 15)
+        await container.shutdown_resources()  # type: ignore[misc]
+        container.unwire()

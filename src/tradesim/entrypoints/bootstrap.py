@@ -1,8 +1,9 @@
-"""Starting a process: the embedded SQLite file is migrated on start, then the container is built.
+"""Starting a container: the embedded SQLite file is migrated on start, then the container is built.
 
-PostgreSQL is migrated only by `tradesim db upgrade` (an operator's step, run once per deploy);
-the embedded SQLite default belongs to one machine and one user, so every command brings it to
-the head revision itself and a fresh checkout just works.
+PostgreSQL is migrated only by `tradesim db upgrade` (the delivery's one-off migration task, run
+before the services are updated); the embedded SQLite default belongs to one machine and one user,
+so every command brings it to the head revision itself and a fresh checkout just works.
+`runner.run_role` does this for every command; `start_container` is the same for tests.
 """
 
 from __future__ import annotations
@@ -19,10 +20,14 @@ async def prepare_database(settings: Settings) -> None:
         return
     from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head_async
 
-    path = settings.database_url.split(":///", 1)[-1]
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    sqlite_folder(settings.database_url).mkdir(parents=True, exist_ok=True)
     await upgrade_to_head_async(settings.database_url)
+
+
+def sqlite_folder(url: str) -> Path:
+    """The folder of a SQLite file URL (the current one for an in-memory database)."""
+    path = url.split(":///", 1)[-1]
+    return Path(path).parent if path and path != ":memory:" else Path()
 
 
 async def start_container(settings: Settings) -> Container:
@@ -31,11 +36,6 @@ async def start_container(settings: Settings) -> Container:
     container = build_container(settings)
     await _settle(container.init_resources())
     return container
-
-
-async def start_resources(container: Container) -> None:
-    """Start the resources of a container built (and perhaps overridden) by the caller."""
-    await _settle(container.init_resources())
 
 
 async def stop_container(container: Container) -> None:

@@ -1,4 +1,10 @@
-"""The composition root. Built by an entrypoint from `Settings`; nothing is built at import time."""
+"""The composition root. Built by an entrypoint from `Settings` and its role's `ContainerOptions`;
+nothing is built at import time.
+
+A new resource (a client, a pool): a `providers.Resource` over an async generator that yields it
+(or yields None and closes it) in the sub-container it belongs to. `runner.run_role` starts every
+resource before the command runs and shuts them all down when it ends, whatever the command.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +38,7 @@ from tradesim.entrypoints.containers.persistence import Persistence
 from tradesim.entrypoints.containers.replay import Replay
 from tradesim.entrypoints.containers.security import Security
 from tradesim.entrypoints.containers.storage import Storage
+from tradesim.entrypoints.roles import ContainerOptions
 from tradesim.entrypoints.settings import Settings
 
 T = TypeVar("T")
@@ -49,11 +56,12 @@ def worker_identity() -> str:
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
-    core = providers.Container(Core, settings=settings)
+    options = providers.Dependency(instance_of=ContainerOptions, default=ContainerOptions())
+    core = providers.Container(Core, settings=settings, options=options)
     persistence = providers.Container(Persistence, core=core)
     messaging = providers.Container(Messaging, core=core)
     storage = providers.Container(Storage, core=core)
-    market_data = providers.Container(MarketData, core=core)
+    market_data = providers.Container(MarketData, core=core, persistence=persistence, storage=storage)
     history = providers.Container(History, core=core, persistence=persistence, storage=storage)
     replay = providers.Container(Replay, core=core, persistence=persistence, messaging=messaging, storage=storage)
 
@@ -86,7 +94,7 @@ class Container(containers.DeclarativeContainer):
         clock=core.clock,
         ids=core.ids,
     )
-    #: Readiness: every dependency the api needs answering (Redis joins when its adapters land).
+    #: Readiness: every dependency the api needs answering.
     health_checks = providers.Callable(present, persistence.health, messaging.health)
     api = providers.Container(
         Api,
@@ -165,8 +173,8 @@ class Container(containers.DeclarativeContainer):
     )
 
 
-def build_container(settings: Settings) -> Container:
-    return Container(settings=settings)
+def build_container(settings: Settings, options: ContainerOptions | None = None) -> Container:
+    return Container(settings=settings, options=options or ContainerOptions())
 
 
 async def provide(value: T | Awaitable[T]) -> T:

@@ -1,8 +1,14 @@
 """Configuration from the environment (DESIGN.md section 3 fixes the names).
 
-`Settings.from_env` reads everything once at start; nothing else reads `os.environ`. In
-production it refuses to start when a secret is missing, the database is SQLite or DEBUG is
-on, with a message that names every problem at once.
+`Settings.from_env` reads everything once at start, for one process role (`roles.py`); nothing
+else reads `os.environ`. In production it refuses to start when a secret the role uses is
+missing, the database is SQLite or DEBUG is on, with a message that names every problem at once.
+Every default of `Settings` is a value the service runs on (the embedded defaults under the data
+dir) or absent (None), so a `Settings(...)` built in code is as valid as one read from the
+environment.
+
+A new setting: a field here with a valid default (or None), and its variable read in `from_env`
+(with a clear error for a bad value); a process that cannot run without it says so in its `Role`.
 """
 
 from __future__ import annotations
@@ -15,22 +21,12 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import attrs
 
+from tradesim.entrypoints.roles import role_named
+
 BYBIT_WS_URL = "wss://stream.bybit.com/v5/public"
 BYBIT_REST_URL = "https://api.bybit.com"
 BITGET_WS_URL = "wss://ws.bitget.com/v2/ws/public"
 BITGET_REST_URL = "https://api.bitget.com"
-SECRETS = ("JWT_SECRET", "DB_PASSWORD", "BYBIT_API_KEY")
-#: What each process must be given in production (infra/cdk injects exactly these per task).
-REQUIRED_SECRETS = {
-    "api": ("JWT_SECRET", "DB_PASSWORD"),
-    "worker": ("DB_PASSWORD",),
-    "streamer": ("DB_PASSWORD", "BYBIT_API_KEY"),
-    "sync": ("DB_PASSWORD", "BYBIT_API_KEY"),
-    "migrate": ("DB_PASSWORD",),
-    "serve": SECRETS,
-}
-#: Processes that talk to each other through Redis and cannot run without it in production.
-NEEDS_REDIS = frozenset({"api", "worker", "streamer", "serve"})
 #: Market feeds the streamer can run (TRADESIM_FEEDS): venue-category. One venue per category,
 #: since every feed of a category publishes on the same `ticker.{SYMBOL}` channel.
 FEEDS = ("bybit-linear", "bybit-spot", "bitget-linear", "bitget-spot")
@@ -66,9 +62,11 @@ class Settings:
     environment: str = "development"
     debug: bool = False
     data_dir: Path = Path("var")
-    database_url: str = ""
+    #: By default the embedded SQLite file in the data dir.
+    database_url: str = attrs.field(default=attrs.Factory(lambda self: sqlite_url(self.data_dir), takes_self=True))
     redis_url: str | None = None
-    object_store_url: str = ""
+    #: By default the object folder in the data dir.
+    object_store_url: str = attrs.field(default=attrs.Factory(lambda self: objects_url(self.data_dir), takes_self=True))
     s3_endpoint_url: str | None = None
     symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT")
     bybit_ws_url: str = BYBIT_WS_URL
@@ -111,7 +109,8 @@ class Settings:
     metrics_port: int | None = None
     #: When set, `/metrics` wants `Authorization: Bearer <token>`.
     metrics_token: str | None = attrs.field(default=None, repr=False)
-    jwt_secret: str = attrs.field(default="", repr=False)
+    #: None where the process signs no tokens (`Role.signs_tokens`); the api refuses to build without it.
+    jwt_secret: str | None = attrs.field(default=None, repr=False)
     db_password: str | None = attrs.field(default=None, repr=False)
     bybit_api_key: str | None = attrs.field(default=None, repr=False)
 
@@ -125,21 +124,22 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, role: str = "serve") -> Settings:
-        """Read the environment for the process `role` (api, worker, streamer, sync, migrate, serve).
+        """Read the environment for the process `role` (a name in `roles.ROLES`).
 
         Raises `ConfigurationError` naming every problem found.
         """
         env = os.environ if environ is None else environ
+        process = role_named(role)
         problems: list[str] = []
         environment = env.get("ENVIRONMENT", "development").strip().lower() or "development"
         if environment not in {"development", "production", "test"}:
             problems.append(f"ENVIRONMENT must be development, production or test, not {environment!r}")
         debug = _flag(env.get("DEBUG"))
         data_dir = Path(env.get("TRADESIM_DATA_DIR", "var"))
-        database_url = env.get("TRADESIM_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'tradesim.sqlite3'}"
+        database_url = env.get("TRADESIM_DATABASE_URL") or sqlite_url(data_dir)
         db_password = env.get("DB_PASSWORD") or None
         database_url = _with_password(database_url, db_password)
-        object_store_url = env.get("TRADESIM_OBJECT_STORE_URL") or (data_dir / "objects").resolve().as_uri()
+        object_store_url = env.get("TRADESIM_OBJECT_STORE_URL") or objects_url(data_dir)
         symbols = tuple(
             s.strip().upper() for s in env.get("TRADESIM_SYMBOLS", "BTCUSDT,ETHUSDT").split(",") if s.strip()
         )
@@ -176,10 +176,10 @@ class Settings:
         feed_stale_seconds = _positive_number(stale_text)
         if feed_stale_seconds is None:
             problems.append(f"TRADESIM_FEED_STALE_SECONDS must be a positive number of seconds, not {stale_text!r}")
-        jwt_secret = env.get("JWT_SECRET", "")
+        jwt_secret = env.get("JWT_SECRET") or None
         redis_url = _with_password(env.get("TRADESIM_REDIS_URL") or "", env.get("REDIS_AUTH_TOKEN")) or None
         if environment == "production":
-            missing = [name for name in REQUIRED_SECRETS.get(role, SECRETS) if not env.get(name)]
+            missing = [name for name in process.secrets if not env.get(name)]
             if missing:
                 problems.append(f"missing secret(s) {', '.join(missing)} (inject them from Secrets Manager)")
             if not database_url.startswith("postgresql"):
@@ -187,9 +187,9 @@ class Settings:
                 problems.append(f"TRADESIM_DATABASE_URL must point at PostgreSQL in production, not {kind}")
             if debug:
                 problems.append("DEBUG must be off in production")
-            if role in NEEDS_REDIS and not redis_url:
+            if process.needs_redis and not redis_url:
                 problems.append("TRADESIM_REDIS_URL must be set in production (the in-process bus serves one process)")
-        elif not jwt_secret:
+        elif process.signs_tokens and not jwt_secret:
             jwt_secret = _local_jwt_secret(data_dir)
         if problems:
             raise ConfigurationError("refusing to start: " + "; ".join(problems))
@@ -221,6 +221,16 @@ class Settings:
             db_password=db_password,
             bybit_api_key=env.get("BYBIT_API_KEY") or None,
         )
+
+
+def sqlite_url(data_dir: Path) -> str:
+    """The embedded database: a SQLite file in the data dir."""
+    return f"sqlite+aiosqlite:///{data_dir / 'tradesim.sqlite3'}"
+
+
+def objects_url(data_dir: Path) -> str:
+    """The embedded object store: a folder in the data dir."""
+    return (data_dir / "objects").resolve().as_uri()
 
 
 def _feeds(text: str, problems: list[str]) -> tuple[str, ...]:

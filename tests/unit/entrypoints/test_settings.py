@@ -42,7 +42,7 @@ def test_production_builds_the_database_url_from_the_injected_password() -> None
     ("change", "message"),
     [
         ({"JWT_SECRET": ""}, "missing secret(s) JWT_SECRET"),
-        ({"DB_PASSWORD": "", "BYBIT_API_KEY": ""}, "missing secret(s) DB_PASSWORD, BYBIT_API_KEY"),
+        ({"JWT_SECRET": "", "DB_PASSWORD": ""}, "missing secret(s) JWT_SECRET, DB_PASSWORD"),
         ({"TRADESIM_DATABASE_URL": "sqlite+aiosqlite:///x.db"}, "must point at PostgreSQL in production, not SQLite"),
         ({"TRADESIM_DATABASE_URL": "memory://"}, "must point at PostgreSQL in production, not memory"),
         ({"DEBUG": "true"}, "DEBUG must be off in production"),
@@ -60,6 +60,11 @@ def test_production_refuses_to_start_and_says_why(change: dict[str, str], messag
     [
         ("worker", {"JWT_SECRET": "", "BYBIT_API_KEY": ""}, None),
         ("sync", {"JWT_SECRET": "", "TRADESIM_REDIS_URL": ""}, None),
+        # The streamer signs no tokens; the market data it reads is public.
+        ("streamer", {"JWT_SECRET": "", "BYBIT_API_KEY": ""}, None),
+        # The migration needs the database alone.
+        ("migrate", {"JWT_SECRET": "", "BYBIT_API_KEY": "", "TRADESIM_REDIS_URL": ""}, None),
+        ("migrate", {"DB_PASSWORD": ""}, "missing secret(s) DB_PASSWORD"),
         ("worker", {"DB_PASSWORD": ""}, "missing secret(s) DB_PASSWORD"),
         ("api", {"JWT_SECRET": ""}, "missing secret(s) JWT_SECRET"),
         ("streamer", {"TRADESIM_REDIS_URL": ""}, "TRADESIM_REDIS_URL must be set"),
@@ -141,3 +146,21 @@ def test_abuse_policies_are_read_and_bad_ones_named() -> None:
         Settings.from_env({**env, "TRADESIM_MAX_WEBSOCKETS_PER_USER": "-1"})
     with pytest.raises(ConfigurationError, match="TRADESIM_METRICS_PORT must differ"):
         Settings.from_env({**env, "TRADESIM_METRICS_PORT": "8000"})
+
+
+def test_settings_built_in_code_default_to_the_embedded_stores() -> None:
+    settings = Settings(data_dir=Path("somewhere"))
+    assert settings.database_url == "sqlite+aiosqlite:///somewhere/tradesim.sqlite3"
+    assert settings.object_store_url == (Path("somewhere") / "objects").resolve().as_uri()
+    assert settings.jwt_secret is None
+
+
+@pytest.mark.parametrize("role", ["worker", "streamer", "sync", "migrate"])
+def test_roles_that_sign_no_tokens_get_no_generated_secret(role: str, tmp_path: Path) -> None:
+    assert Settings.from_env({"TRADESIM_DATA_DIR": str(tmp_path)}, role=role).jwt_secret is None
+    assert not (tmp_path / "jwt_secret").exists()
+
+
+def test_an_unknown_role_is_named() -> None:
+    with pytest.raises(ValueError, match="unknown process role 'apii'"):
+        Settings.from_env({}, role="apii")

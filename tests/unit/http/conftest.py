@@ -19,14 +19,14 @@ from quart.typing import TestClientProtocol
 from tradesim.adapters.memory.clock import FixedClock
 from tradesim.adapters.memory.storage import MemoryBlobStore
 from tradesim.adapters.security.argon2_hasher import Argon2PasswordHasher
-from tradesim.adapters.sqlalchemy.database import is_sql_url
 from tradesim.domain import MatchingEngine, Ticker, default_catalog
 from tradesim.domain.bars import day_of
 from tradesim.domain.engine import SequentialIds
 from tradesim.domain.events import EngineEvent
 from tradesim.domain.market import Candle
 from tradesim.entrypoints.container import Container, build_container
-from tradesim.entrypoints.http.app import ApiOptions, create_app
+from tradesim.entrypoints.http.app import ApiOptions, create_app, routes_wired
+from tradesim.entrypoints.roles import ContainerOptions
 from tradesim.entrypoints.settings import Settings
 
 T0 = 1_700_000_000_000
@@ -43,6 +43,7 @@ def api_container(
     clock: FixedClock | None = None,
     settings: Settings | None = None,
     database_url: str = "memory://",
+    options: ContainerOptions | None = None,
 ) -> Container:
     """The composition root on `settings` (by default on `database_url`, in-memory unless given),
     with a fixed clock, readable ids and cheap password hashing."""
@@ -53,7 +54,7 @@ def api_container(
         object_store_url=((tmp_path or Path("var")) / "objects").resolve().as_uri(),
         symbols=("BTCUSDT", "ETHUSDT"),
     )
-    container = build_container(settings)
+    container = build_container(settings, options)
     clock = clock or FixedClock(T0)
     counter = itertools.count(1)
     container.core.clock.override(providers.Object(clock))
@@ -143,15 +144,16 @@ class Api:
 
 @contextlib.asynccontextmanager
 async def running_api(container: Container, clock: FixedClock, options: ApiOptions) -> AsyncIterator[Api]:
-    """The app over `container`, started; afterwards unwired, and its SQL database's pool closed."""
-    app = create_app(container, options)
-    try:
-        async with app.test_app() as test_app:
-            yield Api(app=app, client=test_app.test_client(), container=container, clock=clock)
-    finally:
-        container.unwire()
-        if is_sql_url(container.settings().database_url):
-            await container.persistence.database().dispose()
+    """The app over `container`, as a process runs it: routes wired, resources started; afterwards
+    unwired and every resource shut down (the SQL pool, the Redis client)."""
+    with routes_wired(container):
+        await container.init_resources()  # type: ignore[misc]
+        try:
+            app = create_app(container, options)
+            async with app.test_app() as test_app:
+                yield Api(app=app, client=test_app.test_client(), container=container, clock=clock)
+        finally:
+            await container.shutdown_resources()  # type: ignore[misc]
 
 
 @pytest.fixture

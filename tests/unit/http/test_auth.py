@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import jwt
 import pytest
+from quart import Quart
 
 from tests.unit.http.conftest import SECRET, Api, api_container
 from tradesim.adapters.memory.clock import FixedClock
-from tradesim.entrypoints.http.app import ApiOptions, create_app
+from tradesim.entrypoints.http.app import ApiOptions, create_app, routes_wired
 
 
 async def _status(api: Api, path: str, body: dict[str, str]) -> int:
@@ -118,7 +119,12 @@ async def test_a_token_used_before_is_still_refused_once_it_expires(api: Api) ->
 
 async def test_login_is_rate_limited_per_email_and_per_address(tmp_path) -> None:  # type: ignore[no-untyped-def]
     container = api_container(tmp_path, clock=FixedClock(1_700_000_000_000))
-    app = create_app(container, ApiOptions())
+    with routes_wired(container):
+        app = create_app(container, ApiOptions())
+        await _login_is_limited(app)
+
+
+async def _login_is_limited(app: Quart) -> None:
     async with app.test_app() as test_app:
         client = test_app.test_client()
         body = {"email": "victim@example.com", "password": "guess guess"}
@@ -135,7 +141,6 @@ async def test_login_is_rate_limited_per_email_and_per_address(tmp_path) -> None
         ]
         assert {r.status_code for r in others[:12]} == {401}
         assert others[-1].status_code == 429
-    container.unwire()
 
 
 def test_the_secret_is_long_enough() -> None:

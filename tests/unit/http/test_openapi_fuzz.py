@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.support.candles import walk
 from tests.unit.http.conftest import api_container, store_history
-from tradesim.entrypoints.http.app import create_app
+from tradesim.entrypoints.http.app import WIRED_MODULES, create_app
 
 CASES_PER_OPERATION = 30
 MIN_TOTAL_CASES = 500
@@ -55,6 +55,7 @@ def fuzzed(tmp_path: Path) -> Iterator[dict[str, Any]]:
     # One app per test: schemathesis' pytest plugin ends the app's lifespan after every test, and a
     # Quart app does not start a second one.
     container = api_container(tmp_path)
+    container.wire(modules=list(WIRED_MODULES))
     app = create_app(container)
     # A day of history, so that replays can be created and controlled.
     asyncio.run(store_history(container, walk("BTCUSDT", 1_704_067_200_000, 1440)))
@@ -87,9 +88,7 @@ def fuzzed(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 def _operations() -> list[str]:
     """Operation labels, read from the document of a throwaway app at collection time."""
-    container = api_container(None)
-    app = create_app(container)
-    container.unwire()
+    app = create_app(api_container(None))
     spec = app.extensions["QUART_SCHEMA"].openapi_provider.schema()
     return [f"{method.upper()} {path}" for path, ops in spec["paths"].items() for method in ops]
 

@@ -3,7 +3,7 @@ its bars on the socket, and the same-bar stop-loss / take-profit rule seen throu
 
 History is written into the container's candle store (a local folder under tmp) as a backfill
 would. The replay runner is the container's own, driven in-process: controls reach it directly
-(`ApiOptions(replay_dispatch="runner")`, as in `serve`), its pace follows a monotonic clock the
+(`ContainerOptions(replay_dispatch="runner")`, as in `serve`), its pace follows a monotonic clock the
 test moves, and `Api.drain()` plays the worker (queued orders go through its replay-aware router).
 """
 
@@ -28,6 +28,7 @@ from tradesim.adapters.memory.clock import FixedClock
 from tradesim.application.replay.runner import ReplayRunner
 from tradesim.domain.bars import day_start_ms
 from tradesim.entrypoints.http.app import ApiOptions
+from tradesim.entrypoints.roles import ContainerOptions
 
 D1, D2 = date(2024, 1, 1), date(2024, 1, 2)
 T1, T2 = day_start_ms(D1), day_start_ms(D2)
@@ -80,7 +81,7 @@ class Replays:
 @pytest.fixture
 async def replays(tmp_path: Path) -> AsyncIterator[Replays]:
     clock = FixedClock(T0)
-    container = api_container(tmp_path, clock=clock)
+    container = api_container(tmp_path, clock=clock, options=ContainerOptions(replay_dispatch="runner"))
     monotonic = Monotonic()
     replay = container.replay
     container.replay.runner.override(
@@ -93,7 +94,7 @@ async def replays(tmp_path: Path) -> AsyncIterator[Replays]:
             monotonic_ns=monotonic,
         )
     )
-    async with running_api(container, clock, ApiOptions(rate_limits=False, replay_dispatch="runner")) as api:
+    async with running_api(container, clock, ApiOptions(rate_limits=False)) as api:
         await api.history(CANDLES)
         yield Replays(api, monotonic)
         await container.replay.runner().close()

@@ -6,9 +6,12 @@
 - `await upgrade_to_head_async(url)`: the same from inside a running event loop.
 - `current_revision_async(url)`: the revision a database is at (None when never migrated).
 
-On PostgreSQL the upgrade also makes sure the `market_candles` partitions of the current and
-the next month exist, so running it (say, daily from a scheduler) keeps partitions ahead of
-time even when no candle has been written for a while.
+On PostgreSQL the upgrade holds an advisory lock (`MIGRATION_LOCK`) from before it reads the
+schema's revision until it is done, so two upgrades at once (two deliveries, two operators) run
+one after the other: the second finds the schema migrated and leaves it as it is. It also makes
+sure the `market_candles` partitions of the current and the next month exist, so running it
+(say, daily from a scheduler) keeps partitions ahead of time even when no candle has been
+written for a while.
 
 Raises `DependencyUnavailable` when the database cannot be reached or times out.
 """
@@ -16,6 +19,7 @@ Raises `DependencyUnavailable` when the database cannot be reached or times out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +31,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from tradesim.adapters.sqlalchemy.database import Database, DatabaseConfig
 from tradesim.adapters.sqlalchemy.errors import translate
@@ -37,6 +42,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: A migration may rewrite a big table: no statement timeout, but it gives up waiting for a lock
 #: (held by the running service) after a minute rather than queueing everyone behind it forever.
 MIGRATION_CONFIG = DatabaseConfig(statement_timeout=0, network_timeout=None, lock_timeout=60, pool_size=1)
+#: The advisory lock key of schema upgrades on PostgreSQL ("tradesim" in ASCII, as a bigint).
+MIGRATION_LOCK = int.from_bytes(b"tradesim", "big") >> 1
+#: How long an upgrade waits for another one to finish before it gives up.
+MIGRATION_LOCK_WAIT = "15min"
 
 
 def alembic_config() -> Config:
@@ -95,16 +104,40 @@ async def _run(url: str, work: Callable[[Connection], str | None]) -> str | None
 
 
 def _upgrade(connection: Connection, revision: str) -> str | None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.upgrade(config, revision)
-    if connection.dialect.name == "postgresql" and _has_candles(connection):
-        now = int(time.time() * 1000)
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        _lock_migrations(connection)
+    try:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+        if postgres and _has_candles(connection):
+            now = int(time.time() * 1000)
+            with connection.begin():
+                connection.execute(
+                    text(f"SELECT {ENSURE_PARTITIONS}(:from_ms, :to_ms)"), {"from_ms": now, "to_ms": next_month(now)}
+                )
+        return _current(connection)
+    finally:
+        if postgres:
+            _unlock_migrations(connection)
+
+
+def _lock_migrations(connection: Connection) -> None:
+    """Wait for any other upgrade to finish, then hold the lock for this connection's session."""
+    with connection.begin():
+        # The connection's lock_timeout (a minute) is for the service's locks; another upgrade may take longer.
+        connection.execute(text(f"SET LOCAL lock_timeout = '{MIGRATION_LOCK_WAIT}'"))
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+
+
+def _unlock_migrations(connection: Connection) -> None:
+    # A connection that failed cannot unlock; its session's end (the pool is disposed) releases the lock.
+    with contextlib.suppress(SQLAlchemyError):
+        if connection.in_transaction():
+            connection.rollback()
         with connection.begin():
-            connection.execute(
-                text(f"SELECT {ENSURE_PARTITIONS}(:from_ms, :to_ms)"), {"from_ms": now, "to_ms": next_month(now)}
-            )
-    return _current(connection)
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
 
 
 def _downgrade(connection: Connection, revision: str) -> str | None:

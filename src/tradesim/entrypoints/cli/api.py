@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
+from typing import TYPE_CHECKING
 
-from tradesim.entrypoints.cli.common import run_async
+if TYPE_CHECKING:
+    from tradesim.entrypoints.runner import Process
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,26 +18,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(_: argparse.Namespace) -> int:
     # Imported here so that `tradesim --help` needs nothing beyond the standard library.
-    from tradesim.entrypoints.bootstrap import prepare_database
-    from tradesim.entrypoints.container import build_container
+    from tradesim.entrypoints.runner import run_role
+
+    return run_role("api", "api", serve)
+
+
+async def serve(process: Process) -> None:
     from tradesim.entrypoints.heap import settled_while_serving
-    from tradesim.entrypoints.http.app import create_app
-    from tradesim.entrypoints.http.observability import configure_logging
+    from tradesim.entrypoints.http.app import create_app, routes_wired
     from tradesim.entrypoints.http.server import serve_api
-    from tradesim.entrypoints.settings import ConfigurationError, Settings
 
-    try:
-        settings = Settings.from_env(role="api")
-    except ConfigurationError as error:
-        print(f"tradesim api: {error}", file=sys.stderr)
-        return 2
-    configure_logging()
-
-    async def main() -> None:
-        await prepare_database(settings)
-        app = create_app(build_container(settings))
+    with routes_wired(process.container):
+        app = create_app(process.container)
         app.while_serving(settled_while_serving)
-        await serve_api(app, settings)
-
-    run_async(main())
-    return 0
+        await process.supervise({"api": serve_api(app, process.settings, shutdown_trigger=process.stop.wait)})

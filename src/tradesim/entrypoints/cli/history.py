@@ -8,11 +8,16 @@ arguments or configuration.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import date
+from typing import TYPE_CHECKING
+
+import attrs
 
 from tradesim.entrypoints.containers.history import EXCHANGES
+
+if TYPE_CHECKING:
+    from tradesim.entrypoints.runner import Process
 
 EXIT_USAGE = 2
 
@@ -35,41 +40,41 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    return asyncio.run(_run(args, backfill=False))
+    return _run(args, backfill=False)
 
 
 def run_backfill(args: argparse.Namespace) -> int:
-    return asyncio.run(_run(args, backfill=True))
+    return _run(args, backfill=True)
 
 
-async def _run(args: argparse.Namespace, *, backfill: bool) -> int:
+def _run(args: argparse.Namespace, *, backfill: bool) -> int:
+    from tradesim.entrypoints.roles import ROLES
+    from tradesim.entrypoints.runner import run_role
+
+    async def main(process: Process) -> int:
+        return await _history(process, args, backfill=backfill)
+
+    # Which exchange to fetch from reaches the container as its configuration.
+    options = attrs.evolve(ROLES["sync"].container, history_source=args.source)
+    return run_role("history", "sync", main, options=options, long_running=False)
+
+
+async def _history(process: Process, args: argparse.Namespace, *, backfill: bool) -> int:
     from tqdm import tqdm
 
     from tradesim.application.history import DayOutcome, HistoryReport, HistorySync, parse_day
     from tradesim.domain.errors import TradesimError
-    from tradesim.entrypoints.bootstrap import prepare_database
-    from tradesim.entrypoints.container import build_container
-    from tradesim.entrypoints.containers.history import history_source
-    from tradesim.entrypoints.settings import ConfigurationError, Settings
+    from tradesim.entrypoints.container import provide
 
     try:
-        settings = Settings.from_env(role="sync")
-        await prepare_database(settings)
-        container = build_container(settings)
-        source = history_source(settings, args.source)
-        sync = HistorySync(
-            source,
-            container.storage.candle_store(),
-            container.persistence.unit_of_work,
-            container.core.clock(),
-        )
         if backfill:
             start, end = parse_day(args.start, "--start"), parse_day(args.end, "--end")
             symbols, days = [args.symbol.strip().upper()], (end - start).days + 1
         else:
             day: date | None = parse_day(args.date, "--date") if args.date else None
-            symbols, days = list(settings.symbols), 1
-    except (ConfigurationError, TradesimError) as error:
+            symbols, days = list(process.settings.symbols), 1
+        sync: HistorySync = await provide(process.container.history.sync())
+    except TradesimError as error:
         print(f"tradesim history: {error}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -86,12 +91,10 @@ async def _run(args: argparse.Namespace, *, backfill: bool) -> int:
         else:
             report = await sync.sync(symbols, day, on_day=progress)
     except TradesimError as error:
-        bar.close()
         print(f"tradesim history: {error}", file=sys.stderr)
         return EXIT_USAGE
     finally:
         bar.close()
-        await source.aclose()  # type: ignore[attr-defined]
     for line in report.summary():
         print(line)
     return report.exit_code

@@ -1,6 +1,9 @@
-"""Candle history: the exchange it is fetched from, and the sync use case over the store and the index."""
+"""Candle history: the exchange it is fetched from (`ContainerOptions.history_source`), and the sync
+use case over the store and the index. `sync` depends on a resource: `await provide(container.history.sync())`."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
 
 from dependency_injector import containers, providers
 
@@ -24,11 +27,20 @@ def history_source(settings: Settings, exchange: str = "bybit") -> HistorySource
     raise ValueError(f"unknown exchange {exchange!r}; known: {', '.join(EXCHANGES)}")
 
 
+async def source_lifetime(settings: Settings, exchange: str) -> AsyncIterator[HistorySource]:
+    source = history_source(settings, exchange)
+    try:
+        yield source
+    finally:
+        await source.aclose()  # type: ignore[attr-defined]
+
+
 class History(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     persistence = providers.DependenciesContainer()
     storage = providers.DependenciesContainer()
-    source = providers.Singleton(history_source, settings=core.settings)
+    #: Started on first use (an HTTP client is costly to build), closed with the process.
+    source = providers.Resource(source_lifetime, settings=core.settings, exchange=core.options.provided.history_source)
     sync = providers.Factory(
         HistorySync,
         source=source,

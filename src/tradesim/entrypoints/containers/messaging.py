@@ -14,15 +14,18 @@ from tradesim.adapters.redis.event_bus import RedisEventBus
 from tradesim.adapters.redis.health import RedisHealth
 from tradesim.adapters.redis.leases import RedisPartitionLeases
 from tradesim.adapters.redis.order_queue import RedisOrderQueue
+from tradesim.entrypoints.containers.core import Started
 from tradesim.entrypoints.settings import Settings
 from tradesim.ports.messaging import PriceBus
 
 
-def redis_for_streams(settings: Settings) -> Redis | None:
-    """The process's client (a connection pool, connecting lazily) for queue, events and leases.
+def process_redis(settings: Settings) -> Redis | None:
+    """The process's one client (a connection pool, connecting lazily) for everything it does on
+    Redis: queue, events, leases, prices (pub/sub takes a connection of its own from the pool),
+    replays, readiness and the login limits.
 
-    Built synchronously so that every provider using it stays synchronous; `closing_redis`, a
-    resource, closes it at shutdown. Blocking stream reads wait up to a second, so the socket
+    Built synchronously so that every provider using it stays synchronous; `messaging_lifetime`,
+    a resource, closes it at shutdown. Blocking stream reads wait up to a second, so the socket
     timeout must be longer than that.
     """
     if not settings.redis_url:
@@ -30,8 +33,12 @@ def redis_for_streams(settings: Settings) -> Redis | None:
     return redis_client(settings.redis_url, socket_connect_timeout=3, socket_timeout=15, retry_on_timeout=True)
 
 
-async def closing_redis(client: Redis | None) -> AsyncIterator[None]:
+async def messaging_lifetime(client: Redis | None, price_bus: PriceBus) -> AsyncIterator[None]:
+    """On shutdown: the price bus sends what is pending and ends its subscriptions, then the client closes."""
     yield None
+    close = getattr(price_bus, "aclose", None)
+    if close is not None:
+        await close()
     if client is not None:
         await client.aclose()
 
@@ -40,25 +47,24 @@ def backend_of(settings: Settings) -> str:
     return "redis" if settings.redis_url else "memory"
 
 
-def build_price_bus(settings: Settings) -> PriceBus:
-    if settings.redis_url:
-        # Imported here: the redis driver is an extra, and the in-process bus must work without it.
-        from tradesim.adapters.redis.connection import redis_client
+def build_price_bus(settings: Settings, client: Redis | None) -> PriceBus:
+    if client is not None:
         from tradesim.adapters.redis.price_bus import RedisPriceBus
 
-        return RedisPriceBus(redis_client(settings.redis_url), namespace=settings.redis_namespace)
+        # The client is the process's: `messaging_lifetime` closes it after the bus.
+        return RedisPriceBus(client, namespace=settings.redis_namespace, owns_client=False)
     return MemoryPriceBus()
 
 
 class Messaging(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     backend = providers.Callable(backend_of, core.settings)
-    redis = providers.Singleton(redis_for_streams, core.settings)
-    redis_shutdown = providers.Resource(closing_redis, redis)
+    redis = providers.Singleton(process_redis, core.settings)
     namespace = core.settings.provided.redis_namespace
     partitions = core.settings.provided.order_partitions
 
-    price_bus = providers.Singleton(build_price_bus, settings=core.settings)
+    price_bus = providers.Singleton(build_price_bus, settings=core.settings, client=redis)
+    lifetime = Started(messaging_lifetime, redis, price_bus)
     event_bus = providers.Selector(
         backend,
         memory=providers.Singleton(MemoryEventBus),
@@ -69,14 +75,10 @@ class Messaging(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryOrderQueue, partitions=partitions),
         redis=providers.Singleton(RedisOrderQueue, client=redis, partitions=partitions, namespace=namespace),
     )
-    #: Readiness of Redis on a small client of its own (built synchronously, unlike `redis`,
-    #: so that the api's list of checks stays a plain list).
     health = providers.Selector(
         backend,
         memory=providers.Object(None),
-        redis=providers.Singleton(
-            RedisHealth, client=providers.Singleton(redis_client, core.settings.provided.redis_url)
-        ),
+        redis=providers.Singleton(RedisHealth, client=redis),
     )
     leases = providers.Selector(
         backend,

@@ -24,6 +24,7 @@ from tradesim.adapters.sqlalchemy.database import Database, is_sql_url
 from tradesim.adapters.sqlalchemy.health import DatabaseHealth
 from tradesim.adapters.sqlalchemy.kept_connection import KeptConnection
 from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from tradesim.entrypoints.containers.core import Started
 from tradesim.entrypoints.settings import Settings
 
 MEMORY_URL = "memory://"
@@ -73,7 +74,7 @@ class Persistence(containers.DeclarativeContainer):
     backend = providers.Callable(backend_of, core.settings)
     memory_database = providers.Singleton(MemoryDatabase)
     database = providers.Singleton(sql_database, core.settings)
-    engine = providers.Resource(engine_lifetime, database)
+    engine = Started(engine_lifetime, database)
     #: A fresh unit of work per call; inject `unit_of_work.provider` where a factory is wanted.
     unit_of_work = providers.Selector(
         backend,

@@ -23,10 +23,11 @@ from tradesim.application.replay.runner import ReplayRunner
 from tradesim.application.replay.service import InboxDispatch, ReplayService
 
 
-def runner_owner() -> str:
+def runner_owner(fixed: str | None = None) -> str:
     """This process's name on the leases it holds: host and pid, so a restarted worker waits for its
-    old leases to lapse. `serve` overrides it with a fixed name to take its sessions back at once."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    old leases to lapse; `serve` has a fixed name (`ContainerOptions.replay_owner`) to take its
+    sessions back at once."""
+    return fixed or f"{socket.gethostname()}:{os.getpid()}"
 
 
 class Replay(containers.DeclarativeContainer):
@@ -46,7 +47,7 @@ class Replay(containers.DeclarativeContainer):
         redis=providers.Singleton(RedisReplayInbox, client=messaging.redis, namespace=messaging.namespace),
     )
     cache = providers.Singleton(BarCache, store=storage.candle_store)
-    owner = providers.Callable(runner_owner)
+    owner = providers.Callable(runner_owner, core.options.provided.replay_owner)
     ports = providers.Singleton(
         Ports,
         uow=persistence.unit_of_work.provider,
@@ -57,7 +58,7 @@ class Replay(containers.DeclarativeContainer):
     )
     #: Runs `run(stop)` as a task in `serve` and in every worker.
     runner = providers.Singleton(ReplayRunner, ports=ports, cache=cache, inbox=inbox, owner=owner)
-    #: For an api process whose runners live in workers (override `service.dispatch` with it).
+    #: For an api process whose runners live in workers.
     inbox_dispatch = providers.Singleton(InboxDispatch, inbox=inbox)
     #: Where a worker sends the queued commands of replay accounts: straight to this process's
     #: runner in `serve`; through the inbox between workers, so that the one holding the session
@@ -79,8 +80,7 @@ class Replay(containers.DeclarativeContainer):
     #: The same service, its controls going through the inbox to whichever worker runs the session.
     inbox_service = providers.Factory(service, dispatch=inbox_dispatch)
     #: Which of the two the api uses: "inbox" where the runners live in workers (`tradesim api`),
-    #: "runner" where this process runs them (`serve`). `create_app` sets it from `ApiOptions`.
-    api_dispatch = providers.Object("inbox")
-    api_service = providers.Selector(api_dispatch, inbox=inbox_service, runner=service)
+    #: "runner" where this process runs them (`serve`), as `ContainerOptions.replay_dispatch` says.
+    api_service = providers.Selector(core.options.provided.replay_dispatch, inbox=inbox_service, runner=service)
     #: What replay accounts are valued and checked at (their sessions' prices).
     prices = providers.Singleton(ReplayPrices, cache=cache)

@@ -1,15 +1,18 @@
 """The Quart app factory. Nothing is built at import time; `create_app(container)` builds the app and
-`while_serving` starts what it runs (the price pump, the account feed) and stops it again."""
+`while_serving` starts what it runs (the price pump, the account feed) and stops it again.
+
+The app takes its container as it is: configured before it was built (`ContainerOptions`), its
+resources started and closed by whoever runs the process (`runner.run_role`), and the route
+modules wired to it by the process too (`routes_wired`), since wiring binds modules process-wide.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
-from typing import Literal
+from collections.abc import AsyncGenerator, Iterator
 
 import attrs
-from dependency_injector import providers
 from quart import Quart, request
 from quart_schema import QuartSchema
 from quart_schema.openapi import HttpSecurityScheme, Info
@@ -69,24 +72,30 @@ UPLOAD_ENDPOINTS = frozenset({"journal.upload_attachment"})
 
 @attrs.frozen
 class ApiOptions:
-    """manage_resources: start and stop the container's resources with the app. `tradesim serve`
-    passes False: it shares one container between the api and the worker and manages it itself.
-    rate_limits: off only in tests that hammer the auth routes on purpose.
+    """rate_limits: off only in tests that hammer the auth routes on purpose.
     rate_limit_prefix: the login counters' keys start with it, after `TRADESIM_REDIS_NAMESPACE`
-    as every key of the service does (deployments sharing a Redis count apart).
-    replay_dispatch: where replay controls go. "inbox" (`tradesim api`): through the `ReplayInbox`
-    to whichever worker's runner holds the session; the answer is the session as the control
-    leaves it. "runner" (`tradesim serve`, which runs `container.replay.runner()` in-process): to
-    this process's runner at once; the answer is the session after the control (a step's bar played)."""
+    as every key of the service does (deployments sharing a Redis count apart)."""
 
-    manage_resources: bool = True
     rate_limits: bool = True
     rate_limit_prefix: str = "tradesim:ratelimit:"
-    replay_dispatch: Literal["inbox", "runner"] = "inbox"
+
+
+@contextlib.contextmanager
+def routes_wired(container: Container) -> Iterator[Container]:
+    """Bind the route modules' `Provide[...]` markers to `container` while the app serves.
+
+    Wiring patches the modules themselves, for the whole process: the process that builds the app
+    does it (one app per process), and undoes it when the app is done.
+    """
+    container.wire(modules=list(WIRED_MODULES))
+    try:
+        yield container
+    finally:
+        container.unwire()
 
 
 def create_app(container: Container, options: ApiOptions | None = None) -> Quart:
-    """The api over `container`. Wiring binds the route modules to this container: one app per process."""
+    """The api over `container`, whose resources are started and routes wired by the caller."""
     options = options or ApiOptions()
     settings = container.settings()
     app = Quart("tradesim.api", static_folder=None)
@@ -98,7 +107,6 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         DEBUG=settings.debug,
     )
     app.extensions["container"] = container
-    container.replay.api_dispatch.override(providers.Object(options.replay_dispatch))
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["symbol"] = SymbolConverter
     app.url_map.strict_slashes = False
@@ -158,12 +166,11 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
             # Quart's JSON parsing lets this escape as a 500; it is a malformed request.
             raise BadRequest("the body is not UTF-8 text") from None
 
-    limiter = build_limiter(settings.redis_url, prefix=settings.redis_namespace + options.rate_limit_prefix)
+    limiter = build_limiter(container.messaging.redis(), prefix=settings.redis_namespace + options.rate_limit_prefix)
     limiter.init_app(app, enabled=options.rate_limits)
     errors.register_error_handlers(app)
     for module in ROUTE_MODULES:
         app.register_blueprint(module.bp)
-    container.wire(modules=list(WIRED_MODULES))
     app.asgi_app = WebSocketEndpoint(  # type: ignore[method-assign,assignment]
         app.asgi_app,  # type: ignore[arg-type]
         hub=container.api.hub(),
@@ -176,8 +183,6 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
 
     @app.while_serving
     async def lifespan() -> AsyncGenerator[None, None]:
-        if options.manage_resources:
-            await _maybe_await(container.init_resources())
         metrics.gc_pauses.install()
         hub = container.api.hub()
         feed = container.api.account_feed()
@@ -196,14 +201,6 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            if options.manage_resources:
-                await _maybe_await(container.shutdown_resources())
             metrics.gc_pauses.uninstall()
 
     return app
-
-
-async def _maybe_await(result: object) -> None:
-    # dependency-injector returns an awaitable only when some resource is asynchronous.
-    if asyncio.isfuture(result) or asyncio.iscoroutine(result):
-        await result

@@ -12,6 +12,7 @@ from typing import Any
 from quart import Response, current_app, request
 from quart_rate_limiter import RateLimit, RateLimiter
 from quart_rate_limiter.store import MemoryStore, RateLimiterStoreABC
+from redis.asyncio import Redis
 
 WINDOW = timedelta(minutes=1)
 
@@ -43,33 +44,25 @@ def register_limits(per_address: int = 20) -> list[RateLimit]:
 class RedisRateLimitStore(RateLimiterStoreABC):
     """quart-rate-limiter's Redis store, with a key prefix and keys that expire after their window."""
 
-    def __init__(self, url: str, *, prefix: str = "tradesim:ratelimit:", ttl: timedelta = timedelta(hours=1)) -> None:
-        self._url = url
+    def __init__(
+        self, client: Redis, *, prefix: str = "tradesim:ratelimit:", ttl: timedelta = timedelta(hours=1)
+    ) -> None:
+        self._redis = client
         self._prefix = prefix
         self._ttl_ms = int(ttl.total_seconds() * 1000)
-        self._redis: Any = None
 
     async def before_serving(self) -> None:
-        from redis import asyncio as aioredis
+        """Nothing to open: the client is the process's, started and closed by its container."""
 
-        self._redis = aioredis.from_url(self._url)
+    async def after_serving(self) -> None:
+        """Nothing to close (the container closes the client)."""
 
     async def get(self, key: str, default: datetime) -> datetime:
-        value = await self._client().get(self._prefix + key)
+        value = await self._redis.get(self._prefix + key)
         return default if value is None else datetime.fromtimestamp(float(value), tz=default.tzinfo)
 
     async def set(self, key: str, tat: datetime) -> None:
-        await self._client().set(self._prefix + key, tat.timestamp(), px=self._ttl_ms)
-
-    async def after_serving(self) -> None:
-        if self._redis is not None:
-            await self._client().aclose()
-            self._redis = None
-
-    def _client(self) -> Any:
-        if self._redis is None:
-            raise RuntimeError("the rate-limit store is used outside the app's serving lifetime")
-        return self._redis
+        await self._redis.set(self._prefix + key, tat.timestamp(), px=self._ttl_ms)
 
 
 class RouteRateLimiter(RateLimiter):
@@ -105,6 +98,6 @@ class RouteRateLimiter(RateLimiter):
         return response
 
 
-def build_limiter(redis_url: str | None, *, prefix: str = "tradesim:ratelimit:") -> RouteRateLimiter:
-    store: RateLimiterStoreABC = RedisRateLimitStore(redis_url, prefix=prefix) if redis_url else MemoryStore()
+def build_limiter(redis: Redis | None, *, prefix: str = "tradesim:ratelimit:") -> RouteRateLimiter:
+    store: RateLimiterStoreABC = RedisRateLimitStore(redis, prefix=prefix) if redis is not None else MemoryStore()
     return RouteRateLimiter(key_function=client_address, store=store)
