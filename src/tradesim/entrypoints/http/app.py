@@ -26,6 +26,7 @@ from tradesim.entrypoints.http.openapi import TradesimOpenAPI
 from tradesim.entrypoints.http.rate_limits import build_limiter
 from tradesim.entrypoints.http.routes import (
     accounts,
+    api_keys,
     auth,
     candles,
     executions,
@@ -54,6 +55,7 @@ ROUTE_MODULES = (
     ledger,
     journal,
     replays,
+    api_keys,
     health,
 )
 #: Modules whose `Provide[...]` markers the container fills in.
