@@ -58,7 +58,7 @@ async def test_instruments_page_with_a_cursor_until_it_is_empty(api: Api) -> Non
 
 
 async def test_a_market_buy_fills_at_the_ask_and_shows_on_every_read(api: Api) -> None:
-    bot, account = await trader(api)
+    bot, _ = await trader(api)
     await api.tick("BTCUSDT", last="30000.0")
     created = await bot.post(
         "order/create",
