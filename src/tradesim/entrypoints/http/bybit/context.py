@@ -124,6 +124,7 @@ def signed(*, trade: bool = False, group: str = "read") -> Callable[[View[P]], V
                 response = refusal(PERMISSION, "Permission denied for current apikey: it is read-only")
             else:
                 g.bybit_key = key
+                g.user_id = key.user_id  # for the request log
                 try:
                     response = await view(*args, **kwargs)
                 except (BybitRefusal, TradesimError) as error:
