@@ -114,6 +114,13 @@ class OrderService:
             order, _ = await self._owned_order(uow, user_id, order_id)
             return order
 
+    async def find_by_link_id(self, user_id: str, account_id: str, order_link_id: str) -> Order | None:
+        """The account's order with this `orderLinkId` (client id), if any. Raises `NotFound` for
+        another user's account."""
+        async with self._entry_uow() as uow:
+            await self._owners.check(uow, user_id, account_id)
+            return await uow.orders.get_by_link_id(account_id, order_link_id)
+
     async def list(self, user_id: str, account_id: str, *, open_only: bool = False, limit: int = 100) -> list[Order]:
         async with self._entry_uow() as uow:
             await self._directory.owned(user_id, account_id, uow)

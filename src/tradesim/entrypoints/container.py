@@ -18,6 +18,7 @@ from typing import TypeVar
 from dependency_injector import containers, providers
 
 from tradesim.application.accounts import AccountService
+from tradesim.application.api_keys import ApiKeyService
 from tradesim.application.auth import AuthService
 from tradesim.application.directory import AccountDirectory
 from tradesim.application.engine_service import EngineService
@@ -76,6 +77,15 @@ class Container(containers.DeclarativeContainer):
         uow_factory=persistence.unit_of_work.provider,
         hasher=security.password_hasher,
         tokens=security.token_codec,
+        clock=core.clock,
+        ids=core.ids,
+    )
+    #: Every /v5 request resolves its key with one read (a revocation is seen at once).
+    api_keys = providers.Factory(
+        ApiKeyService,
+        uow_factory=persistence.unit_of_work.provider,
+        single_statement_uow_factory=persistence.single_statement_unit_of_work.provider,
+        box=security.secret_box,
         clock=core.clock,
         ids=core.ids,
     )

@@ -10,6 +10,7 @@ from typing import Protocol
 import attrs
 
 from tradesim.domain.accounts import Account
+from tradesim.domain.api_keys import ApiKey
 from tradesim.domain.commands import RecordedCommand
 from tradesim.domain.executions import Execution, LedgerEntry
 from tradesim.domain.history import CandleFile
@@ -323,3 +324,24 @@ class JournalRepository(Protocol):
     async def add_attachment(self, attachment: Attachment) -> None: ...
 
     async def delete_attachment(self, attachment_id: str) -> None: ...
+
+
+class ApiKeyRepository(Protocol):
+    async def add(self, key: ApiKey) -> None:
+        """Raises `Conflict` when its `api_key_id` or its `api_key` is taken."""
+        ...
+
+    async def get(self, api_key_id: str) -> ApiKey | None: ...
+
+    async def get_by_key(self, api_key: str) -> ApiKey | None:
+        """By the public key a client sends, revoked or not."""
+        ...
+
+    async def list_by_user(self, user_id: str) -> list[ApiKey]:
+        """Revoked ones too, oldest first."""
+        ...
+
+    async def revoke(self, api_key_id: str, revoked_time: int) -> bool:
+        """Mark the key revoked at `revoked_time`; False (and no change) when it is missing or
+        revoked already."""
+        ...

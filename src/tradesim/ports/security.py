@@ -33,6 +33,19 @@ class TokenClaims:
     family_id: str = ""
 
 
+class SecretBox(Protocol):
+    """Seals short secrets (API key secrets) for storage, with a key derived from the deployment's
+    secrets, and opens them again. A sealed value is text safe for any column."""
+
+    def seal(self, secret: str) -> str: ...
+
+    def open(self, sealed: str) -> str:
+        """Raises:
+        ValueError: `sealed` was not sealed by this box's key, or was altered.
+        """
+        ...
+
+
 class PasswordHasher(Protocol):
     """Slow, salted password hashing (argon2). Async because a good hash costs tens of milliseconds."""
 

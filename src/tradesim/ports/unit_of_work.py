@@ -8,6 +8,7 @@ from typing import Protocol, Self
 
 from tradesim.ports.repositories import (
     AccountRepository,
+    ApiKeyRepository,
     BalanceRepository,
     BatchInputRepository,
     CandleFileIndex,
@@ -47,6 +48,7 @@ class UnitOfWork(Protocol):
     journal: JournalRepository
     replays: ReplayRepository
     pending_commands: PendingCommandRepository
+    api_keys: ApiKeyRepository
 
     async def __aenter__(self) -> Self: ...
 

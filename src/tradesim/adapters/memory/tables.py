@@ -8,6 +8,7 @@ from decimal import Decimal
 import attrs
 
 from tradesim.domain.accounts import Account
+from tradesim.domain.api_keys import ApiKey
 from tradesim.domain.commands import RecordedCommand
 from tradesim.domain.executions import Execution, LedgerEntry
 from tradesim.domain.history import CandleFile
@@ -36,6 +37,7 @@ class Tables:
     replays: dict[str, ReplaySession] = attrs.field(factory=dict)
     #: command id -> (the command, when it was recorded)
     pending_commands: dict[str, tuple[RecordedCommand, int]] = attrs.field(factory=dict)
+    api_keys: dict[str, ApiKey] = attrs.field(factory=dict)
 
     def copy(self) -> Tables:
         # Records are immutable, so copying the dicts isolates a transaction completely.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from tradesim.adapters.memory.api_keys import MemoryApiKeyRepository
 from tradesim.adapters.memory.pending_commands import MemoryPendingCommandRepository
 from tradesim.adapters.memory.replays import MemoryReplayRepository
 from tradesim.adapters.memory.repositories import (
@@ -60,6 +61,7 @@ class MemoryUnitOfWork:
         self.journal = MemoryJournalRepository(work, self._log)
         self.replays = MemoryReplayRepository(work, self._log)
         self.pending_commands = MemoryPendingCommandRepository(work, self._log)
+        self.api_keys = MemoryApiKeyRepository(work, self._log)
         return self
 
     async def __aexit__(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tradesim.adapters.sqlalchemy import (
     accounts,
+    api_keys,
     journal,
     market,
     orders,
@@ -16,6 +17,7 @@ from tradesim.adapters.sqlalchemy.metadata import metadata
 
 __all__ = [
     "accounts",
+    "api_keys",
     "include_name",
     "journal",
     "market",

@@ -26,6 +26,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradesim.adapters.sqlalchemy.accounts import SqlAccountRepository, SqlBalanceRepository, SqlLedgerRepository
+from tradesim.adapters.sqlalchemy.api_keys import SqlApiKeyRepository
 from tradesim.adapters.sqlalchemy.batch_inputs import SqlBatchInputRepository
 from tradesim.adapters.sqlalchemy.database import Database
 from tradesim.adapters.sqlalchemy.errors import connection_lost, translate
@@ -88,6 +89,7 @@ class SqlAlchemyUnitOfWork:
         self.journal = SqlJournalRepository(tx)
         self.replays = SqlReplayRepository(tx)
         self.pending_commands = SqlPendingCommandRepository(tx)
+        self.api_keys = SqlApiKeyRepository(tx)
         return self
 
     async def __aexit__(

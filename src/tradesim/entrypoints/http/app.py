@@ -21,7 +21,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from tradesim.domain.errors import InvalidInput
 from tradesim.entrypoints.container import Container
-from tradesim.entrypoints.http import errors, security
+from tradesim.entrypoints.http import bybit, errors, security
 from tradesim.entrypoints.http.bodies import BoundedBody, BoundedRequest
 from tradesim.entrypoints.http.converters import IdConverter, SymbolConverter
 from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
@@ -30,6 +30,7 @@ from tradesim.entrypoints.http.openapi import TradesimOpenAPI
 from tradesim.entrypoints.http.rate_limits import build_limiter
 from tradesim.entrypoints.http.routes import (
     accounts,
+    api_keys,
     auth,
     candles,
     executions,
@@ -58,6 +59,7 @@ ROUTE_MODULES = (
     ledger,
     journal,
     replays,
+    api_keys,
     health,
 )
 #: Modules whose `Provide[...]` markers the container fills in.
@@ -171,6 +173,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     errors.register_error_handlers(app)
     for module in ROUTE_MODULES:
         app.register_blueprint(module.bp)
+    bybit.register(app, container)
     app.asgi_app = WebSocketEndpoint(  # type: ignore[method-assign,assignment]
         app.asgi_app,  # type: ignore[arg-type]
         hub=container.api.hub(),

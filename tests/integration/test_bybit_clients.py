@@ -1,0 +1,175 @@
+"""The REAL, unmodified pybit and ccxt against a running tradesim (`tradesim serve`) priced by the
+project's protocol-faithful Bybit feed: a bot changes only its base URL and keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import ccxt
+import pytest
+from pybit.exceptions import InvalidRequestError
+from pybit.unified_trading import HTTP
+
+from tests.support.bybit_venue import Tradesim, Venue, running_venue, trader_key
+from tests.support.realtime import wait_for
+
+pytestmark = pytest.mark.integration
+SYMBOL = "BTC/USDT:USDT"
+
+
+@pytest.fixture(scope="module")
+def venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Venue, Tradesim]]:
+    with running_venue(tmp_path_factory.mktemp("bybit-venue")) as running:
+        yield running
+
+
+@pytest.fixture
+def market(venue: tuple[Venue, Tradesim]) -> tuple[Venue, Tradesim]:
+    """The venue at 30000 (ask 30000, bid 29999.9), as each test starts."""
+    venue[0].price("30000.0")
+    return venue
+
+
+def pybit_session(base_url: str, key: dict[str, Any]) -> HTTP:
+    session = HTTP(api_key=key["apiKey"], api_secret=key["apiSecret"], max_retries=1)
+    session.endpoint = base_url  # pybit's documented way to point it at another server
+    return session
+
+
+def ccxt_exchange(base_url: str, key: dict[str, Any]) -> ccxt.bybit:
+    urls = dict.fromkeys(("spot", "futures", "v2", "public", "private"), base_url)
+    return ccxt.bybit({"apiKey": key["apiKey"], "secret": key["apiSecret"], "urls": {"api": urls}})
+
+
+def _order(session: HTTP, order_id: str) -> dict[str, Any]:
+    found = session.get_open_orders(category="linear", orderId=order_id)["result"]["list"]
+    return found[0] if found else {}
+
+
+def _ended(session: HTTP, order_id: str) -> dict[str, Any] | None:
+    order = _order(session, order_id)
+    return order if order.get("orderStatus") in ("Filled", "Cancelled", "Rejected") else None
+
+
+def test_pybit_trades_a_paper_account_end_to_end(market: tuple[Venue, Tradesim]) -> None:
+    venue, tradesim = market
+    session = pybit_session(tradesim.base_url, trader_key(tradesim.base_url, "pybit@example.com"))
+
+    instruments = session.get_instruments_info(category="linear")["result"]
+    assert "BTCUSDT" in [i["symbol"] for i in instruments["list"]]
+    wallet = session.get_wallet_balance(accountType="UNIFIED")["result"]["list"][0]
+    assert wallet["coin"][0]["walletBalance"] == "100000"
+
+    # A market buy fills at the ask.
+    wait_for(lambda: session.get_tickers(category="linear", symbol="BTCUSDT")["result"]["list"], 10, "a price")
+    placed = session.place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.010")
+    order_id = placed["result"]["orderId"]
+    filled = wait_for(lambda: _ended(session, order_id), 10, "the market order to end")
+    assert (filled["orderStatus"], filled["avgPrice"]) == ("Filled", "30000")
+    [fill] = session.get_executions(category="linear", orderId=order_id)["result"]["list"]
+    assert (fill["execPrice"], fill["execQty"], fill["isMaker"]) == ("30000", "0.01", False)
+    [position] = session.get_positions(category="linear", symbol="BTCUSDT")["result"]["list"]
+    assert (position["side"], position["size"], position["avgPrice"]) == ("Buy", "0.01", "30000")
+
+    # A limit order placed, amended, cancelled; two more cancelled at once.
+    resting = session.place_order(
+        category="linear", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.010", price="25000"
+    )["result"]["orderId"]
+    wait_for(lambda: _order(session, resting).get("orderStatus") == "New", 10, "the limit order to rest")
+    session.amend_order(category="linear", symbol="BTCUSDT", orderId=resting, price="25100")
+    wait_for(lambda: _order(session, resting).get("price") == "25100", 10, "the amendment")
+    session.cancel_order(category="linear", symbol="BTCUSDT", orderId=resting)
+    assert wait_for(lambda: _ended(session, resting), 10, "the cancel")["orderStatus"] == "Cancelled"
+    for price in ("24000", "24100"):
+        session.place_order(
+            category="linear", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.010", price=price
+        )
+    wait_for(lambda: len(session.get_open_orders(category="linear")["result"]["list"]) == 2, 10, "two resting orders")
+    assert len(session.cancel_all_orders(category="linear", symbol="BTCUSDT")["result"]["list"]) == 2
+    wait_for(lambda: session.get_open_orders(category="linear")["result"]["list"] == [], 10, "cancel-all")
+
+    # A stop-loss set on the position, triggered by a price move: the position closes at a loss.
+    session.set_trading_stop(category="linear", symbol="BTCUSDT", stopLoss="29000", positionIdx=0)
+    wait_for(
+        lambda: session.get_positions(category="linear", symbol="BTCUSDT")["result"]["list"][0]["stopLoss"] == "29000",
+        10,
+        "the stop-loss on the position",
+    )
+    venue.price("28900.0")
+    wait_for(
+        lambda: session.get_positions(category="linear", symbol="BTCUSDT")["result"]["list"][0]["size"] == "0",
+        10,
+        "the stop-loss to close the position",
+    )
+    [closed] = session.get_closed_pnl(category="linear", symbol="BTCUSDT")["result"]["list"]
+    assert closed["side"] == "Sell"
+    assert Decimal(closed["closedSize"]) == Decimal("0.01")
+    assert Decimal(closed["closedPnl"]) < 0
+    assert Decimal(closed["avgEntryPrice"]) == Decimal("30000")
+
+    # Refusals come back as pybit's own errors with Bybit's codes.
+    with pytest.raises(InvalidRequestError) as refused:
+        session.cancel_order(category="linear", symbol="BTCUSDT", orderId="no-such-order")
+    assert refused.value.status_code == 110001
+
+
+def test_ccxt_trades_a_paper_account_end_to_end(market: tuple[Venue, Tradesim]) -> None:
+    venue, tradesim = market
+    exchange = ccxt_exchange(tradesim.base_url, trader_key(tradesim.base_url, "ccxt@example.com"))
+
+    markets = exchange.load_markets()  # its eleven instruments-info calls, currencies, and more
+    assert markets[SYMBOL]["linear"] is True
+    assert markets[SYMBOL]["swap"] is True
+    assert exchange.fetch_balance()["USDT"]["total"] == 100000
+
+    order = exchange.create_order(SYMBOL, "market", "buy", 0.01)
+    fetched = wait_for(
+        lambda: (o := exchange.fetch_order(order["id"], SYMBOL, {"acknowledged": True}))["status"] == "closed" and o,
+        10,
+        "the market order to fill",
+    )
+    assert fetched["average"] == 30000
+    [trade] = exchange.fetch_my_trades(SYMBOL)
+    assert (trade["order"], trade["price"], trade["amount"], trade["takerOrMaker"]) == (
+        order["id"],
+        30000,
+        0.01,
+        "taker",
+    )
+    [position] = exchange.fetch_positions([SYMBOL])
+    assert (position["side"], position["contracts"], position["entryPrice"]) == ("long", 0.01, 30000)
+
+    resting = exchange.create_order(SYMBOL, "limit", "buy", 0.01, 25000)
+    wait_for(lambda: [o["id"] for o in exchange.fetch_open_orders(SYMBOL)] == [resting["id"]], 10, "the resting order")
+    exchange.edit_order(resting["id"], SYMBOL, "limit", "buy", 0.01, 25100)
+    wait_for(lambda: exchange.fetch_open_orders(SYMBOL)[0]["price"] == 25100, 10, "the amendment")
+    exchange.cancel_order(resting["id"], SYMBOL)
+    wait_for(lambda: exchange.fetch_open_orders(SYMBOL) == [], 10, "the cancel")
+    exchange.create_order(SYMBOL, "limit", "buy", 0.01, 24000)
+    wait_for(lambda: len(exchange.fetch_open_orders(SYMBOL)) == 1, 10, "another resting order")
+    exchange.cancel_all_orders(SYMBOL)
+    wait_for(lambda: exchange.fetch_open_orders(SYMBOL) == [], 10, "cancel-all")
+
+    # A take-profit through ccxt's own signed call of the endpoint, triggered by a price move.
+    exchange.private_post_v5_position_trading_stop(
+        {"category": "linear", "symbol": "BTCUSDT", "takeProfit": "31000", "positionIdx": 0}
+    )
+    wait_for(lambda: exchange.fetch_positions([SYMBOL])[0]["takeProfitPrice"] == 31000, 10, "the take-profit")
+    venue.price("31100.0")
+    wait_for(
+        lambda: not exchange.fetch_positions([SYMBOL]) or not exchange.fetch_positions([SYMBOL])[0]["contracts"],
+        10,
+        "the take-profit to close the position",
+    )
+    closed = exchange.private_get_v5_position_closed_pnl({"category": "linear", "symbol": "BTCUSDT"})["result"]["list"]
+    assert len(closed) == 1
+    assert Decimal(closed[0]["closedPnl"]) > 0
+
+    with pytest.raises(ccxt.OrderNotFound):
+        exchange.cancel_order("no-such-order", SYMBOL)
+    with pytest.raises(ccxt.BadSymbol):  # ccxt knows Bybit's words for it
+        exchange.private_post_v5_order_create(
+            {"category": "linear", "symbol": "NOPEUSDT", "side": "Buy", "orderType": "Market", "qty": "1"}
+        )
