@@ -118,7 +118,7 @@ class OrderService:
         """The account's order with this `orderLinkId` (client id), if any. Raises `NotFound` for
         another user's account."""
         async with self._entry_uow() as uow:
-            await self._owners.check(uow, user_id, account_id)
+            await self._directory.owned(user_id, account_id, uow)
             return await uow.orders.get_by_link_id(account_id, order_link_id)
 
     async def list(self, user_id: str, account_id: str, *, open_only: bool = False, limit: int = 100) -> list[Order]:
