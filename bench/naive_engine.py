@@ -11,22 +11,21 @@ symbol and tests each one with the same rule the heaps encode:
 
 Due orders are handled in the engine's order (rising then falling last-price triggers, then
 mark-price triggers, then buy and sell limits; nearest the price first, ties first-in first-out)
-by the engine's own `_trigger` and `_fill_resting`, so both engines emit identical events for
+by the engine's own `triggers.trigger` and `triggers.fill_resting`, so both engines emit identical events for
 the same input; the benchmark checks that. Liquidations, which are per position rather than per
 order, keep the engine's own heaps.
 
-It reaches into the engine's private methods (`_due`, `_match`, `_books`); it is a benchmark
-fixture, not an alternative implementation.
+It replaces the engine's two hooks for finding due orders (`_due`, `_match`) and the class that
+keeps each instrument's state; it is a benchmark fixture, not an alternative implementation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 
-from tradesim.domain import EngineConfig, InstrumentCatalog, MatchingEngine, Order, OrderStatus, OrderType, Side
-from tradesim.domain.engine.base import Events
-from tradesim.domain.engine.book import Book
+from tradesim.domain import MatchingEngine, Order, OrderStatus, OrderType, Side
+from tradesim.domain.engine import liquidation, triggers
+from tradesim.domain.engine.state import Events, InstrumentState
 from tradesim.domain.enums import TriggerBy, TriggerDirection
 from tradesim.domain.instruments import Instrument
 
@@ -39,7 +38,7 @@ Entry = tuple[int, bool, bool, Decimal, int]
 
 
 def _entry(order: Order, seq: int) -> Entry | None:
-    """Where `order` waits and how it becomes due, as `Book.index` files it; None if it does not rest."""
+    """Where `order` waits and how it becomes due, as `InstrumentState.index` files it; None if it does not rest."""
     if order.trigger_price is not None and order.status is OrderStatus.UNTRIGGERED:
         by_mark = order.trigger_by is TriggerBy.MARK_PRICE
         rises = order.trigger_direction is TriggerDirection.RISES_TO
@@ -51,8 +50,8 @@ def _entry(order: Order, seq: int) -> Entry | None:
     return None
 
 
-class ScanBook(Book):
-    """A book that keeps its resting orders in one plain dict instead of price heaps."""
+class ScanInstrumentState(InstrumentState):
+    """An instrument's state that keeps its resting orders in one plain dict instead of price heaps."""
 
     __slots__ = ("indexed", "resting")
 
@@ -74,19 +73,11 @@ class ScanBook(Book):
 class NaiveScanEngine(MatchingEngine):
     """`MatchingEngine` whose per-tick search for due orders is a scan of the symbol's resting orders."""
 
-    def __init__(
-        self,
-        catalog: InstrumentCatalog,
-        clock: Callable[[], int],
-        config: EngineConfig | None = None,
-        ids: Callable[[], str] | None = None,
-    ) -> None:
-        super().__init__(catalog, clock, config, ids)
-        self._books = {key: ScanBook(book.instrument) for key, book in self._books.items()}
+    instrument_state = ScanInstrumentState
 
     @staticmethod
-    def _due(book: Book, last: Decimal, mark: Decimal) -> bool:
-        assert isinstance(book, ScanBook)
+    def _due(book: InstrumentState, last: Decimal, mark: Decimal) -> bool:
+        assert isinstance(book, ScanInstrumentState)
         for _, by_mark, rises, level, _ in book.resting.values():
             price = mark if by_mark else last
             if (price >= level) if rises else (price <= level):
@@ -96,7 +87,7 @@ class NaiveScanEngine(MatchingEngine):
         return bool((liq_long and liq_long[0][0] <= -mark) or (liq_short and liq_short[0][0] <= mark))
 
     @staticmethod
-    def _scan(book: ScanBook, last: Decimal, mark: Decimal) -> list[list[tuple[Decimal, int, str]]]:
+    def _scan(book: ScanInstrumentState, last: Decimal, mark: Decimal) -> list[list[tuple[Decimal, int, str]]]:
         """Every due order, per group, nearest the price first (ties by sequence)."""
         due: list[list[tuple[Decimal, int, str]]] = [[] for _ in range(_GROUPS)]
         for order_id, (group, by_mark, rises, level, seq) in book.resting.items():
@@ -107,8 +98,9 @@ class NaiveScanEngine(MatchingEngine):
             entries.sort()
         return due
 
-    def _match(self, book: Book, last: Decimal, mark: Decimal) -> Events:
-        assert isinstance(book, ScanBook)
+    def _match(self, book: InstrumentState, last: Decimal, mark: Decimal) -> Events:
+        assert isinstance(book, ScanInstrumentState)
+        state = self._state
         events: Events = []
         for _ in range(_MAX_ROUNDS):
             before = len(events)
@@ -118,16 +110,16 @@ class NaiveScanEngine(MatchingEngine):
                 if book.indexed != indexed:  # handling an order filed a new one: look again
                     due = self._scan(book, last, mark)
                     indexed = book.indexed
-                handle = self._trigger if group < 4 else self._fill_resting
+                handle = triggers.trigger if group < 4 else triggers.fill_resting
                 for _, seq, order_id in due[group]:
                     entry = book.resting.get(order_id)
                     if entry is None or entry[4] != seq:  # cancelled or re-filed since the scan
                         continue
                     del book.resting[order_id]
-                    events.extend(handle(order_id, book))
+                    events.extend(handle(state, order_id, book))
             for heap in (book.liq_long, book.liq_short):
                 while (account_id := heap.pop_due(mark)) is not None:
-                    events.extend(self._liquidate(account_id, book))
+                    events.extend(liquidation.liquidate(state, account_id, book))
             if len(events) == before:
                 break
         return events

@@ -1,32 +1,20 @@
 """The matching engine: one deterministic state machine for orders, positions and balances.
 
-It does no I/O and reads time only from the injected clock, so the same inputs always give
-the same events. Feed it commands (`handle`) and market data (`on_ticker`, `on_trade`,
+It does no I/O and reads time only from the injected clock, so the same inputs always give the
+same events. Feed it commands (`handle`) and market data (`on_ticker`, `on_trade`,
 `on_feed_status`); it returns the events that describe every change, in order.
 
-Rules it applies (Bybit v5 USDT linear perpetuals and spot):
-- A market order takes the opposite best price of the latest ticker (ask for buys, bid for
-  sells), moved by the slippage model; a marketable limit order fills at the better of its
-  price and the book; a resting limit order fills at its own price, as maker, when the last
-  price reaches it (touch). A GTC limit order that has not met the book (placed or amended
-  while there is no fresh price, or the remainder that still crosses the book after taking the
-  displayed size) waits outside the resting index: the next fresh ticker matches it as if it
-  had just arrived, so it never pays more than the market it meets.
-- A conditional order triggers when its chosen price (last or mark) reaches the trigger in
-  its direction; it then behaves as a new order.
-- No taker fill uses a price older than `EngineConfig.max_price_age_ms` or from a feed marked stale.
-- Within one tick, due orders are handled in this order: conditional orders by last price
-  (rising triggers, then falling), by mark price, resting limits (buys, then sells), then
-  liquidations by mark price; each group nearest-to-price first, ties first-in first-out.
-- Liquidation: when the mark price reaches a position's liquidation price, the symbol's open
-  orders are cancelled and the position closes at its bankruptcy price (no fee), so an
-  isolated position never loses more than its margin. A cross position's prices assume it may
-  use the whole free balance (wallet less the initial margin of positions and open orders),
-  recomputed at the end of any command or price update that changed the balance or the margin
-  the account's orders hold; a price the new level puts past it liquidates on the next update.
-- Funding: when a ticker's time passes the announced next funding time, every open position
-  pays (long, positive rate) or receives size x mark x rate, once per funding time, even if
-  that ticker is too old to trade on.
+This class only dispatches: the state is one `EngineState`, and each rule of the venue (Bybit v5
+USDT linear perpetuals and spot) lives in the module named for it:
+
+- `placing`: how an order goes live (validated, refused, matched, rested, awaiting the book);
+- `pricing`: the touch, crossing, and the taker's price and quantity; `reduce_only`: its rule;
+- `fees`, `fills` (an execution and what follows it), `ledger` (every balance change);
+- `reservations`: what an order must find free and what a resting order holds (the arithmetic is
+  `tradesim.domain.account_arithmetic`, shared with the api's wallet view);
+- `triggers`: what a price makes due, in which order; `liquidation`; `tpsl`; `funding`;
+- `amending` (cancel and amend), `accounts` (accounts, leverage, transfers);
+- `made_orders`: the one constructor of the orders the engine makes itself.
 """
 
 from __future__ import annotations
@@ -34,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
+from tradesim.domain.accounts import AccountView
 from tradesim.domain.commands import (
     AmendOrder,
     CancelOrder,
@@ -44,24 +33,32 @@ from tradesim.domain.commands import (
     SetTradingStop,
     Transfer,
 )
-from tradesim.domain.engine.account_commands import AccountCommandsMixin
-from tradesim.domain.engine.base import Events
-from tradesim.domain.engine.book import Book
+from tradesim.domain.engine import (
+    accounts,
+    amending,
+    funding,
+    liquidation,
+    placing,
+    reservations,
+    tpsl,
+    triggers,
+)
 from tradesim.domain.engine.config import EngineConfig, SequentialIds
-from tradesim.domain.engine.state import AccountState
+from tradesim.domain.engine.state import EngineState, Events, InstrumentState
 from tradesim.domain.enums import Category, OrderStatus
-from tradesim.domain.errors import DuplicateAccount, InvalidInput
-from tradesim.domain.instruments import InstrumentCatalog
+from tradesim.domain.errors import InvalidInput
+from tradesim.domain.instruments import Instrument, InstrumentCatalog
 from tradesim.domain.market import FeedStatus, MarketEvent, Ticker, Trade
 from tradesim.domain.numbers import ZERO
 from tradesim.domain.orders import Order
 from tradesim.domain.positions import Position
 
-_MAX_ROUNDS = 10_000
 
+class MatchingEngine:
+    """See the module docstring. Not thread-safe: one engine, one caller."""
 
-class MatchingEngine(AccountCommandsMixin):
-    """See the module docstring for the rules. Not thread-safe: one engine, one caller."""
+    #: How the engine keeps each instrument's state (a benchmark swaps in a slower index).
+    instrument_state: Callable[[Instrument], InstrumentState] = InstrumentState
 
     def __init__(
         self,
@@ -70,7 +67,17 @@ class MatchingEngine(AccountCommandsMixin):
         config: EngineConfig | None = None,
         ids: Callable[[], str] | None = None,
     ) -> None:
-        super().__init__(catalog, clock, config or EngineConfig(), ids or SequentialIds())
+        self._state = EngineState(
+            catalog, clock, config or EngineConfig(), ids or SequentialIds(), type(self).instrument_state
+        )
+
+    @property
+    def catalog(self) -> InstrumentCatalog:
+        return self._state.catalog
+
+    @property
+    def config(self) -> EngineConfig:
+        return self._state.config
 
     # -- accounts -------------------------------------------------------------------------------
 
@@ -78,14 +85,7 @@ class MatchingEngine(AccountCommandsMixin):
         self, account_id: str, balance: Decimal = ZERO, *, coin: str = "", transfer_id: str = ""
     ) -> Events:
         """Create an empty account and fund it with `balance` (one Transfer ledger entry)."""
-        if account_id in self._accounts:
-            raise DuplicateAccount(f"account {account_id!r} already exists")
-        self._accounts[account_id] = AccountState(account_id)
-        if not balance:
-            return []
-        return self.transfer(
-            Transfer(account_id, balance, transfer_id or f"open-{account_id}", coin or self.config.settle_coin)
-        )
+        return accounts.open_account(self._state, account_id, balance, coin, transfer_id)
 
     def restore_account(
         self,
@@ -99,64 +99,23 @@ class MatchingEngine(AccountCommandsMixin):
         Only orders the engine had accepted (`accepted_time` set) are restored; the rest are still
         in the queue and will arrive as `PlaceOrder` again.
         """
-        state = AccountState(account_id)
-        self._accounts[account_id] = state
-        state.balances.update(balances)
-        for position in positions:
-            state.positions[position.symbol] = position
-            book = self._books.get((Category.LINEAR, position.symbol))
-            if book is not None and position.side is not None:
-                book.position_accounts.add(account_id)
-        for order in sorted(open_orders, key=lambda o: (o.created_time, o.order_id)):
-            book = self._books.get((order.category, order.symbol))
-            if book is None or not order.status.is_open or not order.accepted_time:
-                continue
-            self._rest(order, state, book)
-            if order.is_position_tpsl:
-                state.tpsl[(order.symbol, order.stop_order_type)] = order.order_id
-        self._refresh_liquidation(state)
+        accounts.restore_account(self._state, account_id, balances, positions, open_orders)
 
     def sync_balances(self, account_id: str, balances: Mapping[str, Decimal]) -> None:
         """Take the stored balances of an account (another worker may have moved them).
 
         Positions and orders stay as they are: each engine owns those of its own symbols.
         """
-        state = self._accounts.get(account_id)
-        if state is not None:
-            state.balances.clear()
-            state.balances.update(balances)
+        account = self._state.accounts.get(account_id)
+        if account is not None:
+            account.balances.clear()
+            account.balances.update(balances)
 
     def forget_account(self, account_id: str) -> None:
         """Drop an account and its orders (its stored state is the truth; `restore_account` reloads it)."""
-        state = self._accounts.pop(account_id, None)
-        if state is None:
-            return
-        for order_id in state.open_orders:
-            order = self._orders.pop(order_id, None)
-            if order is not None:
-                self._books[(order.category, order.symbol)].unindex(order)
-        for symbol in state.positions:
-            book = self._books.get((Category.LINEAR, symbol))
-            if book is not None:
-                book.index_liquidation(account_id, None, None, 0)
-                book.position_accounts.discard(account_id)
+        accounts.forget_account(self._state, account_id)
 
     # -- commands -------------------------------------------------------------------------------
-
-    def place(self, cmd: PlaceOrder) -> Events:
-        events = super().place(cmd)
-        events.extend(self._reprice_liquidations())
-        return events
-
-    def cancel(self, cmd: CancelOrder) -> Events:
-        events = super().cancel(cmd)
-        events.extend(self._reprice_liquidations())
-        return events
-
-    def amend(self, cmd: AmendOrder) -> Events:
-        events = super().amend(cmd)
-        events.extend(self._reprice_liquidations())
-        return events
 
     def handle(self, command: Command) -> Events:
         """Apply any command; refusals come back as `OrderRejected` / `CommandRejected` events."""
@@ -176,6 +135,31 @@ class MatchingEngine(AccountCommandsMixin):
             return self.settle_funding(command)
         raise InvalidInput(f"unknown command {type(command).__name__}")
 
+    def place(self, cmd: PlaceOrder) -> Events:
+        return self._repriced(placing.place(self._state, cmd))
+
+    def cancel(self, cmd: CancelOrder) -> Events:
+        return self._repriced(amending.cancel(self._state, cmd))
+
+    def amend(self, cmd: AmendOrder) -> Events:
+        return self._repriced(amending.amend(self._state, cmd))
+
+    def set_trading_stop(self, cmd: SetTradingStop) -> Events:
+        return tpsl.set_trading_stop(self._state, cmd)
+
+    def set_leverage(self, cmd: SetLeverage) -> Events:
+        return accounts.set_leverage(self._state, cmd)
+
+    def transfer(self, cmd: Transfer) -> Events:
+        return accounts.transfer(self._state, cmd)
+
+    def settle_funding(self, cmd: SettleFunding) -> Events:
+        return funding.settle_command(self._state, cmd)
+
+    def _repriced(self, events: Events) -> Events:
+        events.extend(liquidation.reprice_accounts(self._state))
+        return events
+
     # -- market data ----------------------------------------------------------------------------
 
     def on_market(self, event: MarketEvent) -> Events:
@@ -188,163 +172,93 @@ class MatchingEngine(AccountCommandsMixin):
         return []
 
     def on_ticker(self, ticker: Ticker) -> Events:
-        """Update the book; fill, trigger, liquidate and settle funding as the new prices demand.
-
-        A tick that makes nothing due costs a handful of comparisons with the tops of the
-        trigger heaps, whatever the number of resting orders.
-        """
-        book = self._books.get((ticker.category, ticker.symbol))
-        if book is None:
+        """Update the instrument's prices; fill, trigger, liquidate and settle funding as they demand."""
+        state = self._state
+        market = state.instruments.get((ticker.category, ticker.symbol))
+        if market is None:
             return []
         last = ticker.last_price
         mark = ticker.mark_price
-        book.last = last
-        book.bid = ticker.bid_price
-        book.ask = ticker.ask_price
-        book.mark = mark
-        book.bid_size = ticker.bid_size
-        book.ask_size = ticker.ask_size
-        book.ts = ticker.ts
-        book.stale = False
-        due_at = book.next_funding_time
-        if due_at is not None and ticker.ts >= due_at and due_at > book.funding_settled_at:
-            # Funding is settled at the ticker's mark even when the ticker arrives too late to trade on.
-            events = self._settle_due_funding(book, mark, ticker)
-        else:
-            self._remember_funding(book, ticker)
-            events = []
-        if (book.unseen or self._due(book, last, mark)) and self._clock() - ticker.ts <= self.config.max_price_age_ms:
-            if book.unseen:
-                events.extend(self._match_unseen(book))
-            events.extend(self._match(book, last, mark))
-        if self._liq_dirty:
-            events.extend(self._reprice_liquidations())
+        market.last = last
+        market.bid = ticker.bid_price
+        market.ask = ticker.ask_price
+        market.mark = mark
+        market.bid_size = ticker.bid_size
+        market.ask_size = ticker.ask_size
+        market.ts = ticker.ts
+        market.stale = False
+        events = funding.on_ticker(state, market, ticker)
+        awaiting = market.awaiting_book
+        if (awaiting or self._due(market, last, mark)) and state.clock() - ticker.ts <= state.config.max_price_age_ms:
+            if awaiting:
+                events.extend(placing.match_awaiting_book(state, market))
+            events.extend(self._match(market, last, mark))
+        if state.accounts_to_reprice:
+            events.extend(liquidation.reprice_accounts(state))
         return events
 
     def on_trade(self, trade: Trade) -> Events:
         """A public trade moves the last price (only); resting orders and last-price triggers react.
 
-        It does not refresh the book's age: the bid and ask still date from the last ticker, so
+        It does not refresh the prices' age: the bid and ask still date from the last ticker, so
         taker fills wait for a fresh ticker once that one is older than the staleness limit.
         """
-        book = self._books.get((trade.category, trade.symbol))
-        if book is None or book.mark is None:
+        state = self._state
+        market = state.instruments.get((trade.category, trade.symbol))
+        if market is None or market.mark is None:
             return []
-        book.last = trade.price
-        if self._clock() - trade.ts > self.config.max_price_age_ms or not self._due(book, trade.price, book.mark):
+        market.last = trade.price
+        if state.clock() - trade.ts > state.config.max_price_age_ms or not self._due(market, trade.price, market.mark):
             return []
-        events = self._match(book, trade.price, book.mark)
-        events.extend(self._reprice_liquidations())
-        return events
+        return self._repriced(self._match(market, trade.price, market.mark))
 
     def on_feed_status(self, status: FeedStatus) -> Events:
         """A stale feed stops taker fills on its prices until a fresh ticker arrives."""
-        book = self._books.get((status.category, status.symbol))
-        if book is not None:
-            book.stale = status.stale
+        market = self._state.instruments.get((status.category, status.symbol))
+        if market is not None:
+            market.stale = status.stale
         return []
 
-    @staticmethod
-    def _due(book: Book, last: Decimal, mark: Decimal) -> bool:
-        neg_last = -last
-        neg_mark = -mark
-        entries = book.buy_limits.entries
-        if entries and entries[0][0] <= neg_last:
-            return True
-        entries = book.sell_limits.entries
-        if entries and entries[0][0] <= last:
-            return True
-        entries = book.last_rise.entries
-        if entries and entries[0][0] <= last:
-            return True
-        entries = book.last_fall.entries
-        if entries and entries[0][0] <= neg_last:
-            return True
-        entries = book.mark_rise.entries
-        if entries and entries[0][0] <= mark:
-            return True
-        entries = book.mark_fall.entries
-        if entries and entries[0][0] <= neg_mark:
-            return True
-        entries = book.liq_long.entries
-        if entries and entries[0][0] <= neg_mark:
-            return True
-        entries = book.liq_short.entries
-        return bool(entries and entries[0][0] <= mark)
+    # How due orders are found: the benchmark's naive engine replaces these two with a scan.
+    _due = staticmethod(triggers.due)
 
-    def _match(self, book: Book, last: Decimal, mark: Decimal) -> Events:
-        events: Events = []
-        for _ in range(_MAX_ROUNDS):
-            before = len(events)
-            for heap, price in (
-                (book.last_rise, last),
-                (book.last_fall, last),
-                (book.mark_rise, mark),
-                (book.mark_fall, mark),
-            ):
-                while (order_id := heap.pop_due(price)) is not None:
-                    events.extend(self._trigger(order_id, book))
-            for heap in (book.buy_limits, book.sell_limits):
-                while (order_id := heap.pop_due(last)) is not None:
-                    events.extend(self._fill_resting(order_id, book))
-            for heap in (book.liq_long, book.liq_short):
-                while (account_id := heap.pop_due(mark)) is not None:
-                    events.extend(self._liquidate(account_id, book))
-            if len(events) == before:
-                break
-        return events
-
-    def _settle_due_funding(self, book: Book, mark: Decimal, ticker: Ticker) -> Events:
-        funding_time = book.next_funding_time
-        rate = book.funding_rate
-        assert funding_time is not None
-        book.funding_settled_at = funding_time
-        self._remember_funding(book, ticker)
-        if rate is None:
-            return []
-        return self._settle_funding(book, rate, mark, funding_time)
-
-    @staticmethod
-    def _remember_funding(book: Book, ticker: Ticker) -> None:
-        """Keep the announced rate and next funding time; a time already settled is never taken again."""
-        if ticker.funding_rate is not None:
-            book.funding_rate = ticker.funding_rate
-        upcoming = ticker.next_funding_time
-        if upcoming is not None and upcoming > book.funding_settled_at:
-            book.next_funding_time = upcoming
-        elif book.next_funding_time is not None and book.next_funding_time <= book.funding_settled_at:
-            book.next_funding_time = None
+    def _match(self, market: InstrumentState, last: Decimal, mark: Decimal) -> Events:
+        return triggers.match(self._state, market, last, mark)
 
     # -- queries --------------------------------------------------------------------------------
 
+    def account_view(self, account_id: str) -> AccountView:
+        """Bybit-style wallet figures for the account's settle coin (raises `NotFound`)."""
+        return reservations.account_view(self._state, account_id)
+
     def order(self, order_id: str) -> Order | None:
         """An open (or untriggered) order; closed orders are reported by events, not kept."""
-        return self._orders.get(order_id)
+        return self._state.orders.get(order_id)
 
     def open_orders(self, account_id: str | None = None) -> list[Order]:
-        orders = self._orders.values()
+        orders: Iterable[Order] = self._state.orders.values()
         if account_id is not None:
-            orders = [o for o in orders if o.account_id == account_id]  # type: ignore[assignment]
+            orders = [o for o in orders if o.account_id == account_id]
         return sorted(orders, key=lambda o: (o.created_time, o.order_id))
 
     def position(self, account_id: str, symbol: str) -> Position | None:
-        return self._account(account_id).positions.get(symbol)
+        return self._state.account(account_id).positions.get(symbol)
 
     def positions(self, account_id: str) -> list[Position]:
-        return [p for _, p in sorted(self._account(account_id).positions.items())]
+        return [p for _, p in sorted(self._state.account(account_id).positions.items())]
 
     def balances(self, account_id: str) -> dict[str, Decimal]:
-        return dict(self._account(account_id).balances)
+        return dict(self._state.account(account_id).balances)
 
     def has_account(self, account_id: str) -> bool:
-        return account_id in self._accounts
+        return account_id in self._state.accounts
 
     def account_ids(self) -> list[str]:
-        return sorted(self._accounts)
+        return sorted(self._state.accounts)
 
     def last_price(self, symbol: str, category: Category = Category.LINEAR) -> Decimal | None:
-        book = self._books.get((category, symbol))
-        return book.last if book is not None else None
+        market = self._state.instruments.get((category, symbol))
+        return market.last if market is not None else None
 
     def resting_count(self) -> int:
-        return sum(1 for o in self._orders.values() if o.status is not OrderStatus.TRIGGERED)
+        return sum(1 for o in self._state.orders.values() if o.status is not OrderStatus.TRIGGERED)

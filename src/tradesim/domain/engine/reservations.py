@@ -1,162 +1,97 @@
-"""What an account's open orders hold back, kept as running totals per coin.
+"""Reservations and available balance: what an order must find free, and what a resting order holds back.
 
-A spot order holds what it will spend. A linear order that is not reduce-only holds the order cost
-(`margin.order_cost`) of the part that would open or grow the position: all of it while the
-position is flat or on the order's side, only the excess over the position's size while the
-position stands against it. Each order's amount is rounded on its own (as the api's wallet view
-rounds it), and the totals are sums of those amounts, so they are exact.
-
-A fill moves the position, and with it what the orders against the position hold. Rather than
-re-pricing every order of the instrument, the totals keep per side the sum of the full costs and
-the orders ordered by size: re-pricing looks only at the orders larger than the position they
-face (the ones that would flip it), which is what makes a fill cost the same whatever the number
-of resting orders.
+The arithmetic is `account_arithmetic`'s (shared with the api's wallet view); the running totals
+per account are `holds.Reservations`.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
 from decimal import Decimal
 
-from tradesim.domain.enums import Side
-from tradesim.domain.margin import order_cost
-from tradesim.domain.numbers import ZERO
+from tradesim.domain import account_arithmetic
+from tradesim.domain.accounts import AccountView
+from tradesim.domain.engine.holds import LinearHold
+from tradesim.domain.engine.state import AccountState, EngineState, InstrumentState
+from tradesim.domain.enums import OrderStatus
+from tradesim.domain.errors import InsufficientBalance, InsufficientMargin, RuleViolation
+from tradesim.domain.numbers import ZERO, money_str
+from tradesim.domain.orders import Order
 
 
-class LinearHold:
-    """One linear order's terms: enough to price what it holds against any position."""
-
-    __slots__ = ("full", "leverage", "price", "qty", "side", "symbol", "taker_fee_rate")
-
-    def __init__(
-        self, symbol: str, side: Side, qty: Decimal, price: Decimal, leverage: Decimal, taker_fee_rate: Decimal
-    ) -> None:
-        self.symbol = symbol
-        self.side = side
-        self.qty = qty
-        self.price = price
-        self.leverage = leverage
-        self.taker_fee_rate = taker_fee_rate
-        self.full = order_cost(side, qty, price, leverage, taker_fee_rate)
-
-    def against(self, position_size: Decimal) -> Decimal:
-        """What the order holds while a position of `position_size` stands against it."""
-        if self.qty <= position_size:
-            return ZERO
-        return order_cost(self.side, self.qty - position_size, self.price, self.leverage, self.taker_fee_rate)
+def available(state: EngineState, account: AccountState, coin: str) -> Decimal:
+    """What new orders may still use: for the settle coin, equity minus every initial margin."""
+    wallet = account.balance(coin)
+    if coin != state.config.settle_coin:
+        return wallet - account.reserved_in(coin)
+    return account_arithmetic.available_balance(
+        wallet, account.positions.values(), state.mark, account.reserved_in(coin)
+    )
 
 
-class _SideHolds:
-    """The holds of one instrument's orders on one side: the sum of their full costs, and by size."""
-
-    __slots__ = ("by_size", "full")
-
-    def __init__(self) -> None:
-        self.full = ZERO
-        #: (-qty, order id), so the largest orders come first.
-        self.by_size: list[tuple[Decimal, str]] = []
-
-    def add(self, order_id: str, hold: LinearHold) -> None:
-        self.full += hold.full
-        insort(self.by_size, (-hold.qty, order_id))
-
-    def remove(self, order_id: str, hold: LinearHold) -> None:
-        self.full -= hold.full
-        entries = self.by_size
-        del entries[bisect_left(entries, (-hold.qty, order_id))]
-
-    def against(self, position_size: Decimal, holds: dict[str, LinearHold]) -> Decimal:
-        """What the side holds against a position of `position_size`: only orders larger than it hold anything."""
-        total = ZERO
-        for neg_qty, order_id in self.by_size:
-            if -neg_qty <= position_size:
-                break
-            total += holds[order_id].against(position_size)
-        return total
+def account_view(state: EngineState, account_id: str) -> AccountView:
+    """Bybit-style wallet figures for the account's settle coin (raises `NotFound`)."""
+    account = state.account(account_id)
+    coin = state.config.settle_coin
+    return account_arithmetic.account_figures(
+        account_id, coin, account.balances, account.positions.values(), state.mark, account.reserved_in(coin)
+    )
 
 
-class Reservations:
-    """What every open order of one account holds, and the totals per coin."""
+def funds_needed(
+    state: EngineState, account: AccountState, market: InstrumentState, order: Order, price: Decimal
+) -> Decimal:
+    """What the open remainder of `order` at `price` must have available, in its funds coin."""
+    instrument = market.instrument
+    qty = order.remaining_qty
+    if not instrument.is_linear:
+        return account_arithmetic.spot_order_hold(order.side, qty, price)
+    if order.reduce_only:
+        return ZERO
+    position = state.position(account, order.symbol)
+    return account_arithmetic.linear_order_hold(
+        order.side, qty, price, position.leverage, instrument.taker_fee_rate, position.side, position.size
+    )
 
-    __slots__ = ("_basis", "_held", "_linear", "_settle_coin", "_sides", "_spot", "_totals")
 
-    def __init__(self) -> None:
-        self._spot: dict[str, tuple[str, Decimal]] = {}
-        self._linear: dict[str, LinearHold] = {}
-        self._sides: dict[tuple[str, Side], _SideHolds] = {}
-        #: symbol -> the position (side, size) its linear orders' amounts were priced against.
-        self._basis: dict[str, tuple[Side | None, Decimal]] = {}
-        #: symbol -> what its linear orders hold in all, and the coin they hold it in.
-        self._held: dict[str, Decimal] = {}
-        self._settle_coin: dict[str, str] = {}
-        self._totals: dict[str, Decimal] = {}
+def check_funds(
+    state: EngineState, account: AccountState, market: InstrumentState, order: Order, price: Decimal
+) -> RuleViolation | None:
+    """Why the account cannot afford `order` at `price`, or None when it can."""
+    needed = funds_needed(state, account, market, order, price)
+    if not needed:
+        return None
+    coin = account_arithmetic.funds_coin(market.instrument, order.side)
+    free = available(state, account, coin)
+    if needed <= free:
+        return None
+    shown = money_str(max(free, ZERO))
+    if market.instrument.is_linear:
+        return InsufficientMargin(
+            f"order cost {money_str(needed)} {coin} (initial margin plus fees to open and close) "
+            f"exceeds the available balance {shown} {coin}"
+        )
+    return InsufficientBalance(f"order needs {money_str(needed)} {coin} but only {shown} {coin} is available")
 
-    def total(self, coin: str) -> Decimal:
-        return self._totals.get(coin, ZERO)
 
-    def hold_spot(self, order_id: str, coin: str, amount: Decimal) -> None:
-        self.release(order_id)
-        if amount > 0:
-            self._spot[order_id] = (coin, amount)
-            self._totals[coin] = self._totals.get(coin, ZERO) + amount
-
-    def hold_linear(
-        self,
-        order_id: str,
-        coin: str,
-        hold: LinearHold,
-        position_side: Side | None,
-        position_size: Decimal,
-    ) -> None:
-        """Hold the order cost of `hold`'s order, with the instrument's position as it is now."""
-        self.release(order_id)
-        symbol = hold.symbol
-        self._settle_coin[symbol] = coin
-        self.reprice(symbol, position_side, position_size)
-        self._linear[order_id] = hold
-        sides = self._sides.get((symbol, hold.side))
-        if sides is None:
-            sides = self._sides[(symbol, hold.side)] = _SideHolds()
-        sides.add(order_id, hold)
-        self._move(symbol, self._share(hold, self._basis[symbol]))
-
-    def release(self, order_id: str) -> None:
-        spot = self._spot.pop(order_id, None)
-        if spot is not None:
-            coin, amount = spot
-            self._totals[coin] -= amount
-            return
-        hold = self._linear.pop(order_id, None)
-        if hold is not None:
-            self._sides[(hold.symbol, hold.side)].remove(order_id, hold)
-            self._move(hold.symbol, -self._share(hold, self._basis[hold.symbol]))
-
-    def reprice(self, symbol: str, position_side: Side | None, position_size: Decimal) -> None:
-        """The instrument's position is now (`position_side`, `position_size`): price its orders against it."""
-        basis = (position_side, position_size)
-        if self._basis.get(symbol) == basis:
-            return
-        self._basis[symbol] = basis
-        if symbol not in self._held:
-            return
-        total = ZERO
-        for side in (Side.BUY, Side.SELL):
-            sides = self._sides.get((symbol, side))
-            if sides is None:
-                continue
-            if position_side is None or position_side is side:
-                total += sides.full
-            else:
-                total += sides.against(position_size, self._linear)
-        self._move(symbol, total - self._held[symbol])
-
-    def _share(self, hold: LinearHold, basis: tuple[Side | None, Decimal]) -> Decimal:
-        side, size = basis
-        if side is None or side is hold.side:
-            return hold.full
-        return hold.against(size)
-
-    def _move(self, symbol: str, amount: Decimal) -> None:
-        self._held[symbol] = self._held.get(symbol, ZERO) + amount
-        coin = self._settle_coin[symbol]
-        self._totals[coin] = self._totals.get(coin, ZERO) + amount
+def hold_for(state: EngineState, account: AccountState, market: InstrumentState, order: Order) -> None:
+    """Hold back what the open remainder of a resting order needs (nothing once it is closed or untriggered)."""
+    state.accounts_to_reprice.add(account.account_id)
+    holds = account.reservations
+    if not order.status.is_open or order.status is OrderStatus.UNTRIGGERED:
+        holds.release(order.order_id)
+        return
+    price = order.price if order.price is not None else market.last
+    if price is None:
+        return
+    instrument = market.instrument
+    if not instrument.is_linear:
+        amount = account_arithmetic.spot_order_hold(order.side, order.remaining_qty, price)
+        holds.hold_spot(order.order_id, account_arithmetic.funds_coin(instrument, order.side), amount)
+    elif order.reduce_only:
+        holds.release(order.order_id)
+    else:
+        position = state.position(account, order.symbol)
+        hold = LinearHold(
+            order.symbol, order.side, order.remaining_qty, price, position.leverage, instrument.taker_fee_rate
+        )
+        holds.hold_linear(order.order_id, instrument.quote_coin, hold, position.side, position.size)
