@@ -161,3 +161,53 @@ async def test_a_deeply_nested_socket_message_is_answered_not_fatal(api: Api) ->
         assert "nested deeper than" in answer["ret_msg"]
         await ws.send('{"op": "ping"}')
         assert json.loads(await asyncio.wait_for(ws.receive(), 5))["ret_msg"] == "pong"
+
+
+def _from(address: str) -> dict[str, object]:
+    return {"client": (address, 40000)}
+
+
+async def test_nobody_locks_the_owner_out_by_failing_their_login(tmp_path: Path) -> None:
+    # M2: 5 wrong passwords for an email from any address made the right password answer 429 everywhere.
+    clock = FixedClock(T0)
+    async with running_api(api_container(tmp_path, clock=clock), clock, ApiOptions()) as api:
+        owner = {"email": "owner@example.com", "password": "correct horse"}
+        assert (
+            await api.client.post("/api/v1/auth/register", json=owner, scope_base=_from("10.0.0.1"))
+        ).status_code == 201
+        login = await api.client.post("/api/v1/auth/login", json=owner, scope_base=_from("10.0.0.1"))
+        assert login.status_code == 200, "the owner's address is now known for this email"
+        wrong = {**owner, "password": "wrong guess"}
+        # An attacker with many addresses, each under its own limits, floods the email past its ceiling.
+        statuses = [
+            (
+                await api.client.post("/api/v1/auth/login", json=wrong, scope_base=_from(f"10.9.{n // 4}.{n}"))
+            ).status_code
+            for n in range(60)
+        ]
+        # The ceiling is 50 a minute from addresses not known for the email; the owner's first login counted.
+        assert statuses.count(401) == 49
+        assert set(statuses[49:]) == {429}
+        one_address = [
+            (await api.client.post("/api/v1/auth/login", json=wrong, scope_base=_from("10.8.0.1"))).status_code
+            for _ in range(6)
+        ]
+        assert one_address[-1] == 429
+        again = await api.client.post("/api/v1/auth/login", json=owner, scope_base=_from("10.0.0.1"))
+        assert again.status_code == 200, "the owner still logs in from their own address"
+
+
+async def test_limits_allow_exactly_what_the_docs_say_in_any_minute(tmp_path: Path) -> None:
+    # L13: 21 attempts a minute got through where the docs say 20 (a burst, then the refill).
+    clock = FixedClock(T0)
+    async with running_api(api_container(tmp_path, clock=clock), clock, ApiOptions()) as api:
+        admitted = 0
+        for n in range(40):
+            body = {"email": f"l{n}@example.com", "password": "wrong guess"}
+            response = await api.client.post("/api/v1/auth/login", json=body, scope_base=_from("10.7.0.1"))
+            admitted += response.status_code != 429
+            clock.advance(1_400)  # 40 attempts over 56 s: all inside one minute
+        assert admitted == 20
+        clock.advance(60_000)
+        response = await api.client.post("/api/v1/auth/login", json={"email": "l@example.com", "password": "x" * 8})
+        assert response.status_code == 401

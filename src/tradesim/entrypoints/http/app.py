@@ -24,7 +24,6 @@ from tradesim.entrypoints.http.converters import IdConverter, SymbolConverter
 from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
 from tradesim.entrypoints.http.observability import install_request_hooks
 from tradesim.entrypoints.http.openapi import TradesimOpenAPI
-from tradesim.entrypoints.http.rate_limits import build_limiter
 from tradesim.entrypoints.http.routes import (
     accounts,
     auth,
@@ -72,8 +71,6 @@ class ApiOptions:
     """manage_resources: start and stop the container's resources with the app. `tradesim serve`
     passes False: it shares one container between the api and the worker and manages it itself.
     rate_limits: off only in tests that hammer the auth routes on purpose.
-    rate_limit_prefix: the login counters' keys start with it, after `TRADESIM_REDIS_NAMESPACE`
-    as every key of the service does (deployments sharing a Redis count apart).
     replay_dispatch: where replay controls go. "inbox" (`tradesim api`): through the `ReplayInbox`
     to whichever worker's runner holds the session; the answer is the session as the control
     leaves it. "runner" (`tradesim serve`, which runs `container.replay.runner()` in-process): to
@@ -81,7 +78,6 @@ class ApiOptions:
 
     manage_resources: bool = True
     rate_limits: bool = True
-    rate_limit_prefix: str = "tradesim:ratelimit:"
     replay_dispatch: Literal["inbox", "runner"] = "inbox"
 
 
@@ -158,8 +154,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
             # Quart's JSON parsing lets this escape as a 500; it is a malformed request.
             raise BadRequest("the body is not UTF-8 text") from None
 
-    limiter = build_limiter(settings.redis_url, prefix=settings.redis_namespace + options.rate_limit_prefix)
-    limiter.init_app(app, enabled=options.rate_limits)
+    container.throttle().enabled = options.rate_limits
     errors.register_error_handlers(app)
     for module in ROUTE_MODULES:
         app.register_blueprint(module.bp)

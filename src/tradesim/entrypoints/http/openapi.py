@@ -93,8 +93,6 @@ class TradesimOpenAPI(OpenAPIProvider):
             statuses |= {413, 415}
         if secured:
             statuses.add(401)
-        if getattr(func, "_quart_rate_limiter_limits", None):
-            statuses.add(429)
         components.update(_components(func))
         error_object = {
             status: {
