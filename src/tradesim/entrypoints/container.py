@@ -15,7 +15,7 @@ from tradesim.application.accounts import AccountService
 from tradesim.application.auth import AuthService
 from tradesim.application.engine_service import EngineService
 from tradesim.application.journal import JournalService
-from tradesim.application.limits import LoginPolicy, LoginThrottle, Quota, Quotas, Throttle
+from tradesim.application.limits import LoginPolicy, LoginThrottle, Throttle
 from tradesim.application.market import CandleQueries
 from tradesim.application.orders import OrderService
 from tradesim.application.portfolio import PortfolioQueries
@@ -89,24 +89,6 @@ class Container(containers.DeclarativeContainer):
             per_address=settings.provided.login_attempts_per_address,
             per_email_address=settings.provided.login_attempts_per_email_address,
             per_email=settings.provided.login_attempts_per_email,
-        ),
-    )
-    quotas = providers.Singleton(
-        Quotas,
-        accounts=providers.Factory(
-            Quota, "accounts", settings.provided.max_accounts_per_user, "TRADESIM_MAX_ACCOUNTS_PER_USER"
-        ),
-        replays=providers.Factory(
-            Quota, "replay sessions", settings.provided.max_replays_per_user, "TRADESIM_MAX_REPLAYS_PER_USER"
-        ),
-        api_keys=providers.Factory(
-            Quota, "API keys", settings.provided.max_api_keys_per_user, "TRADESIM_MAX_API_KEYS_PER_USER"
-        ),
-        strategy_runs=providers.Factory(
-            Quota,
-            "strategy runs queued or running",
-            settings.provided.max_strategy_runs_per_user,
-            "TRADESIM_MAX_STRATEGY_RUNS_PER_USER",
         ),
     )
     portfolio = providers.Factory(

@@ -15,6 +15,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tests.unit.http.conftest import SECRET, T0, Api, api_container, running_api
+from tests.unit.http.test_replays import Replays, replays  # noqa: F401 (the fixture)
 from tradesim.adapters.memory.clock import FixedClock
 from tradesim.entrypoints.http.app import MAX_JSON_BODY, ApiOptions
 from tradesim.entrypoints.http.bodies import BoundedBody
@@ -211,3 +212,22 @@ async def test_limits_allow_exactly_what_the_docs_say_in_any_minute(tmp_path: Pa
         clock.advance(60_000)
         response = await api.client.post("/api/v1/auth/login", json={"email": "l@example.com", "password": "x" * 8})
         assert response.status_code == 401
+
+
+async def test_a_user_plays_a_bounded_number_of_replays_at_once(replays: Replays) -> None:  # noqa: F811
+    # M3: no cap on replay sessions: 100 playing at top speed stalled the event loop.
+    headers = await replays.api.user("player@example.com")
+    sessions = [(await replays.create(headers))["replayId"] for _ in range(6)]
+    for replay_id in sessions[:5]:
+        assert (await replays.control(headers, replay_id, "play")).status_code == 200
+    refused = await replays.control(headers, sessions[5], "play")
+    assert refused.status_code == 409
+    error = (await refused.get_json())["error"]
+    assert error["code"] == "QUOTA_EXCEEDED"
+    assert "TRADESIM_MAX_REPLAYS_PER_USER" in error["message"]
+    assert (await replays.control(headers, sessions[0], "play")).status_code == 200, "one already playing"
+    await replays.ok(headers, sessions[0], "pause")
+    assert (await replays.control(headers, sessions[5], "play")).status_code == 200, "a pause frees a place"
+    other = await replays.api.user("other-player@example.com")
+    mine = (await replays.create(other))["replayId"]
+    assert (await replays.control(other, mine, "play")).status_code == 200, "the quota is per user"
