@@ -231,3 +231,41 @@ async def test_a_user_plays_a_bounded_number_of_replays_at_once(replays: Replays
     other = await replays.api.user("other-player@example.com")
     mine = (await replays.create(other))["replayId"]
     assert (await replays.control(other, mine, "play")).status_code == 200, "the quota is per user"
+
+
+async def test_unknown_body_fields_are_refused_by_name(api: Api) -> None:
+    # M4: `"stoploss": "29000"` was silently dropped: 201 and an order without its stop-loss.
+    headers = await api.user("careless@example.com")
+    account = await api.account(headers)
+    order = {
+        "accountId": account["accountId"],
+        "symbol": "BTCUSDT",
+        "side": "Buy",
+        "orderType": "Limit",
+        "qty": "0.010",
+        "price": "20000",
+        "stoploss": "19000",
+    }
+    response = await api.client.post("/api/v1/orders", json=order, headers=headers)
+    assert response.status_code == 400
+    error = (await response.get_json())["error"]
+    assert "'stoploss'" in error["message"]
+    assert "stopLoss" in error["message"], "names the known fields"
+    listed = await (
+        await api.client.get(f"/api/v1/orders?accountId={account['accountId']}", headers=headers)
+    ).get_json()
+    assert listed["list"] == [], "nothing was placed"
+    login = await api.client.post(
+        "/api/v1/auth/login", json={"email": "careless@example.com", "password": "correct horse", "otp": "1"}
+    )
+    assert login.status_code == 400
+
+
+async def test_the_openapi_document_forbids_unknown_body_fields(api: Api) -> None:
+    spec = await (await api.client.get("/openapi.json")).get_json()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is None:
+                continue
+            assert body["schema"]["additionalProperties"] is False, (method, path)
