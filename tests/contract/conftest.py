@@ -18,6 +18,7 @@ from tests.integration.databases import empty_tables, migrated_postgres_database
 from tests.support.moto_s3 import MotoS3
 from tradesim.adapters.localfs.stores import LocalBlobStore, local_candle_store
 from tradesim.adapters.memory.coordination import MemoryPartitionLeases
+from tradesim.adapters.memory.limits import MemoryRateCounters
 from tradesim.adapters.memory.messaging import MemoryEventBus, MemoryOrderQueue, MemoryPriceBus
 from tradesim.adapters.memory.replays import MemoryReplayBarBus, MemoryReplayInbox
 from tradesim.adapters.memory.storage import MemoryBlobStore, MemoryCandleStore
@@ -27,6 +28,7 @@ from tradesim.adapters.s3.stores import S3BlobStore, s3_candle_store
 from tradesim.adapters.sqlalchemy.database import Database
 from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from tradesim.ports.coordination import PartitionLeases
+from tradesim.ports.limits import RateCounters
 from tradesim.ports.messaging import EventBus, OrderQueue, PriceBus
 from tradesim.ports.replay import ReplayBarBus, ReplayInbox
 from tradesim.ports.storage import BlobStore, CandleStore
@@ -40,6 +42,7 @@ PRICE_BUS_BACKENDS = ["memory", "redis"]
 EVENT_BUS_BACKENDS = ["memory", "redis"]
 QUEUE_BACKENDS = ["memory", "redis"]
 LEASE_BACKENDS = ["memory", "redis"]
+RATE_COUNTER_BACKENDS = ["memory", "redis"]
 REPLAY_MESSAGING_BACKENDS = ["memory", "redis"]
 BLOB_BACKENDS = ["memory", "localfs", "s3"]
 CANDLE_STORE_BACKENDS = ["memory", "localfs", "s3"]
@@ -171,6 +174,19 @@ async def leases(request: pytest.FixtureRequest) -> AsyncIterator[PartitionLease
 
         async with _redis_client(request) as (client, namespace):
             yield RedisPartitionLeases(client, namespace)
+    else:  # pragma: no cover
+        raise NotImplementedError(request.param)
+
+
+@pytest.fixture(params=RATE_COUNTER_BACKENDS)
+async def rate_counters(request: pytest.FixtureRequest) -> AsyncIterator[RateCounters]:
+    if request.param == "memory":
+        yield MemoryRateCounters()
+    elif request.param == "redis":
+        from tradesim.adapters.redis.limits import RedisRateCounters
+
+        async with _redis_client(request) as (client, namespace):
+            yield RedisRateCounters(client, namespace)
     else:  # pragma: no cover
         raise NotImplementedError(request.param)
 

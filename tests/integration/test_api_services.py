@@ -86,4 +86,4 @@ async def test_login_attempts_are_counted_in_redis(service_api: Api, redis_url: 
         counters = [key async for key in client.scan_iter(match=f"{redis_namespace}tradesim:ratelimit:*")]
     finally:
         await client.aclose()
-    assert any(b"nobody@example.com" in key for key in counters)
+    assert any(b"nobody@example.com" in key for key in counters), counters

@@ -23,6 +23,7 @@ from tradesim.application.auth import AuthService
 from tradesim.application.directory import AccountDirectory
 from tradesim.application.engine_service import EngineService
 from tradesim.application.journal import JournalService
+from tradesim.application.limits import LoginPolicy, LoginThrottle, Throttle
 from tradesim.application.market import CandleQueries
 from tradesim.application.orders import OrderService
 from tradesim.application.portfolio import PortfolioQueries
@@ -88,6 +89,17 @@ class Container(containers.DeclarativeContainer):
         box=security.secret_box,
         clock=core.clock,
         ids=core.ids,
+    )
+    throttle = providers.Singleton(Throttle, counters=messaging.rate_counters, clock=core.clock)
+    login_throttle = providers.Singleton(
+        LoginThrottle,
+        throttle=throttle,
+        policy=providers.Factory(
+            LoginPolicy,
+            per_address=settings.provided.login_attempts_per_address,
+            per_email_address=settings.provided.login_attempts_per_email_address,
+            per_email=settings.provided.login_attempts_per_email,
+        ),
     )
     portfolio = providers.Factory(
         PortfolioQueries,

@@ -15,6 +15,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tests.unit.http.conftest import SECRET, T0, Api, api_container, running_api
+from tests.unit.http.test_replays import Replays, replays  # noqa: F401 (the fixture)
 from tradesim.adapters.memory.clock import FixedClock
 from tradesim.entrypoints.http.app import MAX_JSON_BODY, ApiOptions
 from tradesim.entrypoints.http.bodies import BoundedBody
@@ -161,3 +162,110 @@ async def test_a_deeply_nested_socket_message_is_answered_not_fatal(api: Api) ->
         assert "nested deeper than" in answer["ret_msg"]
         await ws.send('{"op": "ping"}')
         assert json.loads(await asyncio.wait_for(ws.receive(), 5))["ret_msg"] == "pong"
+
+
+def _from(address: str) -> dict[str, object]:
+    return {"client": (address, 40000)}
+
+
+async def test_nobody_locks_the_owner_out_by_failing_their_login(tmp_path: Path) -> None:
+    # M2: 5 wrong passwords for an email from any address made the right password answer 429 everywhere.
+    clock = FixedClock(T0)
+    async with running_api(api_container(tmp_path, clock=clock), clock, ApiOptions()) as api:
+        owner = {"email": "owner@example.com", "password": "correct horse"}
+        assert (
+            await api.client.post("/api/v1/auth/register", json=owner, scope_base=_from("10.0.0.1"))
+        ).status_code == 201
+        login = await api.client.post("/api/v1/auth/login", json=owner, scope_base=_from("10.0.0.1"))
+        assert login.status_code == 200, "the owner's address is now known for this email"
+        wrong = {**owner, "password": "wrong guess"}
+        # An attacker with many addresses, each under its own limits, floods the email past its ceiling.
+        statuses = [
+            (
+                await api.client.post("/api/v1/auth/login", json=wrong, scope_base=_from(f"10.9.{n // 4}.{n}"))
+            ).status_code
+            for n in range(60)
+        ]
+        # The ceiling is 50 a minute from addresses not known for the email; the owner's first login counted.
+        assert statuses.count(401) == 49
+        assert set(statuses[49:]) == {429}
+        one_address = [
+            (await api.client.post("/api/v1/auth/login", json=wrong, scope_base=_from("10.8.0.1"))).status_code
+            for _ in range(6)
+        ]
+        assert one_address[-1] == 429
+        again = await api.client.post("/api/v1/auth/login", json=owner, scope_base=_from("10.0.0.1"))
+        assert again.status_code == 200, "the owner still logs in from their own address"
+
+
+async def test_limits_allow_exactly_what_the_docs_say_in_any_minute(tmp_path: Path) -> None:
+    # L13: 21 attempts a minute got through where the docs say 20 (a burst, then the refill).
+    clock = FixedClock(T0)
+    async with running_api(api_container(tmp_path, clock=clock), clock, ApiOptions()) as api:
+        admitted = 0
+        for n in range(40):
+            body = {"email": f"l{n}@example.com", "password": "wrong guess"}
+            response = await api.client.post("/api/v1/auth/login", json=body, scope_base=_from("10.7.0.1"))
+            admitted += response.status_code != 429
+            clock.advance(1_400)  # 40 attempts over 56 s: all inside one minute
+        assert admitted == 20
+        clock.advance(60_000)
+        response = await api.client.post("/api/v1/auth/login", json={"email": "l@example.com", "password": "x" * 8})
+        assert response.status_code == 401
+
+
+async def test_a_user_plays_a_bounded_number_of_replays_at_once(replays: Replays) -> None:  # noqa: F811
+    # M3: no cap on replay sessions: 100 playing at top speed stalled the event loop.
+    headers = await replays.api.user("player@example.com")
+    sessions = [(await replays.create(headers))["replayId"] for _ in range(6)]
+    for replay_id in sessions[:5]:
+        assert (await replays.control(headers, replay_id, "play")).status_code == 200
+    refused = await replays.control(headers, sessions[5], "play")
+    assert refused.status_code == 409
+    error = (await refused.get_json())["error"]
+    assert error["code"] == "QUOTA_EXCEEDED"
+    assert "TRADESIM_MAX_REPLAYS_PER_USER" in error["message"]
+    assert (await replays.control(headers, sessions[0], "play")).status_code == 200, "one already playing"
+    await replays.ok(headers, sessions[0], "pause")
+    assert (await replays.control(headers, sessions[5], "play")).status_code == 200, "a pause frees a place"
+    other = await replays.api.user("other-player@example.com")
+    mine = (await replays.create(other))["replayId"]
+    assert (await replays.control(other, mine, "play")).status_code == 200, "the quota is per user"
+
+
+async def test_unknown_body_fields_are_refused_by_name(api: Api) -> None:
+    # M4: `"stoploss": "29000"` was silently dropped: 201 and an order without its stop-loss.
+    headers = await api.user("careless@example.com")
+    account = await api.account(headers)
+    order = {
+        "accountId": account["accountId"],
+        "symbol": "BTCUSDT",
+        "side": "Buy",
+        "orderType": "Limit",
+        "qty": "0.010",
+        "price": "20000",
+        "stoploss": "19000",
+    }
+    response = await api.client.post("/api/v1/orders", json=order, headers=headers)
+    assert response.status_code == 400
+    error = (await response.get_json())["error"]
+    assert "'stoploss'" in error["message"]
+    assert "stopLoss" in error["message"], "names the known fields"
+    listed = await (
+        await api.client.get(f"/api/v1/orders?accountId={account['accountId']}", headers=headers)
+    ).get_json()
+    assert listed["list"] == [], "nothing was placed"
+    login = await api.client.post(
+        "/api/v1/auth/login", json={"email": "careless@example.com", "password": "correct horse", "otp": "1"}
+    )
+    assert login.status_code == 400
+
+
+async def test_the_openapi_document_forbids_unknown_body_fields(api: Api) -> None:
+    spec = await (await api.client.get("/openapi.json")).get_json()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is None:
+                continue
+            assert body["schema"]["additionalProperties"] is False, (method, path)

@@ -20,6 +20,7 @@ from typing import Protocol
 import attrs
 
 from tradesim.application.accounts import AccountService
+from tradesim.application.limits import Quota
 from tradesim.application.replay.cache import BarCache
 from tradesim.application.replay.prices import ReplayPrices
 from tradesim.domain.accounts import AccountKind
@@ -37,6 +38,7 @@ from tradesim.domain.replay_session import (
     ReplayBar,
     ReplayControl,
     ReplaySession,
+    ReplayState,
     check_speed,
 )
 from tradesim.ports.clock import Clock
@@ -108,8 +110,12 @@ class ReplayService:
         catalog: InstrumentCatalog,
         clock: Clock,
         ids: Callable[[], str],
+        playing_quota: Quota | None = None,
     ) -> None:
+        """`playing_quota`: how many of a user's sessions may play at once (each playing one costs the
+        runner's time for as long as it plays); None: no limit (the library's use)."""
         self._uow = uow_factory
+        self._playing_quota = playing_quota
         self._accounts = accounts
         self._cache = cache
         self._dispatch = dispatch
@@ -161,11 +167,20 @@ class ReplayService:
         """
         control = ReplayControl.parse(action, to=to, speed=speed)
         session = await self.owned(user_id, replay_id)
+        if control.action is ReplayAction.PLAY and session.state is not ReplayState.PLAYING:
+            await self._check_playing_quota(user_id)
         if control.action is ReplayAction.SEEK:
             assert control.to is not None
             await self._require_history(session.symbol, control.to)
         updated = await self._dispatch.control(session, control)
         return await self._view(updated)
+
+    async def _check_playing_quota(self, user_id: str) -> None:
+        if self._playing_quota is None:
+            return
+        async with self._uow() as uow:
+            sessions = await uow.replays.list_by_user(user_id, limit=10_000)
+        self._playing_quota.check(sum(s.state is ReplayState.PLAYING for s in sessions))
 
     async def owned(self, user_id: str, replay_id: str) -> ReplaySession:
         """The stored session if it is the user's; `NotFound` for a missing one and another user's alike."""

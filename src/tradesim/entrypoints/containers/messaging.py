@@ -8,11 +8,13 @@ from dependency_injector import containers, providers
 from redis.asyncio import Redis
 
 from tradesim.adapters.memory.coordination import MemoryPartitionLeases
+from tradesim.adapters.memory.limits import MemoryRateCounters
 from tradesim.adapters.memory.messaging import MemoryEventBus, MemoryOrderQueue, MemoryPriceBus
 from tradesim.adapters.redis.connection import redis_client
 from tradesim.adapters.redis.event_bus import RedisEventBus
 from tradesim.adapters.redis.health import RedisHealth
 from tradesim.adapters.redis.leases import RedisPartitionLeases
+from tradesim.adapters.redis.limits import RedisRateCounters
 from tradesim.adapters.redis.order_queue import RedisOrderQueue
 from tradesim.entrypoints.containers.core import Started
 from tradesim.entrypoints.settings import Settings
@@ -79,6 +81,12 @@ class Messaging(containers.DeclarativeContainer):
         backend,
         memory=providers.Object(None),
         redis=providers.Singleton(RedisHealth, client=redis),
+    )
+    #: Login attempts and other rate limits, shared by every api process through Redis.
+    rate_counters = providers.Selector(
+        backend,
+        memory=providers.Singleton(MemoryRateCounters),
+        redis=providers.Singleton(RedisRateCounters, client=redis, namespace=namespace),
     )
     leases = providers.Selector(
         backend,

@@ -76,6 +76,7 @@ class Replay(containers.DeclarativeContainer):
         catalog=core.catalog,
         clock=core.clock,
         ids=core.ids,
+        playing_quota=core.quotas.provided.replays,
     )
     #: The same service, its controls going through the inbox to whichever worker runs the session.
     inbox_service = providers.Factory(service, dispatch=inbox_dispatch)

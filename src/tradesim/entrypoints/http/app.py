@@ -16,7 +16,7 @@ import attrs
 from quart import Quart, request
 from quart_schema import QuartSchema
 from quart_schema.openapi import HttpSecurityScheme, Info
-from quart_schema.validation import QUART_SCHEMA_QUERYSTRING_ATTRIBUTE
+from quart_schema.validation import QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, QUART_SCHEMA_REQUEST_ATTRIBUTE, DataSource
 from werkzeug.exceptions import BadRequest, NotFound
 
 from tradesim.domain.errors import InvalidInput
@@ -27,7 +27,6 @@ from tradesim.entrypoints.http.converters import IdConverter, SymbolConverter
 from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
 from tradesim.entrypoints.http.observability import install_request_hooks
 from tradesim.entrypoints.http.openapi import TradesimOpenAPI
-from tradesim.entrypoints.http.rate_limits import build_limiter
 from tradesim.entrypoints.http.routes import (
     accounts,
     api_keys,
@@ -74,12 +73,9 @@ UPLOAD_ENDPOINTS = frozenset({"journal.upload_attachment"})
 
 @attrs.frozen
 class ApiOptions:
-    """rate_limits: off only in tests that hammer the auth routes on purpose.
-    rate_limit_prefix: the login counters' keys start with it, after `TRADESIM_REDIS_NAMESPACE`
-    as every key of the service does (deployments sharing a Redis count apart)."""
+    """rate_limits: off only in tests that hammer the auth routes on purpose."""
 
     rate_limits: bool = True
-    rate_limit_prefix: str = "tradesim:ratelimit:"
 
 
 @contextlib.contextmanager
@@ -168,8 +164,24 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
             # Quart's JSON parsing lets this escape as a 500; it is a malformed request.
             raise BadRequest("the body is not UTF-8 text") from None
 
-    limiter = build_limiter(container.messaging.redis(), prefix=settings.redis_namespace + options.rate_limit_prefix)
-    limiter.init_app(app, enabled=options.rate_limits)
+    container.throttle().enabled = options.rate_limits
+    known_body_fields: dict[str, frozenset[str] | None] = {}
+
+    @app.before_request
+    async def _refuse_unknown_body_fields() -> None:
+        # msgspec converts attrs classes leniently, so `"stoploss": "29000"` was silently dropped and the
+        # order placed without its stop-loss. The known names are read once per endpoint.
+        endpoint = request.endpoint or ""
+        if endpoint not in known_body_fields:
+            known_body_fields[endpoint] = _body_fields(app.view_functions.get(endpoint))
+        known = known_body_fields[endpoint]
+        if known is None:
+            return
+        data = await request.get_json()  # cached: the validation that follows reads the same object
+        if isinstance(data, dict) and not known.issuperset(data):
+            unknown = ", ".join(map(repr, sorted(set(data) - known)))
+            raise InvalidInput(f"unknown field(s) {unknown} in the request body; known: {', '.join(sorted(known))}")
+
     errors.register_error_handlers(app)
     for module in ROUTE_MODULES:
         app.register_blueprint(module.bp)
@@ -207,3 +219,17 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
             metrics.gc_pauses.uninstall()
 
     return app
+
+
+def _body_fields(view: object) -> frozenset[str] | None:
+    """The field names of a route's JSON body model; None when it takes no JSON body."""
+    declared = getattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE, None)
+    if declared is None or declared[1] != DataSource.JSON:
+        return None
+    return frozenset(field.name for field in attrs.fields(declared[0]))
+
+
+async def _maybe_await(result: object) -> None:
+    # dependency-injector returns an awaitable only when some resource is asynchronous.
+    if asyncio.isfuture(result) or asyncio.iscoroutine(result):
+        await result

@@ -6,11 +6,11 @@ from typing import Any
 
 import structlog
 from quart import Quart, Response, current_app
-from quart_rate_limiter import RateLimitExceeded
 from quart_schema import RequestSchemaValidationError
 from quart_schema.validation import QuerystringValidationError
 from werkzeug.exceptions import HTTPException
 
+from tradesim.application.limits import QuotaExceeded, RateLimited
 from tradesim.domain.errors import (
     Conflict,
     InvalidInput,
@@ -28,6 +28,8 @@ log = structlog.get_logger("tradesim.api")
 #: Most specific first: the first class an error is an instance of decides its status.
 STATUS_BY_ERROR: tuple[tuple[type[TradesimError], int], ...] = (
     (Unauthenticated, 401),
+    (RateLimited, 429),
+    (QuotaExceeded, 409),
     (ImageTooLarge, 413),
     (UnsupportedImageType, 415),
     (InvalidInput, 400),
@@ -70,7 +72,8 @@ async def _tradesim_error(error: TradesimError) -> Response:
     status = status_of(error)
     if status >= 500:
         log.error("request_failed", code=error.code, error=error.message)
-    return error_response(status, error.code, error.message)
+    headers = {"Retry-After": str(error.retry_after_s)} if isinstance(error, RateLimited) else None
+    return error_response(status, error.code, error.message, headers)
 
 
 async def _http_error(error: HTTPException) -> Response:
@@ -78,13 +81,6 @@ async def _http_error(error: HTTPException) -> Response:
     if isinstance(error, RequestSchemaValidationError):
         where = "query string" if isinstance(error, QuerystringValidationError) else "request body"
         return error_response(400, "INVALID_REQUEST", f"invalid {where}: {error.validation_error}")
-    if isinstance(error, RateLimitExceeded):
-        return error_response(
-            429,
-            "RATE_LIMITED",
-            f"too many attempts; retry in {error.retry_after} s",
-            {"Retry-After": str(error.retry_after)},
-        )
     if status == 400:
         # Werkzeug's stock sentence says nothing; a description we raised ourselves says what is wrong.
         custom = error.description != type(error).description

@@ -93,8 +93,6 @@ class TradesimOpenAPI(OpenAPIProvider):
             statuses |= {413, 415}
         if secured:
             statuses.add(401)
-        if getattr(func, "_quart_rate_limiter_limits", None):
-            statuses.add(429)
         components.update(_components(func))
         error_object = {
             status: {
@@ -106,6 +104,10 @@ class TradesimOpenAPI(OpenAPIProvider):
         extra = getattr(func, EXTRA_ATTRIBUTE, {})
         for operations in paths.values():
             for operation in operations.values():
+                body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+                if body is not None and body.get("schema", {}).get("type") == "object":
+                    # The app refuses unknown body fields (app.py); the document says so.
+                    body["schema"] = {**body["schema"], "additionalProperties": False}
                 responses = operation["responses"] = dict(operation["responses"])
                 for status, obj in error_object.items():
                     responses.setdefault(status, obj)

@@ -30,6 +30,12 @@ def require_user(blueprint: Blueprint) -> Blueprint:
     return blueprint
 
 
+def client_address() -> str:
+    """The peer address as hypercorn reports it. Behind a load balancer, run hypercorn's ProxyFixMiddleware
+    with the trusted hop count so that this is the client's, and not spoofable."""
+    return request.remote_addr or "unknown"
+
+
 def current_user() -> str:
     user_id: str = g.user_id
     return user_id

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dependency_injector.wiring import Provide, inject
 from quart import Blueprint
-from quart_rate_limiter import rate_limit
 from quart_schema import tag_blueprint, validate_request, validate_response
 
 from tradesim.application.auth import AuthService, TokenPair
+from tradesim.application.limits import LoginThrottle
 from tradesim.entrypoints.container import Container
 from tradesim.entrypoints.http import presenters
 from tradesim.entrypoints.http.openapi import NO_CONTENT, errors, openapi_extra
-from tradesim.entrypoints.http.rate_limits import login_limits, register_limits
 from tradesim.entrypoints.http.schemas.auth import Credentials, RefreshIn, TokensOut, UserOut
+from tradesim.entrypoints.http.security import client_address
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 tag_blueprint(bp, ["auth"])
@@ -28,28 +28,40 @@ def _tokens(pair: TokenPair) -> TokensOut:
 
 
 @bp.post("/register")
-@rate_limit(limits=register_limits())
-@errors(409)
+@errors(409, 429)
 @validate_request(Credentials)
 @validate_response(UserOut, 201)
 @inject
-async def register(data: Credentials, auth: AuthService = Provide[Container.auth]) -> tuple[UserOut, int]:
-    """Create a user (email, password of 8 to 128 characters)."""
+async def register(
+    data: Credentials,
+    auth: AuthService = Provide[Container.auth],
+    throttle: LoginThrottle = Provide[Container.login_throttle],
+) -> tuple[UserOut, int]:
+    """Create a user (email, password of 8 to 128 characters). Limited per client address."""
+    await throttle.register_attempt(client_address())
     return presenters.user(await auth.register(data.email, data.password)), 201
 
 
 @bp.post("/login")
-@rate_limit(limits=login_limits())
-@errors(401)
+@errors(401, 429)
 @validate_request(Credentials)
 @validate_response(TokensOut, 200)
 @inject
-async def login(data: Credentials, auth: AuthService = Provide[Container.auth]) -> TokensOut:
+async def login(
+    data: Credentials,
+    auth: AuthService = Provide[Container.auth],
+    throttle: LoginThrottle = Provide[Container.login_throttle],
+) -> TokensOut:
     """Exchange email and password for an access token (15 min) and a refresh token (14 days).
 
-    Limited per client address and per email.
+    Limited per client address, per email and address, and per email from addresses that never logged
+    in to it (docs/security.md).
     """
-    return _tokens(await auth.login(data.email, data.password))
+    address = client_address()
+    await throttle.attempt(data.email, address)
+    tokens = await auth.login(data.email, data.password)
+    await throttle.succeeded(data.email, address)
+    return _tokens(tokens)
 
 
 @bp.post("/refresh")

@@ -1,0 +1,20 @@
+"""Counters that every api process shares (Redis when configured): sliding-window rate limits and
+remembered facts with an expiry (an address the owner logged in from)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class RateCounters(Protocol):
+    async def take(self, key: str, limit: int, window_ms: int, now_ms: int) -> int:
+        """Admit one more event under `key` when fewer than `limit` were admitted in the `window_ms`
+        before `now_ms`, and return 0; else admit nothing and return the ms until one would be.
+        A refused event does not count."""
+        ...
+
+    async def remember(self, key: str, ttl_ms: int) -> None:
+        """Keep `key` as a known fact for `ttl_ms`."""
+        ...
+
+    async def knows(self, key: str) -> bool: ...

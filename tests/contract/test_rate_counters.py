@@ -1,0 +1,36 @@
+"""Contract of the shared rate counters: at most `limit` in any window, refusals do not count, facts expire."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tradesim.ports.limits import RateCounters
+
+MINUTE = 60_000
+T = 1_700_000_000_000
+
+
+async def test_at_most_limit_in_any_window(rate_counters: RateCounters) -> None:
+    assert [await rate_counters.take("a", 3, MINUTE, T + i) for i in range(3)] == [0, 0, 0]
+    assert await rate_counters.take("a", 3, MINUTE, T + 10) == MINUTE - 10, "until the oldest leaves the window"
+    assert await rate_counters.take("b", 3, MINUTE, T + 10) == 0, "keys count apart"
+    assert await rate_counters.take("a", 3, MINUTE, T + MINUTE - 1) == 1
+    assert await rate_counters.take("a", 3, MINUTE, T + MINUTE) == 0, "the oldest left"
+    assert await rate_counters.take("a", 3, MINUTE, T + MINUTE) > 0
+
+
+async def test_refusals_do_not_count(rate_counters: RateCounters) -> None:
+    await rate_counters.take("r", 1, MINUTE, T)
+    for i in range(10):
+        assert await rate_counters.take("r", 1, MINUTE, T + 1000 * i + 1) > 0
+    assert await rate_counters.take("r", 1, MINUTE, T + MINUTE) == 0
+
+
+async def test_remembered_facts_expire(rate_counters: RateCounters) -> None:
+    assert not await rate_counters.knows("k")
+    await rate_counters.remember("k", 100)
+    await rate_counters.remember("long", 60_000)
+    assert await rate_counters.knows("k")
+    await asyncio.sleep(0.2)
+    assert not await rate_counters.knows("k")
+    assert await rate_counters.knows("long")
