@@ -3,11 +3,14 @@ project's protocol-faithful Bybit feed: a bot changes only its base URL and keys
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import ccxt
+import ccxt.pro
+import pybit.unified_trading as pybit_ws
 import pytest
 from pybit.exceptions import InvalidRequestError
 from pybit.unified_trading import HTTP
@@ -173,3 +176,69 @@ def test_ccxt_trades_a_paper_account_end_to_end(market: tuple[Venue, Tradesim]) 
         exchange.private_post_v5_order_create(
             {"category": "linear", "symbol": "NOPEUSDT", "side": "Buy", "orderType": "Market", "qty": "1"}
         )
+
+
+def test_pybits_private_socket_and_ccxt_watch_orders_receive_the_pushes(
+    market: tuple[Venue, Tradesim], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, tradesim = market
+    ws_base = tradesim.base_url.replace("http://", "ws://")
+    key = trader_key(tradesim.base_url, "sockets@example.com")
+    # pybit's documented way to point its sockets at another server: its module constants.
+    monkeypatch.setattr(pybit_ws, "PRIVATE_WSS", f"{ws_base}/v5/private")
+    monkeypatch.setattr(pybit_ws, "PUBLIC_WSS", f"{ws_base}/v5/public/{{CHANNEL_TYPE}}")
+    pushes: list[dict[str, Any]] = []
+    ticks: list[dict[str, Any]] = []
+    private = pybit_ws.WebSocket(
+        testnet=False, channel_type="private", api_key=key["apiKey"], api_secret=key["apiSecret"]
+    )
+    public = pybit_ws.WebSocket(testnet=False, channel_type="linear")
+    try:
+        for stream in (private.order_stream, private.execution_stream, private.position_stream, private.wallet_stream):
+            stream(callback=pushes.append)
+        public.ticker_stream(symbol="BTCUSDT", callback=ticks.append)
+        session = pybit_session(tradesim.base_url, key)
+        # pybit sends its four subscriptions without waiting for their acks: orders placed until
+        # every topic has pushed (the first may fill before the last subscription is in place).
+        placed: list[str] = []
+
+        def every_topic_pushed() -> bool:
+            if {"order", "execution", "position", "wallet"} <= {m["topic"] for m in pushes}:
+                return True
+            placed.append(
+                session.place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.010")[
+                    "result"
+                ]["orderId"]
+            )
+            return False
+
+        wait_for(every_topic_pushed, 20, "the pushes of every topic", every=1.0)
+        fills = [e for m in pushes if m["topic"] == "execution" for e in m["data"]]
+        assert {e["orderId"] for e in fills} <= set(placed)
+        assert {e["execPrice"] for e in fills} == {"30000"}
+        wait_for(lambda: ticks, 10, "a ticker on the public socket")
+        assert ticks[-1]["data"]["symbol"] == "BTCUSDT"
+    finally:
+        private.exit()
+        public.exit()
+
+    async def watch() -> list[dict[str, Any]]:
+        urls = dict.fromkeys(("spot", "futures", "v2", "public", "private"), tradesim.base_url)
+        private_url = f"{ws_base}/v5/private"
+        urls["ws"] = {  # type: ignore[assignment]
+            "public": {c: f"{ws_base}/v5/public/{c}" for c in ("linear", "spot", "inverse", "option")},
+            "private": {"contract": private_url, "spot": {"unified": private_url}, "usdc": private_url},
+        }
+        exchange = ccxt.pro.bybit({"apiKey": key["apiKey"], "secret": key["apiSecret"], "urls": {"api": urls}})
+        try:
+            await exchange.load_markets()
+            watching = asyncio.ensure_future(exchange.watch_orders(SYMBOL))
+            await exchange.watch_ticker(SYMBOL)  # the socket is subscribed once prices flow to it too
+            placed = await exchange.create_order(SYMBOL, "market", "sell", 0.01)
+            orders = await asyncio.wait_for(watching, 10)
+            return [o for o in orders if o["id"] == placed["id"]]
+        finally:
+            await exchange.close()
+
+    [watched] = asyncio.run(watch())
+    assert watched["side"] == "sell"
