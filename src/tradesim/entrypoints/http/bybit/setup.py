@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import structlog
 from quart import Blueprint, Quart, Response
 from werkzeug.exceptions import HTTPException
 
@@ -11,6 +12,8 @@ from tradesim.entrypoints.http.bybit.context import BybitServices
 from tradesim.entrypoints.http.bybit.envelope import PARAMS, ROUTE, SERVER, refusal
 from tradesim.entrypoints.http.bybit.limits import KeyLimits
 from tradesim.entrypoints.http.bybit.sockets import BybitSocketEndpoint
+
+log = structlog.get_logger("tradesim.api")
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -38,6 +41,12 @@ def _blueprint() -> Blueprint:
         if error.code == 404:
             return refusal(ROUTE, "route not found")
         return refusal(PARAMS if (error.code or 500) < 500 else SERVER, f"params error: {error.description}")
+
+    @v5.errorhandler(Exception)
+    async def unexpected(error: Exception) -> Response:
+        # Still Bybit's envelope (pybit fails on any status but 200 without reading the body).
+        log.exception("unhandled_error", error_type=type(error).__name__)
+        return refusal(SERVER, "Internal System Error; it was logged")
 
     return v5
 
