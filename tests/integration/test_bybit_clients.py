@@ -4,12 +4,14 @@ project's protocol-faithful Bybit feed: a bot changes only its base URL and keys
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import ccxt
 import ccxt.pro
+import httpx
 import pybit.unified_trading as pybit_ws
 import pytest
 from pybit.exceptions import InvalidRequestError
@@ -242,3 +244,32 @@ def test_pybits_private_socket_and_ccxt_watch_orders_receive_the_pushes(
 
     [watched] = asyncio.run(watch())
     assert watched["side"] == "sell"
+
+
+def test_a_secret_is_in_no_log_no_later_answer_and_not_in_clear_in_the_database(
+    market: tuple[Venue, Tradesim],
+) -> None:
+    _, tradesim = market
+    key = trader_key(tradesim.base_url, "secrets@example.com")
+    secret = key["apiSecret"]
+    session = pybit_session(tradesim.base_url, key)
+    answers = [
+        json.dumps(session.get_api_key_information()),
+        json.dumps(session.get_wallet_balance(accountType="UNIFIED")),
+    ]
+    wrong = pybit_session(tradesim.base_url, {**key, "apiSecret": secret[::-1]})
+    with pytest.raises(InvalidRequestError) as refused:
+        wrong.get_wallet_balance(accountType="UNIFIED")
+    assert refused.value.status_code == 10004
+    with httpx.Client(base_url=tradesim.base_url, headers={"Authorization": f"Bearer {key['accessToken']}"}) as client:
+        answers.append(client.get("/api/v1/api-keys").text)
+        answers.append(client.delete(f"/api/v1/api-keys/{key['apiKeyId']}").text)
+    with pytest.raises(InvalidRequestError) as revoked:
+        session.get_wallet_balance(accountType="UNIFIED")
+    assert revoked.value.status_code == 10003
+    assert all(secret not in answer for answer in answers)
+    assert secret not in tradesim.output()
+    database_files = list(tradesim.data_dir.glob("tradesim.sqlite3*"))  # with its write-ahead log
+    assert database_files
+    for stored in database_files:
+        assert secret.encode() not in stored.read_bytes()
