@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import ccxt
@@ -22,6 +27,7 @@ from tests.support.realtime import wait_for
 
 pytestmark = pytest.mark.integration
 SYMBOL = "BTC/USDT:USDT"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "bybit-api.md"
 
 
 @pytest.fixture(scope="module")
@@ -273,3 +279,23 @@ def test_a_secret_is_in_no_log_no_later_answer_and_not_in_clear_in_the_database(
     assert database_files
     for stored in database_files:
         assert secret.encode() not in stored.read_bytes()
+
+
+def test_the_docs_pybit_and_ccxt_examples_run_as_written(market: tuple[Venue, Tradesim]) -> None:
+    _, tradesim = market
+    key = trader_key(tradesim.base_url, "docs@example.com")
+    examples = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    assert len(examples) == 2
+    env = os.environ | {
+        "TRADESIM_URL": tradesim.base_url,
+        "TRADESIM_API_KEY": key["apiKey"],
+        "TRADESIM_API_SECRET": key["apiSecret"],
+    }
+    outputs = []
+    for example in examples:
+        result = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, timeout=120, env=env)
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert "equity 100000" in outputs[0]
+    assert "order " in outputs[0]
+    assert "open ['" in outputs[1]
