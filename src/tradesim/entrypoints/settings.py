@@ -77,6 +77,9 @@ class Settings:
     worker_sweep_after_ms: int = 10_000
     #: A worker waits this long for more commands after a short read (latency for larger batches).
     worker_linger_ms: int = 2
+    #: Requests per second each API key may send to each group of `/v5` endpoints (orders,
+    #: positions, reads), counted per api process; beyond it Bybit's retCode 10006.
+    bybit_rate_limit: int = 50
     jwt_secret: str = attrs.field(default="", repr=False)
     db_password: str | None = attrs.field(default=None, repr=False)
     bybit_api_key: str | None = attrs.field(default=None, repr=False)
@@ -132,6 +135,10 @@ class Settings:
         feed_stale_seconds = _positive_number(stale_text)
         if feed_stale_seconds is None:
             problems.append(f"TRADESIM_FEED_STALE_SECONDS must be a positive number of seconds, not {stale_text!r}")
+        rate_text = env.get("TRADESIM_BYBIT_RATE_LIMIT", str(defaults.bybit_rate_limit))
+        bybit_rate_limit = int(rate_text) if rate_text.isdigit() and 1 <= int(rate_text) <= 1_000_000 else 0
+        if not bybit_rate_limit:
+            problems.append(f"TRADESIM_BYBIT_RATE_LIMIT must be a number from 1 to 1000000, not {rate_text!r}")
         jwt_secret = env.get("JWT_SECRET", "")
         redis_url = _with_password(env.get("TRADESIM_REDIS_URL") or "", env.get("REDIS_AUTH_TOKEN")) or None
         if environment == "production":
@@ -170,6 +177,7 @@ class Settings:
             order_partitions=partitions,
             **worker_ms,
             worker_linger_ms=worker_linger_ms,
+            bybit_rate_limit=bybit_rate_limit or defaults.bybit_rate_limit,
             jwt_secret=jwt_secret,
             db_password=db_password,
             bybit_api_key=env.get("BYBIT_API_KEY") or None,

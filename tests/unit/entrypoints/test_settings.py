@@ -126,3 +126,11 @@ def test_worker_timings_are_read_and_bad_ones_named(tmp_path: Path) -> None:
     assert Settings.from_env({**env, "TRADESIM_WORKER_LINGER_MS": "0"}, role="worker").worker_linger_ms == 0
     with pytest.raises(ConfigurationError, match=r"TRADESIM_WORKER_LINGER_MS .* from 0 to 100, not '500'"):
         Settings.from_env({**env, "TRADESIM_WORKER_LINGER_MS": "500"}, role="worker")
+
+
+def test_the_bybit_rate_limit_is_read_and_a_bad_one_refused(tmp_path: Path) -> None:
+    base = {"TRADESIM_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(base).bybit_rate_limit == 50
+    assert Settings.from_env(base | {"TRADESIM_BYBIT_RATE_LIMIT": "400"}).bybit_rate_limit == 400
+    with pytest.raises(ConfigurationError, match=r"TRADESIM_BYBIT_RATE_LIMIT must be a number .* not '0'"):
+        Settings.from_env(base | {"TRADESIM_BYBIT_RATE_LIMIT": "0"})

@@ -51,7 +51,7 @@ def _blueprint() -> Blueprint:
     return v5
 
 
-def register_bybit(app: Quart, container: Container, *, per_key_per_second: int = 50) -> None:
+def register_bybit(app: Quart, container: Container) -> None:
     app.extensions["bybit"] = BybitServices(
         orders=container.orders(),
         portfolio=container.portfolio(),
@@ -61,7 +61,7 @@ def register_bybit(app: Quart, container: Container, *, per_key_per_second: int 
         candles=container.candles(),
         tickers=container.api.tickers(),
         clock=container.core.clock(),
-        limits=KeyLimits(per_key_per_second),
+        limits=KeyLimits(container.settings().bybit_rate_limit),
     )
     app.extensions["bybit_clock"] = app.extensions["bybit"].clock.now_ms
     app.register_blueprint(_blueprint())
