@@ -3,11 +3,21 @@ project's protocol-faithful Bybit feed: a bot changes only its base URL and keys
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import ccxt
+import ccxt.pro
+import httpx
+import pybit.unified_trading as pybit_ws
 import pytest
 from pybit.exceptions import InvalidRequestError
 from pybit.unified_trading import HTTP
@@ -17,6 +27,7 @@ from tests.support.realtime import wait_for
 
 pytestmark = pytest.mark.integration
 SYMBOL = "BTC/USDT:USDT"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "bybit-api.md"
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +184,118 @@ def test_ccxt_trades_a_paper_account_end_to_end(market: tuple[Venue, Tradesim]) 
         exchange.private_post_v5_order_create(
             {"category": "linear", "symbol": "NOPEUSDT", "side": "Buy", "orderType": "Market", "qty": "1"}
         )
+
+
+def test_pybits_private_socket_and_ccxt_watch_orders_receive_the_pushes(
+    market: tuple[Venue, Tradesim], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, tradesim = market
+    ws_base = tradesim.base_url.replace("http://", "ws://")
+    key = trader_key(tradesim.base_url, "sockets@example.com")
+    # pybit's documented way to point its sockets at another server: its module constants.
+    monkeypatch.setattr(pybit_ws, "PRIVATE_WSS", f"{ws_base}/v5/private")
+    monkeypatch.setattr(pybit_ws, "PUBLIC_WSS", f"{ws_base}/v5/public/{{CHANNEL_TYPE}}")
+    pushes: list[dict[str, Any]] = []
+    ticks: list[dict[str, Any]] = []
+    private = pybit_ws.WebSocket(
+        testnet=False, channel_type="private", api_key=key["apiKey"], api_secret=key["apiSecret"]
+    )
+    public = pybit_ws.WebSocket(testnet=False, channel_type="linear")
+    try:
+        for stream in (private.order_stream, private.execution_stream, private.position_stream, private.wallet_stream):
+            stream(callback=pushes.append)
+        public.ticker_stream(symbol="BTCUSDT", callback=ticks.append)
+        session = pybit_session(tradesim.base_url, key)
+        # pybit sends its four subscriptions without waiting for their acks: orders placed until
+        # every topic has pushed (the first may fill before the last subscription is in place).
+        placed: list[str] = []
+
+        def every_topic_pushed() -> bool:
+            if {"order", "execution", "position", "wallet"} <= {m["topic"] for m in pushes}:
+                return True
+            placed.append(
+                session.place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.010")[
+                    "result"
+                ]["orderId"]
+            )
+            return False
+
+        wait_for(every_topic_pushed, 20, "the pushes of every topic", every=1.0)
+        fills = [e for m in pushes if m["topic"] == "execution" for e in m["data"]]
+        assert {e["orderId"] for e in fills} <= set(placed)
+        assert {e["execPrice"] for e in fills} == {"30000"}
+        wait_for(lambda: ticks, 10, "a ticker on the public socket")
+        assert ticks[-1]["data"]["symbol"] == "BTCUSDT"
+    finally:
+        private.exit()
+        public.exit()
+
+    async def watch() -> list[dict[str, Any]]:
+        urls = dict.fromkeys(("spot", "futures", "v2", "public", "private"), tradesim.base_url)
+        private_url = f"{ws_base}/v5/private"
+        urls["ws"] = {  # type: ignore[assignment]
+            "public": {c: f"{ws_base}/v5/public/{c}" for c in ("linear", "spot", "inverse", "option")},
+            "private": {"contract": private_url, "spot": {"unified": private_url}, "usdc": private_url},
+        }
+        exchange = ccxt.pro.bybit({"apiKey": key["apiKey"], "secret": key["apiSecret"], "urls": {"api": urls}})
+        try:
+            await exchange.load_markets()
+            watching = asyncio.ensure_future(exchange.watch_orders(SYMBOL))
+            await exchange.watch_ticker(SYMBOL)  # the socket is subscribed once prices flow to it too
+            placed = await exchange.create_order(SYMBOL, "market", "sell", 0.01)
+            orders = await asyncio.wait_for(watching, 10)
+            return [o for o in orders if o["id"] == placed["id"]]
+        finally:
+            await exchange.close()
+
+    [watched] = asyncio.run(watch())
+    assert watched["side"] == "sell"
+
+
+def test_a_secret_is_in_no_log_no_later_answer_and_not_in_clear_in_the_database(
+    market: tuple[Venue, Tradesim],
+) -> None:
+    _, tradesim = market
+    key = trader_key(tradesim.base_url, "secrets@example.com")
+    secret = key["apiSecret"]
+    session = pybit_session(tradesim.base_url, key)
+    answers = [
+        json.dumps(session.get_api_key_information()),
+        json.dumps(session.get_wallet_balance(accountType="UNIFIED")),
+    ]
+    wrong = pybit_session(tradesim.base_url, {**key, "apiSecret": secret[::-1]})
+    with pytest.raises(InvalidRequestError) as refused:
+        wrong.get_wallet_balance(accountType="UNIFIED")
+    assert refused.value.status_code == 10004
+    with httpx.Client(base_url=tradesim.base_url, headers={"Authorization": f"Bearer {key['accessToken']}"}) as client:
+        answers.append(client.get("/api/v1/api-keys").text)
+        answers.append(client.delete(f"/api/v1/api-keys/{key['apiKeyId']}").text)
+    with pytest.raises(InvalidRequestError) as revoked:
+        session.get_wallet_balance(accountType="UNIFIED")
+    assert revoked.value.status_code == 10003
+    assert all(secret not in answer for answer in answers)
+    assert secret not in tradesim.output()
+    database_files = list(tradesim.data_dir.glob("tradesim.sqlite3*"))  # with its write-ahead log
+    assert database_files
+    for stored in database_files:
+        assert secret.encode() not in stored.read_bytes()
+
+
+def test_the_docs_pybit_and_ccxt_examples_run_as_written(market: tuple[Venue, Tradesim]) -> None:
+    _, tradesim = market
+    key = trader_key(tradesim.base_url, "docs@example.com")
+    examples = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    assert len(examples) == 2
+    env = os.environ | {
+        "TRADESIM_URL": tradesim.base_url,
+        "TRADESIM_API_KEY": key["apiKey"],
+        "TRADESIM_API_SECRET": key["apiSecret"],
+    }
+    outputs = []
+    for example in examples:
+        result = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, timeout=120, env=env)
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert "equity 100000" in outputs[0]
+    assert "order " in outputs[0]
+    assert "open ['" in outputs[1]

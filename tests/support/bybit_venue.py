@@ -102,6 +102,7 @@ class Tradesim:
             "PYTHONUNBUFFERED": "1",
             **env,
         }
+        self.data_dir = data_dir
         self.log_path = data_dir / "serve.log"
         self._process: subprocess.Popen[bytes] | None = None
 

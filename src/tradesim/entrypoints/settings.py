@@ -109,6 +109,9 @@ class Settings:
     metrics_port: int | None = None
     #: When set, `/metrics` wants `Authorization: Bearer <token>`.
     metrics_token: str | None = attrs.field(default=None, repr=False)
+    #: Requests per second each API key may send to each group of `/v5` endpoints (orders,
+    #: positions, reads), counted per api process; beyond it Bybit's retCode 10006.
+    bybit_rate_limit: int = 50
     #: None where the process signs no tokens (`Role.signs_tokens`); the api refuses to build without it.
     jwt_secret: str | None = attrs.field(default=None, repr=False)
     db_password: str | None = attrs.field(default=None, repr=False)
@@ -176,6 +179,10 @@ class Settings:
         feed_stale_seconds = _positive_number(stale_text)
         if feed_stale_seconds is None:
             problems.append(f"TRADESIM_FEED_STALE_SECONDS must be a positive number of seconds, not {stale_text!r}")
+        rate_text = env.get("TRADESIM_BYBIT_RATE_LIMIT", str(defaults.bybit_rate_limit))
+        bybit_rate_limit = int(rate_text) if rate_text.isdigit() and 1 <= int(rate_text) <= 1_000_000 else 0
+        if not bybit_rate_limit:
+            problems.append(f"TRADESIM_BYBIT_RATE_LIMIT must be a number from 1 to 1000000, not {rate_text!r}")
         jwt_secret = env.get("JWT_SECRET") or None
         redis_url = _with_password(env.get("TRADESIM_REDIS_URL") or "", env.get("REDIS_AUTH_TOKEN")) or None
         if environment == "production":
@@ -217,6 +224,7 @@ class Settings:
             **policies,
             metrics_port=metrics_port,
             metrics_token=env.get("TRADESIM_METRICS_TOKEN") or None,
+            bybit_rate_limit=bybit_rate_limit or defaults.bybit_rate_limit,
             jwt_secret=jwt_secret,
             db_password=db_password,
             bybit_api_key=env.get("BYBIT_API_KEY") or None,

@@ -164,3 +164,11 @@ def test_roles_that_sign_no_tokens_get_no_generated_secret(role: str, tmp_path: 
 def test_an_unknown_role_is_named() -> None:
     with pytest.raises(ValueError, match="unknown process role 'apii'"):
         Settings.from_env({}, role="apii")
+
+
+def test_the_bybit_rate_limit_is_read_and_a_bad_one_refused(tmp_path: Path) -> None:
+    base = {"TRADESIM_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(base).bybit_rate_limit == 50
+    assert Settings.from_env(base | {"TRADESIM_BYBIT_RATE_LIMIT": "400"}).bybit_rate_limit == 400
+    with pytest.raises(ConfigurationError, match=r"TRADESIM_BYBIT_RATE_LIMIT must be a number .* not '0'"):
+        Settings.from_env(base | {"TRADESIM_BYBIT_RATE_LIMIT": "0"})

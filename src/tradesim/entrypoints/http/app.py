@@ -21,8 +21,9 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from tradesim.domain.errors import InvalidInput
 from tradesim.entrypoints.container import Container
-from tradesim.entrypoints.http import bybit, errors, security
+from tradesim.entrypoints.http import errors, security
 from tradesim.entrypoints.http.bodies import BoundedBody, BoundedRequest
+from tradesim.entrypoints.http.bybit.setup import register_bybit
 from tradesim.entrypoints.http.converters import IdConverter, SymbolConverter
 from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
 from tradesim.entrypoints.http.observability import install_request_hooks
@@ -185,7 +186,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     errors.register_error_handlers(app)
     for module in ROUTE_MODULES:
         app.register_blueprint(module.bp)
-    bybit.register(app, container)
+    register_bybit(app, container)
     app.asgi_app = WebSocketEndpoint(  # type: ignore[method-assign,assignment]
         app.asgi_app,  # type: ignore[arg-type]
         hub=container.api.hub(),

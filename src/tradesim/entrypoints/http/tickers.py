@@ -10,6 +10,7 @@ import structlog
 
 from tradesim.domain.market import Ticker
 from tradesim.entrypoints.http import presenters
+from tradesim.entrypoints.http.bybit import records as bybit_records
 from tradesim.entrypoints.http.ws.hub import Hub, encode
 from tradesim.ports.messaging import PriceBus
 
@@ -44,6 +45,31 @@ def ticker_frame(ticker: Ticker) -> str:
     )
 
 
+def v5_frames(ticker: Ticker) -> list[tuple[str, str]]:
+    """The ticker as `/v5/public/{category}` pushes it: (hub topic, frame) for `tickers.{symbol}`
+    and `orderbook.1.{symbol}` (depth 1, the ticker's best bid and ask), in Bybit's records."""
+    category, symbol, ts = ticker.category.value, ticker.symbol, ticker.ts
+    book = {
+        "s": symbol,
+        "b": [[bybit_records.num(ticker.bid_price), bybit_records.num(ticker.bid_size)]],
+        "a": [[bybit_records.num(ticker.ask_price), bybit_records.num(ticker.ask_size)]],
+        "u": ts,
+        "seq": ts,
+    }
+    tickers = {
+        "topic": f"tickers.{symbol}",
+        "type": "snapshot",
+        "data": bybit_records.ticker(ticker),
+        "cs": ts,
+        "ts": ts,
+    }
+    orderbook = {"topic": f"orderbook.1.{symbol}", "type": "snapshot", "ts": ts, "data": book, "cts": ts}
+    return [
+        (f"v5.{category}.tickers.{symbol}", encode(tickers)),
+        (f"v5.{category}.orderbook.1.{symbol}", encode(orderbook)),
+    ]
+
+
 async def pump_prices(bus: PriceBus, cache: TickerCache, hub: Hub) -> None:
     """Runs for the app's life: every ticker updates the cache; the latest one goes to its subscribers.
 
@@ -61,6 +87,8 @@ async def pump_prices(bus: PriceBus, cache: TickerCache, hub: Hub) -> None:
             while dirty:
                 symbol, ticker = dirty.popitem()
                 await hub.broadcast(f"tickers.{symbol}", ticker_frame(ticker), snapshot=True)
+                for topic, frame in v5_frames(ticker):
+                    await hub.broadcast(topic, frame, snapshot=True)
 
     sender = asyncio.create_task(fan_out())
     subscription = bus.subscribe(cache.symbols)

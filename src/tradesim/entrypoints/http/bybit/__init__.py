@@ -1,63 +1,7 @@
-"""The Bybit v5-compatible api: `/v5/...` on the api's own port, so that a bot written for Bybit
-(pybit, ccxt, raw HTTP) trades a tradesim account by changing only its base URL and keys.
+"""The Bybit v5-compatible api: `/v5/...` REST and the `/v5/private` and `/v5/public/{linear,spot}`
+sockets on the api's own port, so that a bot written for Bybit (pybit, ccxt, raw HTTP) trades a
+tradesim account by changing only its base URL and keys. `setup.register` takes it into the app.
 
 A translation layer: each view reads Bybit's parameters, calls the same use cases as `/api/v1`
-(one order path, one set of rules) and answers Bybit's envelope and records. `register(app,
-container)` is the one place the app takes it in.
+(one order path, one set of rules) and answers Bybit's envelope and records.
 """
-
-from __future__ import annotations
-
-from quart import Blueprint, Quart, Response
-from werkzeug.exceptions import HTTPException
-
-from tradesim.entrypoints.container import Container
-from tradesim.entrypoints.http.bybit import account, market, position, trade
-from tradesim.entrypoints.http.bybit.context import BybitServices
-from tradesim.entrypoints.http.bybit.envelope import PARAMS, ROUTE, SERVER, refusal
-from tradesim.entrypoints.http.bybit.limits import KeyLimits
-
-ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-
-
-def _blueprint() -> Blueprint:
-    v5 = Blueprint("bybit", __name__, url_prefix="/v5")
-    for child in (
-        market.bp,
-        trade.bp,
-        position.bp,
-        account.account_bp,
-        account.execution_bp,
-        account.user_bp,
-        account.asset_bp,
-    ):
-        v5.register_blueprint(child)
-
-    @v5.route("/<path:rest>", methods=ALL_METHODS)
-    async def unknown_route(rest: str) -> Response:
-        return refusal(ROUTE, f"route not found: /v5/{rest}")
-
-    @v5.errorhandler(HTTPException)
-    async def http_error(error: HTTPException) -> Response:
-        # Routing and body-size refusals of the app still answer in Bybit's envelope.
-        if error.code == 404:
-            return refusal(ROUTE, "route not found")
-        return refusal(PARAMS if (error.code or 500) < 500 else SERVER, f"params error: {error.description}")
-
-    return v5
-
-
-def register(app: Quart, container: Container, *, per_key_per_second: int = 50) -> None:
-    app.extensions["bybit"] = BybitServices(
-        orders=container.orders(),
-        portfolio=container.portfolio(),
-        prices=container.api.prices(),
-        api_keys=container.api_keys(),
-        catalog=container.core.catalog(),
-        candles=container.candles(),
-        tickers=container.api.tickers(),
-        clock=container.core.clock(),
-        limits=KeyLimits(per_key_per_second),
-    )
-    app.extensions["bybit_clock"] = app.extensions["bybit"].clock.now_ms
-    app.register_blueprint(_blueprint())

@@ -28,6 +28,7 @@ from tradesim.domain.events import (
     PositionChanged,
 )
 from tradesim.entrypoints.http import presenters
+from tradesim.entrypoints.http.bybit import records as bybit_records
 from tradesim.entrypoints.http.observability import ApiMetrics, new_message_id
 from tradesim.entrypoints.http.tickers import TickerCache
 from tradesim.entrypoints.http.ws.hub import Connection, Hub, encode
@@ -43,12 +44,14 @@ WALLET_EVERY_S = 0.25
 
 
 #: The topics that show each kind of event (the order events not named: `order`).
+#: `v5.*` are the same events in Bybit's records, for `/v5/private` sockets.
 _TOPICS: dict[type[EngineEvent], tuple[str, ...]] = {
-    PositionChanged: ("position",),
-    BalanceChanged: ("wallet",),
+    PositionChanged: ("position", "v5.position"),
+    BalanceChanged: ("wallet", "v5.wallet"),
     CommandRejected: ("commandRejected",),
-    OrderFilled: ("order", "execution"),
+    OrderFilled: ("order", "execution", "v5.order", "v5.execution"),
 }
+_ORDER_TOPICS = ("order", "v5.order")
 
 
 def private_frame(topic: str, data: list[Any]) -> str:
@@ -83,7 +86,7 @@ class AccountFeed:
 
     def _wanted(self, account_id: str, kind: type[EngineEvent]) -> bool:
         wants = self._hub.wants
-        return any(wants(account_id, topic) for topic in _TOPICS.get(kind, ("order",)))
+        return any(wants(account_id, topic) for topic in _TOPICS.get(kind, _ORDER_TOPICS))
 
     async def watch(self, account_id: str) -> None:
         count = self._watching.get(account_id, 0)
@@ -141,8 +144,11 @@ class AccountFeed:
             if hub.wants(account_id, "position"):
                 position = presenters.position(event.position, await self._prices.marks(account_id))
                 hub.publish_private(account_id, "position", private_frame("position", [position]))
+            if hub.wants(account_id, "v5.position"):
+                record = bybit_records.position(event.position, await self._prices.marks(account_id))
+                hub.publish_private(account_id, "v5.position", private_frame("position", [record]))
         elif isinstance(event, BalanceChanged):
-            if hub.wants(account_id, "wallet"):
+            if hub.wants(account_id, "wallet") or hub.wants(account_id, "v5.wallet"):
                 self._wallet_due(account_id)
         elif isinstance(event, CommandRejected):
             # Bybit has no such topic: its commands answer synchronously. Ours answer 202 before
@@ -156,6 +162,14 @@ class AccountFeed:
             if isinstance(event, OrderFilled) and hub.wants(account_id, "execution"):
                 frame = private_frame("execution", [presenters.execution(event.execution)])
                 pushed = hub.publish_private(account_id, "execution", frame)
+                if pushed:
+                    self._metrics.fills_pushed.inc(pushed)
+            if hub.wants(account_id, "v5.order"):
+                frame = private_frame("order", [bybit_records.order(event.order)])
+                hub.publish_private(account_id, "v5.order", frame)
+            if isinstance(event, OrderFilled) and hub.wants(account_id, "v5.execution"):
+                frame = private_frame("execution", [bybit_records.execution(event.execution)])
+                pushed = hub.publish_private(account_id, "v5.execution", frame)
                 if pushed:
                     self._metrics.fills_pushed.inc(pushed)
 
@@ -176,6 +190,9 @@ class AccountFeed:
         view = await self._portfolio.wallet(account_id, self._tickers.marks())
         if view is not None:
             self._hub.publish_private(account_id, "wallet", private_frame("wallet", [presenters.wallet(view)]))
+            if self._hub.wants(account_id, "v5.wallet"):
+                frame = private_frame("wallet", [bybit_records.wallet(view)])
+                self._hub.publish_private(account_id, "v5.wallet", frame)
 
     async def settled(self) -> None:
         """Wait until every wallet push scheduled so far was made (or failed)."""

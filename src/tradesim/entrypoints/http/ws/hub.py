@@ -27,7 +27,9 @@ GOING_AWAY = 1001
 #: and a burst of private events; beyond that the client sees stale prices anyway.
 DEFAULT_MAX_PENDING = 256
 
-PRIVATE_TOPICS = frozenset({"order", "execution", "position", "wallet", "commandRejected"})
+#: The private topics of `/v5/private` are kept apart as `v5.{topic}`: their records are Bybit's.
+V5_PRIVATE_TOPICS = frozenset({"v5.order", "v5.execution", "v5.position", "v5.wallet"})
+PRIVATE_TOPICS = frozenset({"order", "execution", "position", "wallet", "commandRejected"}) | V5_PRIVATE_TOPICS
 
 _encoder = msgspec.json.Encoder()
 

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from tradesim.entrypoints.http.json_depth import JsonTooDeep, check_depth
-from tradesim.entrypoints.http.ws.hub import PRIVATE_TOPICS, encode
+from tradesim.entrypoints.http.ws.hub import PRIVATE_TOPICS, V5_PRIVATE_TOPICS, encode
 from tradesim.entrypoints.http.ws.replay_feed import replay_id_of
 
 MAX_TOPICS = 50
@@ -43,5 +43,5 @@ def reply(op: str, conn_id: str, *, success: bool = True, ret_msg: str = "", req
 
 def invalid_topics(topics: list[Any], symbols: tuple[str, ...]) -> list[str]:
     """The topics of `topics` this socket does not offer (whose `replay.{replayId}` is checked later)."""
-    wanted = {f"tickers.{s}" for s in symbols} | PRIVATE_TOPICS
+    wanted = {f"tickers.{s}" for s in symbols} | (PRIVATE_TOPICS - V5_PRIVATE_TOPICS)
     return [str(t) for t in topics if not isinstance(t, str) or (t not in wanted and replay_id_of(t) is None)]
