@@ -18,7 +18,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from tradesim.domain.errors import InvalidInput
 from tradesim.entrypoints.container import Container
-from tradesim.entrypoints.http import errors, security
+from tradesim.entrypoints.http import errors, security, web
 from tradesim.entrypoints.http.converters import IdConverter, SymbolConverter
 from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
 from tradesim.entrypoints.http.observability import install_request_hooks
@@ -112,7 +112,11 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         security_schemes={"bearerAuth": HttpSecurityScheme(scheme="bearer", bearer_format="JWT")},
         conversion_preference="msgspec",
         openapi_provider_class=TradesimOpenAPI,
+        # Its pages load their scripts from CDNs (and run inline scripts): `web` serves /docs and
+        # /redocs from vendored copies instead.
         scalar_ui_path=None,
+        swagger_ui_path=None,
+        redoc_ui_path=None,
     )
     # After QuartSchema, which installs a provider of its own (the standard library's json).
     app.json = MsgspecJSONProvider(app)
@@ -154,6 +158,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     errors.register_error_handlers(app)
     for module in ROUTE_MODULES:
         app.register_blueprint(module.bp)
+    app.register_blueprint(web.bp)
     container.wire(modules=list(WIRED_MODULES))
     app.asgi_app = WebSocketEndpoint(  # type: ignore[method-assign,assignment]
         app.asgi_app,  # type: ignore[arg-type]
