@@ -243,10 +243,12 @@ def test_a_replay_is_created_stepped_played_and_traded(page: Page) -> None:
     page.get_by_role("button", name="Buy").click()
     row = page.get_by_role("table", name="Positions").get_by_role("row").filter(has_text="BTCUSDT")
     expect(row).to_contain_text("Buy", timeout=SLOW)
+    shot(page, "06-replay")
     toolbar.get_by_label("Jump to").fill("2024-03-04T12:00")
     toolbar.get_by_role("button", name="Jump").click()
     expect(clock).to_contain_text("2024-03-04 12:00", timeout=SLOW)
-    shot(page, "06-replay")
+    # The bars played before the jump are still drawn: nothing after 12:00 is.
+    expect(page.get_by_role("img", name=re.compile(r"Candle chart of BTCUSDT, last close \d"))).to_be_visible()
 
 
 def test_a_journal_entry_is_written_with_a_chart_screenshot(page: Page) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from tests.exchanges.bybit import FakeBybit
-from tests.support.candles import walk
+from tests.support.candles import MINUTE, walk
 from tradesim.adapters.memory.market_data import ListHistorySource
 from tradesim.application.history import HistorySync
 from tradesim.entrypoints.bootstrap import start_container, stop_container
@@ -44,10 +44,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def store_history(data_dir: Path, bars: int = 1440) -> None:
-    """A day of BTCUSDT 1m bars in the data dir's object folder, indexed, as a backfill leaves it."""
+async def store_history(data_dir: Path, bars: int = 1440, recent: int = 180) -> None:
+    """A day of BTCUSDT 1m bars in the data dir's object folder, indexed, as a backfill leaves it; and
+    the `recent` closed bars up to now in the candle table, as the streamer leaves them, for the live chart."""
     container = await start_container(Settings.from_env({"TRADESIM_DATA_DIR": str(data_dir)}))
     try:
+        this_minute = int(time.time() // 60) * MINUTE
+        async with container.persistence.unit_of_work() as uow:
+            await uow.candles.upsert(walk("BTCUSDT", this_minute - recent * MINUTE, recent, seed=11))
+            await uow.commit()
         sync = HistorySync(
             ListHistorySource(walk("BTCUSDT", HISTORY_START, bars)),
             container.storage.candle_store(),

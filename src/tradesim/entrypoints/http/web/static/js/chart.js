@@ -27,7 +27,7 @@ export class CandleChart {
       layout: { background: { color: "#131722" }, textColor: "#d1d4dc", attributionLogo: true },
       grid: { vertLines: { color: "#1f2430" }, horzLines: { color: "#1f2430" } },
       crosshair: { mode: CrosshairMode.Normal },
-      timeScale: { timeVisible: true, secondsVisible: false },
+      timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 6 },
     });
     this.candles = this.chart.addCandlestickSeries({
       upColor: UP,

@@ -16,6 +16,11 @@ window.tradesimReplay = stats;
 
 let chart = null;
 let pending = [];
+/** Bars this session played while shown: a jump back or forth redraws them (the api's candle route
+ * serves only the bars the streamer stored, not a replay's history). */
+let played = new Map();
+let playedFor = "";
+const KEEP_BARS = 20_000;
 let onPrice = () => {};
 
 export function setupReplay(candleChart, { created, price }) {
@@ -48,6 +53,10 @@ export function setupReplay(candleChart, { created, price }) {
 
 /** The chosen account is `session`'s (or null: a live account). */
 export async function bindReplay(session) {
+  if (!session || playedFor !== session.replayId) {
+    played = new Map();
+    playedFor = session ? session.replayId : "";
+  }
   state.replay = session;
   pending = [];
   $("replay-bar").hidden = !session;
@@ -64,9 +73,10 @@ export async function bindReplay(session) {
 async function loadBars(session) {
   const end = session.cursor;
   const { list } = await api("GET", `/api/v1/candles?symbol=${session.symbol}&interval=1m&start=${end - HISTORY_BARS * MINUTE}&end=${end}`);
-  const bars = list.filter((bar) => bar.start < end);
-  if (session.lastCandle && !bars.some((bar) => bar.start === session.lastCandle.start)) bars.push(session.lastCandle);
-  chart.setBars(bars);
+  const known = new Map(list.filter((bar) => bar.start < end).map((bar) => [bar.start, bar]));
+  for (const [start, bar] of played) if (start < end) known.set(start, bar);
+  if (session.lastCandle) known.set(session.lastCandle.start, session.lastCandle);
+  chart.setBars([...known.values()].sort((a, b) => a.start - b.start));
   if (session.lastPrice) onPrice(session.lastPrice);
 }
 
@@ -113,12 +123,14 @@ function drawBars() {
   pending = [];
   for (const bar of bars) {
     chart.putBar(bar);
+    played.set(bar.start, bar);
     // The frame counter was bumped once for this flush: a bar that arrived during the previous frame waited 1.
     const lag = frameStats.frames - bar.frame;
     stats.maxFrameLag = Math.max(stats.maxFrameLag, lag);
     if (lag > 1) stats.lagged += 1;
     stats.applied += 1;
   }
+  if (played.size > KEEP_BARS) played = new Map([...played].slice(-KEEP_BARS));
   const last = bars[bars.length - 1];
   if (last && state.replay) {
     state.replay = { ...state.replay, clock: Math.max(state.replay.clock, last.end), cursor: Math.max(state.replay.cursor, last.end + 1) };

@@ -110,12 +110,14 @@ async function placeOrder(side) {
   }
 }
 
-const RANK = { New: 0, Untriggered: 0, Triggered: 1, PartiallyFilled: 2 };
+const RANK = { New: 0, Untriggered: 0, Triggered: 0, PartiallyFilled: 1 };
 
-/** The later of two versions of an order: the socket's push may overtake the POST's answer. */
+/** The later of two versions of an order: the socket's push may overtake the POST's answer, and a
+ * replay account's engine stamps its versions with the replay's clock, not the wall clock. */
 function newer(incoming, known) {
-  if (incoming.updatedTime !== known.updatedTime) return incoming.updatedTime > known.updatedTime;
-  return (RANK[incoming.orderStatus] ?? 3) >= (RANK[known.orderStatus] ?? 3);
+  const a = RANK[incoming.orderStatus] ?? 2;
+  const b = RANK[known.orderStatus] ?? 2;
+  return a !== b ? a > b : incoming.updatedTime >= known.updatedTime;
 }
 
 export function putOrder(order) {
