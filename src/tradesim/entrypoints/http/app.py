@@ -21,7 +21,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from tradesim.domain.errors import InvalidInput
 from tradesim.entrypoints.container import Container
-from tradesim.entrypoints.http import errors, security
+from tradesim.entrypoints.http import errors, security, web
 from tradesim.entrypoints.http.bodies import BoundedBody, BoundedRequest
 from tradesim.entrypoints.http.bybit.setup import register_bybit
 from tradesim.entrypoints.http.converters import IdConverter, SymbolConverter
@@ -121,7 +121,11 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         security_schemes={"bearerAuth": HttpSecurityScheme(scheme="bearer", bearer_format="JWT")},
         conversion_preference="msgspec",
         openapi_provider_class=TradesimOpenAPI,
+        # Its pages load their scripts from CDNs (and run inline scripts): `web` serves /docs and
+        # /redocs from vendored copies instead.
         scalar_ui_path=None,
+        swagger_ui_path=None,
+        redoc_ui_path=None,
     )
     # After QuartSchema, which installs a provider of its own (the standard library's json).
     app.json = MsgspecJSONProvider(app)
@@ -187,6 +191,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     for module in ROUTE_MODULES:
         app.register_blueprint(module.bp)
     register_bybit(app, container)
+    app.register_blueprint(web.bp)
     app.asgi_app = WebSocketEndpoint(  # type: ignore[method-assign,assignment]
         app.asgi_app,  # type: ignore[arg-type]
         hub=container.api.hub(),

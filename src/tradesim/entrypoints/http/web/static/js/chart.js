@@ -1,0 +1,165 @@
+// The candle chart: bars and volume, live bars built from ticks, price lines and fill markers.
+// Numbers reach the chart as floats only to be drawn; no money is computed here.
+
+import {
+  createChart,
+  CrosshairMode,
+  LineStyle,
+} from "../vendor/lightweight-charts/lightweight-charts.standalone.production.mjs";
+
+const MINUTE_S = 60;
+const UP = "#26a69a";
+const DOWN = "#ef5350";
+
+const LINE_STYLES = {
+  order: { color: "#4c8dff", lineStyle: LineStyle.Dashed },
+  entry: { color: "#e0e0e0", lineStyle: LineStyle.Solid },
+  tp: { color: UP, lineStyle: LineStyle.Dotted },
+  sl: { color: DOWN, lineStyle: LineStyle.Dotted },
+  liq: { color: "#ff9800", lineStyle: LineStyle.LargeDashed },
+};
+
+export class CandleChart {
+  constructor(element) {
+    this.element = element;
+    this.chart = createChart(element, {
+      autoSize: true,
+      layout: { background: { color: "#131722" }, textColor: "#d1d4dc", attributionLogo: true },
+      grid: { vertLines: { color: "#1f2430" }, horzLines: { color: "#1f2430" } },
+      crosshair: { mode: CrosshairMode.Normal },
+      timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 6 },
+    });
+    this.candles = this.chart.addCandlestickSeries({
+      upColor: UP,
+      downColor: DOWN,
+      borderVisible: false,
+      wickUpColor: UP,
+      wickDownColor: DOWN,
+    });
+    this.volume = this.chart.addHistogramSeries({
+      priceScaleId: "",
+      priceFormat: { type: "volume" },
+      lastValueVisible: false,
+      priceLineVisible: false,
+    });
+    this.volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+    this.lines = [];
+    this.last = null;
+    this.barCount = 0;
+    this.symbol = "";
+  }
+
+  /** The chart's accessible name says what it shows now (and lets a test read it as a user would). */
+  describe() {
+    const close = this.last ? ` last close ${this.last.close}` : " no bars yet";
+    this.element.setAttribute("aria-label", `Candle chart of ${this.symbol},${close}`);
+  }
+
+  setSymbol(symbol, tickSize) {
+    this.symbol = symbol;
+    const digits = tickSize.includes(".") ? tickSize.length - tickSize.indexOf(".") - 1 : 0;
+    this.candles.applyOptions({ priceFormat: { type: "price", precision: digits, minMove: Number(tickSize) } });
+  }
+
+  /** Replace every bar (a symbol, an account or a replay position changed). */
+  setBars(bars) {
+    const rows = bars.map(toRow);
+    this.candles.setData(rows.map((r) => r.candle));
+    this.volume.setData(rows.map((r) => r.volume));
+    this.last = rows.length ? rows[rows.length - 1].candle : null;
+    this.barCount = rows.length;
+    if (rows.length) this.chart.timeScale().scrollToRealTime();
+    this.describe();
+  }
+
+  /** A bar in Bybit's kline shape: the last one updated or a newer one appended (older ones ignored). */
+  putBar(bar) {
+    const row = toRow(bar);
+    if (this.last && row.candle.time < this.last.time) return;
+    if (!this.last || row.candle.time > this.last.time) this.barCount += 1;
+    this.candles.update(row.candle);
+    this.volume.update(row.volume);
+    this.last = row.candle;
+    this.describe();
+  }
+
+  /** A trade price at `ts` (ms) moves the bar of its minute; the stored bar brings the volume later. */
+  putPrice(price, ts) {
+    const time = Math.floor(ts / 1000 / MINUTE_S) * MINUTE_S;
+    const value = Number(price);
+    if (this.last && time < this.last.time) return;
+    let candle;
+    if (this.last && this.last.time === time) {
+      candle = {
+        ...this.last,
+        high: Math.max(this.last.high, value),
+        low: Math.min(this.last.low, value),
+        close: value,
+      };
+    } else {
+      candle = { time, open: value, high: value, low: value, close: value };
+      this.barCount += 1;
+      this.volume.update({ time, value: 0, color: UP + "80" });
+    }
+    this.candles.update(candle);
+    this.last = candle;
+    this.describe();
+  }
+
+  /** [{kind: order|entry|tp|sl|liq, price, title}] drawn as horizontal lines. */
+  setLines(lines) {
+    for (const line of this.lines) this.candles.removePriceLine(line);
+    this.lines = lines.map((l) =>
+      this.candles.createPriceLine({ ...LINE_STYLES[l.kind], price: Number(l.price), lineWidth: 1, title: l.title }),
+    );
+  }
+
+  /** Executions as markers on the bars of their minute. */
+  setFills(executions) {
+    const markers = executions
+      .map((e) => ({
+        time: Math.floor(e.execTime / 1000 / MINUTE_S) * MINUTE_S,
+        position: e.side === "Buy" ? "belowBar" : "aboveBar",
+        color: e.side === "Buy" ? UP : DOWN,
+        shape: e.side === "Buy" ? "arrowUp" : "arrowDown",
+        text: `${e.side} ${e.execQty} @ ${e.execPrice}`,
+      }))
+      .sort((a, b) => a.time - b.time);
+    this.candles.setMarkers(markers);
+  }
+
+  /** A PNG of the chart as it is drawn now. */
+  screenshot() {
+    const canvas = this.chart.takeScreenshot();
+    return new Promise((resolve, reject) =>
+      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("the chart could not be captured"))), "image/png"),
+    );
+  }
+}
+
+function toRow(bar) {
+  const time = Math.floor(bar.start / 1000);
+  const open = Number(bar.open);
+  const close = Number(bar.close);
+  return {
+    candle: { time, open, high: Number(bar.high), low: Number(bar.low), close },
+    volume: { time, value: Number(bar.volume || 0), color: (close >= open ? UP : DOWN) + "80" },
+  };
+}
+
+/** A small line chart (the journal's equity curve). */
+export function lineChart(element) {
+  const chart = createChart(element, {
+    autoSize: true,
+    layout: { background: { color: "#131722" }, textColor: "#d1d4dc", attributionLogo: false },
+    grid: { vertLines: { visible: false }, horzLines: { color: "#1f2430" } },
+    timeScale: { timeVisible: true },
+  });
+  const series = chart.addLineSeries({ color: "#4c8dff", lineWidth: 2 });
+  return (points) => {
+    const seen = new Map();
+    for (const p of points) seen.set(Math.floor(p.ts / 1000), Number(p.equity));
+    series.setData([...seen].sort((a, b) => a[0] - b[0]).map(([time, value]) => ({ time, value })));
+    chart.timeScale().fitContent();
+  };
+}

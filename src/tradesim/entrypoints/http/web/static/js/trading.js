@@ -1,0 +1,310 @@
+// The order ticket and the account's panels: wallet, positions, open orders, order history, executions;
+// and what the chart draws for them (price lines, fill markers).
+
+import { api, ApiError } from "./api.js";
+import { compare, isDecimal, isZero, snap } from "./decimal.js";
+import { $, fill, h, say, utc } from "./dom.js";
+import { inFrame } from "./frames.js";
+import { accountId, instrument, OPEN, state } from "./state.js";
+import { refusal } from "./words.js";
+
+let chart = null;
+
+export function setupTrading(candleChart) {
+  chart = candleChart;
+  $("order-type").addEventListener("change", ticketMode);
+  $("qty").addEventListener("change", () => snapField("qty", "qtyStep", "down"));
+  for (const id of ["price", "trigger-price", "take-profit", "stop-loss"]) {
+    $(id).addEventListener("change", () => snapField(id, "tickSize", "nearest"));
+  }
+  $("ticket").addEventListener("submit", (event) => {
+    event.preventDefault();
+    placeOrder(event.submitter ? event.submitter.value : "Buy");
+  });
+  ticketMode();
+}
+
+function ticketMode() {
+  const type = $("order-type").value;
+  $("price").disabled = type === "Market";
+  $("trigger-row").hidden = type !== "Conditional";
+  $("tif").disabled = type === "Market";
+  $("price-hint").textContent = type === "Conditional" ? "empty: a market order when triggered" : $("price-hint").dataset.grid || "";
+}
+
+export function describeInstrument() {
+  const i = instrument();
+  if (!i) return;
+  $("qty-hint").textContent = `step ${i.qtyStep}, min ${i.minOrderQty}, max ${i.maxOrderQty}`;
+  $("price-hint").dataset.grid = `tick ${i.tickSize}`;
+  ticketMode();
+  if (!$("qty").value) $("qty").value = i.minOrderQty;
+}
+
+/** The field's value on the instrument's grid; says so when it moved. */
+function snapField(id, gridField, mode) {
+  const i = instrument();
+  const input = $(id);
+  const text = input.value.trim();
+  if (!i || !text) return true;
+  if (!isDecimal(text)) {
+    say("ticket-message", `${input.labels[0].textContent} must be a plain decimal number, such as 0.01`, "error");
+    return false;
+  }
+  const snapped = snap(text, i[gridField], mode);
+  if (compare(snapped, text) !== 0) {
+    input.value = snapped;
+    say("ticket-message", `${input.labels[0].textContent} snapped to ${snapped} (step ${i[gridField]})`);
+  }
+  return true;
+}
+
+function ticketBody(side) {
+  const i = instrument();
+  const type = $("order-type").value;
+  for (const [id, grid, mode] of [["qty", "qtyStep", "down"], ["price", "tickSize", "nearest"],
+    ["trigger-price", "tickSize", "nearest"], ["take-profit", "tickSize", "nearest"], ["stop-loss", "tickSize", "nearest"]]) {
+    if (!snapField(id, grid, mode)) return null;
+  }
+  const qty = $("qty").value.trim();
+  if (!qty || isZero(qty)) return fail("Enter a quantity");
+  if (compare(qty, i.minOrderQty) < 0) return fail(`Quantity must be at least ${i.minOrderQty}`);
+  const body = { accountId: accountId(), symbol: state.symbol, side, qty, orderType: "Market" };
+  const price = $("price").value.trim();
+  if (type === "Limit") {
+    if (!price) return fail("Enter a price for a limit order");
+    Object.assign(body, { orderType: "Limit", price, timeInForce: $("tif").value });
+  }
+  if (type === "Conditional") {
+    const trigger = $("trigger-price").value.trim();
+    if (!trigger) return fail("Enter a trigger price for a conditional order");
+    if (!state.lastPrice) return fail("No market price yet to tell which way the trigger is");
+    body.triggerPrice = trigger;
+    body.triggerDirection = compare(trigger, state.lastPrice) >= 0 ? 1 : 2;
+    if (price) Object.assign(body, { orderType: "Limit", price, timeInForce: $("tif").value });
+  }
+  const tp = $("take-profit").value.trim();
+  const sl = $("stop-loss").value.trim();
+  if (tp) body.takeProfit = tp;
+  if (sl) body.stopLoss = sl;
+  if ($("reduce-only").checked) body.reduceOnly = true;
+  return body;
+}
+
+function fail(text) {
+  say("ticket-message", text, "error");
+  return null;
+}
+
+async function placeOrder(side) {
+  if (!state.account) return fail("Create or choose an account first");
+  const body = ticketBody(side);
+  if (!body) return;
+  try {
+    const order = await api("POST", "/api/v1/orders", body);
+    state.placed.add(order.orderId);
+    say("ticket-message", `${side} ${order.qty} ${order.symbol} ${order.orderType.toLowerCase()} order sent`, "ok");
+    putOrder(order);
+  } catch (error) {
+    say("ticket-message", error instanceof ApiError ? refusal(error.code, error.message) : String(error), "error");
+  }
+}
+
+const RANK = { New: 0, Untriggered: 0, Triggered: 0, PartiallyFilled: 1 };
+
+/** The later of two versions of an order: the socket's push may overtake the POST's answer, and a
+ * replay account's engine stamps its versions with the replay's clock, not the wall clock. */
+function newer(incoming, known) {
+  const a = RANK[incoming.orderStatus] ?? 2;
+  const b = RANK[known.orderStatus] ?? 2;
+  return a !== b ? a > b : incoming.updatedTime >= known.updatedTime;
+}
+
+export function putOrder(order) {
+  if (order.accountId !== accountId()) return;
+  const known = state.orders.get(order.orderId);
+  if (!known || newer(order, known)) state.orders.set(order.orderId, order);
+  announce(state.orders.get(order.orderId));
+  redraw();
+}
+
+/** The outcome of an order this page placed, in the ticket's message. */
+function announce(order) {
+  if (!state.placed.has(order.orderId)) return;
+  if (order.orderStatus === "Rejected") {
+    state.placed.delete(order.orderId);
+    say("ticket-message", refusal(order.rejectReason), "error");
+  } else if (order.orderStatus === "Filled") {
+    state.placed.delete(order.orderId);
+    say("ticket-message", `${order.side} ${order.cumExecQty} ${order.symbol} filled at ${order.avgPrice}`, "ok");
+  }
+}
+
+export function putPosition(position) {
+  if (position.accountId !== accountId()) return;
+  if (isZero(position.size)) state.positions.delete(position.symbol);
+  else state.positions.set(position.symbol, { ...state.positions.get(position.symbol), ...position });
+  redraw();
+}
+
+export function putExecution(execution) {
+  if (execution.accountId !== accountId()) return;
+  if (!state.executions.some((e) => e.execId === execution.execId)) state.executions.unshift(execution);
+  redraw();
+}
+
+export function putWallet(wallet) {
+  if (wallet.accountId !== accountId()) return;
+  state.wallet = wallet;
+  redraw();
+}
+
+export function commandRejected(rejection) {
+  if (rejection.accountId !== accountId()) return;
+  const what = { cancel: "Cancel", amend: "Amend", "trading-stop": "TP/SL", "set-leverage": "Leverage" }[rejection.command];
+  say("ticket-message", `${what || rejection.command}: ${refusal(rejection.error.code, rejection.error.message)}`, "error");
+}
+
+/** Everything of the account, read afresh (a new account, a reconnect). */
+export async function loadAccount() {
+  const id = accountId();
+  state.orders.clear();
+  state.positions.clear();
+  state.executions = [];
+  state.wallet = null;
+  if (!id) return redraw();
+  const [orders, positions, executions, account] = await Promise.all([
+    api("GET", `/api/v1/orders?accountId=${id}&limit=200`),
+    api("GET", `/api/v1/positions?accountId=${id}`),
+    api("GET", `/api/v1/executions?accountId=${id}`),
+    api("GET", `/api/v1/accounts/${id}`),
+  ]);
+  if (id !== accountId()) return;
+  for (const o of orders.list) state.orders.set(o.orderId, o);
+  for (const p of positions.list) if (!isZero(p.size)) state.positions.set(p.symbol, p);
+  state.executions = executions.list;
+  state.wallet = account;
+  redraw();
+}
+
+export function redraw() {
+  inFrame("panels", drawPanels);
+}
+
+function drawPanels() {
+  drawWallet();
+  drawPositions();
+  drawOrders();
+  drawExecutions();
+  drawChartMarks();
+}
+
+function drawWallet() {
+  const w = state.wallet;
+  const figures = w
+    ? [["Balance", w.walletBalance], ["Equity", w.equity], ["Available", w.availableBalance],
+      ["Unrealised PnL", w.unrealisedPnl], ["Position margin", w.totalPositionIM], ["Order margin", w.totalOrderIM]]
+    : [];
+  $("wallet").replaceChildren(...figures.flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, `${value} USDT`)]));
+}
+
+function drawPositions() {
+  const rows = [...state.positions.values()].map((p) => {
+    const tp = h("input", { "aria-label": `Take profit for ${p.symbol}`, value: p.takeProfit, inputmode: "decimal" });
+    const sl = h("input", { "aria-label": `Stop loss for ${p.symbol}`, value: p.stopLoss, inputmode: "decimal" });
+    return h("tr", {},
+      h("td", {}, p.symbol), h("td", { class: p.side }, p.side), h("td", {}, p.size), h("td", {}, p.avgPrice),
+      h("td", {}, p.markPrice), h("td", {}, p.unrealisedPnl), h("td", {}, p.liqPrice || "-"),
+      h("td", {}, h("span", { class: "pair" }, tp, sl)),
+      h("td", {},
+        h("button", { type: "button", class: "small", "aria-label": `Set TP/SL for ${p.symbol}`,
+          onclick: () => tradingStop(p, tp.value.trim(), sl.value.trim()) }, "Set TP/SL"), " ",
+        h("button", { type: "button", class: "small secondary", "aria-label": `Close ${p.symbol} position`,
+          onclick: () => closePosition(p) }, "Close")));
+  });
+  // Focus inside the table (typing a TP) must survive a redraw: skip it while the user edits.
+  if ($("positions").contains(document.activeElement) && document.activeElement.tagName === "INPUT") return;
+  fill($("positions"), rows, 9, "No open position");
+}
+
+function drawOrders() {
+  const orders = [...state.orders.values()].sort((a, b) => b.createdTime - a.createdTime);
+  const open = orders.filter((o) => OPEN.has(o.orderStatus));
+  fill($("open-orders"), open.map((o) => h("tr", {},
+    h("td", {}, utc(o.createdTime)), h("td", {}, o.symbol), h("td", { class: o.side }, o.side),
+    h("td", {}, o.orderType), h("td", {}, o.price || "Market"), h("td", {}, o.triggerPrice || "-"),
+    h("td", {}, o.qty), h("td", {}, o.cumExecQty), h("td", {}, o.orderStatus),
+    h("td", {}, h("button", { type: "button", class: "small secondary", "aria-label": `Cancel ${o.side} ${o.qty} ${o.symbol} at ${o.price || o.triggerPrice}`,
+      onclick: () => cancelOrder(o) }, "Cancel")))), 10, "No open order");
+  const done = orders.filter((o) => !OPEN.has(o.orderStatus));
+  fill($("order-history"), done.map((o) => h("tr", {},
+    h("td", {}, utc(o.updatedTime)), h("td", {}, o.symbol), h("td", { class: o.side }, o.side), h("td", {}, o.orderType),
+    h("td", {}, o.price || "Market"), h("td", {}, o.qty), h("td", {}, o.avgPrice || "-"), h("td", {}, o.orderStatus),
+    h("td", {}, o.rejectReason ? refusal(o.rejectReason) : o.cancelType || ""))), 9, "No past order");
+  $("tab-open").textContent = open.length ? `Open orders (${open.length})` : "Open orders";
+}
+
+function drawExecutions() {
+  fill($("executions"), state.executions.slice(0, 200).map((e) => h("tr", {},
+    h("td", {}, utc(e.execTime)), h("td", {}, e.symbol), h("td", { class: e.side }, e.side), h("td", {}, e.execPrice),
+    h("td", {}, e.execQty), h("td", {}, e.execFee), h("td", {}, e.isMaker ? "Maker" : "Taker"),
+    h("td", {}, e.execPnl))), 8, "No execution");
+}
+
+function drawChartMarks() {
+  const lines = [];
+  for (const o of state.orders.values()) {
+    if (o.symbol !== state.symbol || !OPEN.has(o.orderStatus)) continue;
+    const price = o.triggerPrice && !isZero(o.triggerPrice) ? o.triggerPrice : o.price;
+    if (price && !isZero(price) && !["TakeProfit", "StopLoss"].includes(o.stopOrderType)) lines.push({ kind: "order", price, title: `${o.side} ${o.qty}` });
+  }
+  const p = state.positions.get(state.symbol);
+  if (p) {
+    lines.push({ kind: "entry", price: p.avgPrice, title: `${p.side} ${p.size}` });
+    if (p.takeProfit && !isZero(p.takeProfit)) lines.push({ kind: "tp", price: p.takeProfit, title: "TP" });
+    if (p.stopLoss && !isZero(p.stopLoss)) lines.push({ kind: "sl", price: p.stopLoss, title: "SL" });
+    if (p.liqPrice && !isZero(p.liqPrice)) lines.push({ kind: "liq", price: p.liqPrice, title: "Liq." });
+  }
+  chart.setLines(lines);
+  chart.setFills(state.executions.filter((e) => e.symbol === state.symbol));
+}
+
+async function cancelOrder(order) {
+  try {
+    await api("DELETE", `/api/v1/orders/${order.orderId}`);
+    say("ticket-message", `Cancelling the ${order.side} ${order.qty} ${order.symbol} order`);
+  } catch (error) {
+    say("ticket-message", refusal(error.code, error.message), "error");
+  }
+}
+
+async function closePosition(position) {
+  const body = {
+    accountId: accountId(), symbol: position.symbol, side: position.side === "Buy" ? "Sell" : "Buy",
+    orderType: "Market", qty: position.size, reduceOnly: true,
+  };
+  try {
+    const order = await api("POST", "/api/v1/orders", body);
+    state.placed.add(order.orderId);
+    say("ticket-message", `Closing ${position.size} ${position.symbol}`);
+    putOrder(order);
+  } catch (error) {
+    say("ticket-message", refusal(error.code, error.message), "error");
+  }
+}
+
+async function tradingStop(position, takeProfit, stopLoss) {
+  const i = instrument(position.symbol);
+  const body = { accountId: accountId(), symbol: position.symbol };
+  for (const [key, value] of [["takeProfit", takeProfit], ["stopLoss", stopLoss]]) {
+    if (!value) body[key] = "0";
+    else if (!isDecimal(value)) return say("ticket-message", `${key === "takeProfit" ? "Take profit" : "Stop loss"} must be a decimal number`, "error");
+    else body[key] = i ? snap(value, i.tickSize) : value;
+  }
+  try {
+    await api("POST", "/api/v1/positions/trading-stop", body);
+    say("ticket-message", `TP/SL for ${position.symbol} sent`, "ok");
+  } catch (error) {
+    say("ticket-message", refusal(error.code, error.message), "error");
+  }
+}

@@ -1,0 +1,293 @@
+"""The web client in a real headless Chromium against `tradesim serve` and the protocol-faithful Bybit feed.
+
+Elements are found by role and label, as a user finds them. Every page fails its test if it asks
+anything of a host other than loopback or logs an error to the console. Screenshots of each main
+screen go to `var/screenshots/` (not committed) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import unavailable
+from tests.support.web_stack import Feed, Serve, running_stack
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+Page = playwright_api.Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+PASSWORD = "a long password"
+#: Waits for the engine and the socket (a loaded shared machine), never a verdict on speed.
+SLOW = 30_000
+_emails = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serve, Feed]]:
+    with running_stack(tmp_path_factory.mktemp("serve")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        unavailable("Debian's chromium package is not installed (apt-get install -y chromium; .ci/run does it)")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+FAILED_LOAD = re.compile(r"^Failed to load resource: the server responded with a status of (\d+)")
+
+
+class Guard:
+    """What a page did that it must not: leave loopback, log an error, get an error status it was not
+    meant to get. Chromium logs every 4xx answer to the console; a test that provokes one on purpose
+    (a wrong password, a refused order) allows that status, and only that one."""
+
+    def __init__(self) -> None:
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        self.allowed: set[int] = set()
+
+    def allow(self, *statuses: int) -> None:
+        self.allowed.update(statuses)
+
+    def console(self, kind: str, text: str) -> None:
+        failed = FAILED_LOAD.match(text)
+        if kind == "error" and not (failed and int(failed.group(1)) in self.allowed):
+            self.errors.append(text)
+
+    def response(self, status: int, url: str) -> None:
+        if status >= 400 and status not in self.allowed:
+            self.errors.append(f"{status} from {url}")
+
+
+@pytest.fixture
+def guard() -> Guard:
+    return Guard()
+
+
+@pytest.fixture
+def page(browser: object, stack: tuple[Serve, Feed], guard: Guard) -> Iterator[Page]:
+    serve, _feed = stack
+    context = browser.new_context(base_url=serve.base_url, viewport={"width": 1366, "height": 860})  # type: ignore[attr-defined]
+
+    def route(route: object) -> None:
+        url = route.request.url  # type: ignore[attr-defined]
+        if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).hostname not in LOOPBACK:
+            guard.outside.append(url)
+            route.abort()  # type: ignore[attr-defined]
+        else:
+            route.continue_()  # type: ignore[attr-defined]
+
+    context.route("**/*", route)
+    opened = context.new_page()
+    opened.on("console", lambda message: guard.console(message.type, message.text))
+    opened.on("response", lambda response: guard.response(response.status, response.url))
+    opened.on("pageerror", lambda error: guard.errors.append(str(error)))
+    opened.on(
+        "websocket",
+        lambda ws: urlsplit(ws.url).hostname not in LOOPBACK and guard.outside.append(ws.url),
+    )
+    yield opened
+    context.close()
+    assert guard.outside == [], f"requests left loopback: {guard.outside}"
+    assert guard.errors == [], f"console errors: {guard.errors}"
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_up(page: Page) -> str:
+    """A new user, signed in, with a first account of 10000 USDT; returns the email."""
+    email = f"trader{next(_emails)}@example.com"
+    page.goto("/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("button", name="Create account")).to_be_visible()
+    page.get_by_label("Account name").fill("Main")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_label("Account", exact=True)).to_have_value(re.compile(".+"))
+    expect(page.get_by_role("status").filter(has_text="live")).to_be_visible(timeout=SLOW)
+    return email
+
+
+def test_sign_up_log_in_and_the_chart_follows_a_price_the_feed_sets(
+    page: Page, stack: tuple[Serve, Feed], guard: Guard
+) -> None:
+    _serve, feed = stack
+    guard.allow(401)  # the wrong password, on purpose
+    page.goto("/")
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    shot(page, "01-login")
+    email = sign_up(page)
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert").filter(has_text="password")).to_be_visible()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_label("Account", exact=True)).to_contain_text("Main")
+
+    feed.set_price("BTCUSDT", "30123.4")
+    expect(page.get_by_role("img", name=re.compile(r"Candle chart of BTCUSDT, last close 30123\.4$"))).to_be_visible(
+        timeout=SLOW
+    )
+    expect(page.get_by_label("Last price")).to_have_text("BTCUSDT 30123.4")
+    feed.set_price("BTCUSDT", "30150.2")
+    expect(page.get_by_role("img", name=re.compile(r"last close 30150\.2$"))).to_be_visible(timeout=SLOW)
+    shot(page, "02-trade")
+    feed.set_price("BTCUSDT", "30000.0")
+
+
+def test_a_market_buy_through_the_ticket_shows_the_position_and_the_fill(page: Page) -> None:
+    sign_up(page)
+    page.get_by_label("Quantity").fill("0.0105")
+    page.get_by_label("Take profit").fill("31000")
+    page.get_by_role("button", name="Buy").click()
+    expect(page.get_by_label("Quantity")).to_have_value("0.010")  # snapped down to the 0.001 step
+    expect(page.get_by_role("alert").filter(has_text="filled at")).to_be_visible(timeout=SLOW)
+    positions = page.get_by_role("table", name="Positions")
+    row = positions.get_by_role("row").filter(has_text="BTCUSDT")
+    expect(row).to_contain_text("Buy")
+    expect(row).to_contain_text("0.01")
+    expect(row.get_by_label("Take profit for BTCUSDT")).to_have_value(re.compile("^31000"))
+    page.get_by_role("tab", name="Executions").click()
+    fills = page.get_by_role("table", name="Executions").get_by_role("row").filter(has_text="BTCUSDT")
+    expect(fills).to_have_count(1)
+    expect(fills).to_contain_text("Taker")
+    expect(page.get_by_role("definition").first).not_to_have_text("10000 USDT")  # the fee left the balance
+    shot(page, "03-position-and-fill")
+
+    page.get_by_role("tab", name="Positions").click()
+    page.get_by_role("button", name="Close BTCUSDT position").click()
+    expect(positions.get_by_role("row").filter(has_text="No open position")).to_be_visible(timeout=SLOW)
+
+
+def test_a_limit_order_rests_in_open_orders_and_is_cancelled_from_the_page(page: Page) -> None:
+    sign_up(page)
+    page.get_by_label("Order type").select_option("Limit")
+    page.get_by_label("Quantity").fill("0.02")
+    page.get_by_label("Price", exact=True).fill("29000.04")
+    page.get_by_role("button", name="Buy").click()
+    expect(page.get_by_label("Price", exact=True)).to_have_value("29000.00")  # snapped to the 0.10 tick
+    page.get_by_role("tab", name=re.compile("^Open orders")).click()
+    table = page.get_by_role("table", name="Open orders")
+    row = table.get_by_role("row").filter(has_text="29000")
+    expect(row).to_contain_text("New", timeout=SLOW)
+    shot(page, "04-open-orders")
+    row.get_by_role("button", name=re.compile("^Cancel Buy 0.02")).click()
+    expect(table.get_by_role("row").filter(has_text="No open order")).to_be_visible(timeout=SLOW)
+    page.get_by_role("tab", name="Order history").click()
+    expect(page.get_by_role("table", name="Order history").get_by_role("row").filter(has_text="29000")).to_contain_text(
+        "Cancelled"
+    )
+
+
+def test_refusals_are_shown_in_words(page: Page, guard: Guard) -> None:
+    guard.allow(422)  # the api's refusal, on purpose
+    sign_up(page)
+    # Refused by the engine after the 201: arrives on the socket as a Rejected order with a code.
+    page.get_by_label("Quantity").fill("90")
+    page.get_by_role("button", name="Buy").click()
+    expect(page.get_by_role("alert").filter(has_text=re.compile(r"Refused: not enough"))).to_be_visible(timeout=SLOW)
+    shot(page, "05-refusal")
+    # Refused by the api at once (a 422 whose message names the rule).
+    page.get_by_label("Order type").select_option("Limit")
+    page.get_by_label("Quantity").fill("150")
+    page.get_by_label("Price", exact=True).fill("29000")
+    page.get_by_role("button", name="Buy").click()
+    expect(
+        page.get_by_role("alert").filter(has_text=re.compile(r"Refused: .*max.*\(QTY_ABOVE_MAXIMUM\)"))
+    ).to_be_visible(timeout=SLOW)
+
+
+def test_a_replay_is_created_stepped_played_and_traded(page: Page) -> None:
+    sign_up(page)
+    page.get_by_label("Start date").fill("2024-03-04")
+    page.get_by_label("Start time (UTC)").fill("10:00")
+    page.get_by_label("Bars per second").fill("5")
+    page.get_by_role("button", name="Start replay").click()
+    expect(page.get_by_label("Account", exact=True)).to_contain_text("Replay BTCUSDT")
+    toolbar = page.get_by_role("toolbar", name="Replay controls")
+    expect(toolbar).to_be_visible()
+    clock = toolbar.get_by_role("status")
+    expect(clock).to_contain_text("2024-03-04 10:00")
+    toolbar.get_by_role("button", name="Step").click()
+    expect(clock).to_contain_text("2024-03-04 10:01")
+    expect(page.get_by_role("img", name=re.compile(r"Candle chart of BTCUSDT, last close \d"))).to_be_visible()
+    toolbar.get_by_role("button", name="Play").click()
+    expect(clock).to_contain_text("playing")
+    expect(clock).not_to_contain_text("10:01:00", timeout=SLOW)  # bars are playing
+    toolbar.get_by_role("button", name="Pause").click()
+    expect(clock).to_contain_text("paused", timeout=SLOW)
+
+    page.get_by_label("Quantity").fill("0.01")
+    page.get_by_role("button", name="Buy").click()
+    row = page.get_by_role("table", name="Positions").get_by_role("row").filter(has_text="BTCUSDT")
+    expect(row).to_contain_text("Buy", timeout=SLOW)
+    shot(page, "06-replay")
+    toolbar.get_by_label("Jump to").fill("2024-03-04T12:00")
+    toolbar.get_by_role("button", name="Jump").click()
+    expect(clock).to_contain_text("2024-03-04 12:00", timeout=SLOW)
+    # The bars played before the jump are still drawn: nothing after 12:00 is.
+    expect(page.get_by_role("img", name=re.compile(r"Candle chart of BTCUSDT, last close \d"))).to_be_visible()
+
+
+def test_a_journal_entry_is_written_with_a_chart_screenshot(page: Page) -> None:
+    sign_up(page)
+    page.get_by_role("tab", name="Journal").click()
+    page.get_by_label("Title").fill("Breakout long")
+    page.get_by_label("Notes").fill("Waited for the retest; sized to 1 % risk.")
+    page.get_by_label("Tags (comma separated)").fill("breakout, btc")
+    expect(page.get_by_label("Attach chart screenshot")).to_be_checked()
+    page.get_by_role("button", name="Save entry").click()
+    entries = page.get_by_role("list")
+    expect(entries.get_by_role("listitem").filter(has_text="Breakout long")).to_contain_text("breakout")
+    image = page.get_by_role("img", name="Chart screenshot of “Breakout long”")
+    expect(image).to_be_visible(timeout=SLOW)
+    assert image.evaluate("img => img.naturalWidth") > 100
+    expect(page.get_by_text("Win rate")).to_be_visible()
+    shot(page, "07-journal")
+
+
+def test_the_layout_holds_in_a_narrow_window_and_works_by_keyboard(page: Page) -> None:
+    sign_up(page)
+    page.set_viewport_size({"width": 400, "height": 860})
+    expect(page.get_by_role("button", name="Buy")).to_be_visible()
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than a 400px window"
+    page.get_by_role("tab", name="Positions").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name=re.compile("^Open orders"))).to_be_focused()
+    expect(page.get_by_role("tab", name=re.compile("^Open orders"))).to_have_attribute("aria-selected", "true")
+    page.get_by_label("Quantity").fill("0.01")
+    page.get_by_label("Quantity").press("Enter")  # submits the ticket with its first button: Buy
+    expect(page.get_by_role("alert").filter(has_text="filled at")).to_be_visible(timeout=SLOW)
+    shot(page, "08-narrow")
+
+
+def test_the_api_docs_pages_load_their_assets_from_the_api(page: Page) -> None:
+    page.goto("/docs")
+    expect(page.get_by_role("heading", name=re.compile("tradesim"))).to_be_visible(timeout=SLOW)
+    shot(page, "09-swagger")
+    page.goto("/redocs")
+    expect(page.get_by_role("heading", name=re.compile("tradesim"))).to_be_visible(timeout=SLOW)
+    shot(page, "10-redoc")
