@@ -28,6 +28,8 @@ REQUIRED_SECRETS = {
     "sync": ("DB_PASSWORD", "BYBIT_API_KEY"),
     "migrate": ("DB_PASSWORD",),
     "serve": SECRETS,
+    # `tradesim strategies ...` reads only the object store (and the strategy folders).
+    "strategies": (),
 }
 #: Processes that talk to each other through Redis and cannot run without it in production.
 NEEDS_REDIS = frozenset({"api", "worker", "streamer", "serve"})
@@ -77,6 +79,8 @@ class Settings:
     worker_sweep_after_ms: int = 10_000
     #: A worker waits this long for more commands after a short read (latency for larger batches).
     worker_linger_ms: int = 2
+    #: TRADESIM_STRATEGIES_DIR: folders of Jesse strategies (``NAME/__init__.py``) beside the built-in ones.
+    strategies_dirs: tuple[Path, ...] = ()
     jwt_secret: str = attrs.field(default="", repr=False)
     db_password: str | None = attrs.field(default=None, repr=False)
     bybit_api_key: str | None = attrs.field(default=None, repr=False)
@@ -170,6 +174,9 @@ class Settings:
             order_partitions=partitions,
             **worker_ms,
             worker_linger_ms=worker_linger_ms,
+            strategies_dirs=tuple(
+                Path(part.strip()) for part in env.get("TRADESIM_STRATEGIES_DIR", "").split(",") if part.strip()
+            ),
             jwt_secret=jwt_secret,
             db_password=db_password,
             bybit_api_key=env.get("BYBIT_API_KEY") or None,

@@ -128,11 +128,6 @@ class StrategyCatalogue:
         return out
 
 
-def strategy_dirs(text: str | None) -> list[Path]:
-    """``TRADESIM_STRATEGIES_DIR``: comma-separated folders, blanks ignored."""
-    return [Path(part.strip()) for part in (text or "").split(",") if part.strip()]
-
-
 def _discover(folder: Path, source: str) -> Iterable[StrategyInfo]:
     if not folder.is_dir():
         if source == "dir":
