@@ -80,6 +80,8 @@ ROLES = {
         Role("streamer", ("DB_PASSWORD",), needs_redis=True, heartbeat=True, gc_threshold=STREAMER_GC),
         Role("sync", ("DB_PASSWORD",), needs_redis=False),
         Role("migrate", ("DB_PASSWORD",), needs_redis=False, migrates_sqlite=False),
+        # `tradesim strategies ...` reads only the object store (and the strategy folders).
+        Role("strategies", (), needs_redis=False, migrates_sqlite=False),
         Role(
             "serve",
             ("JWT_SECRET", "DB_PASSWORD"),

@@ -112,6 +112,8 @@ class Settings:
     #: Requests per second each API key may send to each group of `/v5` endpoints (orders,
     #: positions, reads), counted per api process; beyond it Bybit's retCode 10006.
     bybit_rate_limit: int = 50
+    #: TRADESIM_STRATEGIES_DIR: folders of Jesse strategies (``NAME/__init__.py``) beside the built-in ones.
+    strategies_dirs: tuple[Path, ...] = ()
     #: None where the process signs no tokens (`Role.signs_tokens`); the api refuses to build without it.
     jwt_secret: str | None = attrs.field(default=None, repr=False)
     db_password: str | None = attrs.field(default=None, repr=False)
@@ -225,6 +227,9 @@ class Settings:
             metrics_port=metrics_port,
             metrics_token=env.get("TRADESIM_METRICS_TOKEN") or None,
             bybit_rate_limit=bybit_rate_limit or defaults.bybit_rate_limit,
+            strategies_dirs=tuple(
+                Path(part.strip()) for part in env.get("TRADESIM_STRATEGIES_DIR", "").split(",") if part.strip()
+            ),
             jwt_secret=jwt_secret,
             db_password=db_password,
             bybit_api_key=env.get("BYBIT_API_KEY") or None,

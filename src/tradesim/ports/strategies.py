@@ -15,6 +15,8 @@ from tradesim.domain.positions import Position
 
 @attrs.frozen(slots=True)
 class StrategyJob:
+    """A backtest: `params` are the strategy's hyperparameters as given (the runner checks and types them)."""
+
     run_id: str
     strategy: str
     symbol: str
@@ -22,6 +24,8 @@ class StrategyJob:
     end_ms: int
     starting_balance: Decimal
     params: dict[str, str] = attrs.field(factory=dict)
+    timeframe: str = "1m"
+    leverage: int = 1
 
 
 @attrs.frozen(slots=True)
@@ -36,6 +40,8 @@ class StrategyTrade:
     closed_ms: int
     pnl: Decimal
     r_multiple: Decimal | None = None
+    exit_price: Decimal | None = None
+    fee: Decimal = Decimal(0)
 
 
 @attrs.frozen(slots=True)
@@ -46,8 +52,12 @@ class StrategyResult:
     equity_curve: list[tuple[int, Decimal]]
 
 
+Progress = Callable[[Decimal], None]
+"""Told the fraction of the run done so far, from 0 to 1."""
+
+
 class StrategyRunner(Protocol):
-    async def run(self, job: StrategyJob) -> StrategyResult:
+    async def run(self, job: StrategyJob, progress: Progress | None = None) -> StrategyResult:
         """Raises `NotFound` for an unknown strategy, `InvalidInput` for a bad job (no history, bad range)."""
         ...
 

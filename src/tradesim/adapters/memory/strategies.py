@@ -34,7 +34,14 @@ from tradesim.domain.orders import Order
 from tradesim.domain.positions import Position
 from tradesim.domain.replay import ManualClock, bar_ticks
 from tradesim.ports.market_data import HistorySource
-from tradesim.ports.strategies import BarStrategy, StrategyFactory, StrategyJob, StrategyResult, StrategyTrade
+from tradesim.ports.strategies import (
+    BarStrategy,
+    Progress,
+    StrategyFactory,
+    StrategyJob,
+    StrategyResult,
+    StrategyTrade,
+)
 
 ACCOUNT = "strategy"
 ORDER_EVENTS = (OrderAccepted, OrderAmended, OrderCancelled, OrderRejected, OrderTriggered)
@@ -83,7 +90,7 @@ class InProcessStrategyRunner:
         self._history = history
         self._catalog = catalog or default_catalog()
 
-    async def run(self, job: StrategyJob) -> StrategyResult:
+    async def run(self, job: StrategyJob, progress: Progress | None = None) -> StrategyResult:
         factory = self._strategies.get(job.strategy)
         if factory is None:
             known = ", ".join(sorted(self._strategies)) or "none"
@@ -95,6 +102,8 @@ class InProcessStrategyRunner:
         if not candles:
             raise InvalidInput(f"no {job.symbol} history between {job.start_ms} and {job.end_ms}")
         events = self._play(job, factory(job.params), candles)
+        if progress is not None:
+            progress(Decimal(1))
         return self._result(job, events)
 
     def _play(self, job: StrategyJob, strategy: BarStrategy, candles: list[Candle]) -> list[EngineEvent]:

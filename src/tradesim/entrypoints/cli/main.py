@@ -10,10 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tradesim.entrypoints.cli import api, db, history, serve, streamer, worker
+from tradesim.entrypoints.cli import api, db, history, serve, strategies, streamer, worker
 from tradesim.entrypoints.cli.common import Handler
 
-COMMANDS = (serve, api, worker, streamer, history, db)
+COMMANDS = (serve, api, worker, streamer, history, db, strategies)
 
 
 def build_parser() -> argparse.ArgumentParser:

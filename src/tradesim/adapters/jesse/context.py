@@ -1,0 +1,392 @@
+"""One strategy instance on one account: its Jesse state, and the bridge between Jesse's orders and the engine's.
+
+Orders go one way only: a strategy's order becomes an engine command at once (`submit`), and
+whatever the engine then does to it comes back through Jesse's own order handling (`apply`):
+a fill runs `order_service.execute_order`, so `on_open_position`, `on_close_position` and the
+rest fire as in Jesse; a rejection or an engine-side cancel runs `order_service.cancel_order`;
+a liquidation becomes a made-up reduce-only order executed at the engine's price. Jesse never
+fills anything itself, and after every fill its wallet is set to the engine's ledger balance.
+
+A market order the engine fills at once stays in Jesse's `to_execute` list with the engine's
+price and fee written on it, so that Jesse executes it at the point of its loop where its own
+backtest would (a position closed by `liquidate()` is flat before `should_long` is asked again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import jesse.helpers as jh
+import numpy as np
+from jesse.config import set_config
+from jesse.enums import order_types, sides
+from jesse.modes.utils import save_daily_portfolio_balance
+from jesse.research.backtest import _format_config
+from jesse.routes import router
+from jesse.services import candle_service, exchange_service, order_service, position_service
+from jesse.store import store
+
+from tradesim.adapters.jesse import state as jesse_state
+from tradesim.adapters.jesse.grid import EXCHANGE, jesse_symbol, snap_price, snap_qty
+from tradesim.adapters.jesse.spec import TIMEFRAME_MS, ContextSpec
+from tradesim.domain.commands import CancelOrder, PlaceOrder, SetLeverage
+from tradesim.domain.engine import MatchingEngine
+from tradesim.domain.enums import CreateType, OrderStatus, OrderType, Side, TimeInForce, TriggerDirection
+from tradesim.domain.events import (
+    EngineEvent,
+    OrderCancelled,
+    OrderFilled,
+    OrderRejected,
+)
+from tradesim.domain.instruments import Instrument
+
+MINUTE_MS = 60_000
+#: 1m rows a context keeps beyond its warm-up: trimmed in whole days, so that every bigger
+#: timeframe's bars stay aligned with the 1m rows (Jesse derives the forming bar from the count).
+_DAY_MINUTES = 1440
+#: Jesse keeps every log line and order in memory; a long-lived context drops the old ones.
+_KEEP_LOG_LINES = 200
+
+
+class StrategyContext:
+    """See the module docstring. Built by `JesseRuntime.add`; every method expects its state live."""
+
+    def __init__(
+        self,
+        spec: ContextSpec,
+        instrument: Instrument,
+        engine: MatchingEngine,
+        record: list[EngineEvent] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.record = record
+        self.instrument = instrument
+        self.engine = engine
+        self.symbol = jesse_symbol(instrument)
+        self.timeframe_ms = TIMEFRAME_MS[spec.timeframe]
+        self.minutes = self.timeframe_ms // MINUTE_MS
+        self.error: str | None = None
+        self.executions = 0
+        self.last_decision_ms = 0
+        self.state = jesse_state.fresh()
+        self.state.owner = self
+        self._by_engine_id: dict[str, Any] = {}
+        self._engine_ids: dict[str, str] = {}
+        self._open: set[str] = set()
+        self._keep_minutes = max(2 * spec.warmup_candles * self.minutes, _DAY_MINUTES)
+        self._keep_minutes += -self._keep_minutes % _DAY_MINUTES
+        self._configure()
+
+    # -- setup ------------------------------------------------------------------------------------
+
+    def _configure(self) -> None:
+        spec = self.spec
+        set_config(
+            _format_config(
+                {
+                    "starting_balance": float(spec.starting_balance),
+                    # Jesse charges this flat rate on every fill; market fills are taker fills in the
+                    # engine too, and the wallet is set to the engine's after each one anyway.
+                    "fee": float(self.instrument.taker_fee_rate),
+                    "type": "futures",
+                    "futures_leverage": spec.leverage,
+                    "futures_leverage_mode": "cross",
+                    "exchange": EXCHANGE,
+                    "warm_up_candles": spec.warmup_candles,
+                }
+            )
+        )
+        route = {"exchange": EXCHANGE, "symbol": self.symbol, "timeframe": spec.timeframe, "strategy": spec.strategy}
+        router.initiate([route], [])
+        store.reset()
+        store.candles.init_storage(max(self._keep_minutes, 1000))
+        exchange_service.initialize_exchanges_state()
+        order_service.initialize_orders_state()
+        position_service.initialize_positions_state()
+        self.wallet = store.exchanges.get_exchange(EXCHANGE)
+        self.position = store.positions.get_position(EXCHANGE, self.symbol)
+        self._orders_key = f"{EXCHANGE}-{self.symbol}"
+        self._storage_1m = store.candles.get_storage(EXCHANGE, self.symbol, "1m")
+        self._storage_tf = (
+            store.candles.get_storage(EXCHANGE, self.symbol, spec.timeframe) if self.minutes > 1 else None
+        )
+        leverage = Decimal(spec.leverage)
+        self._recorded(self.engine.handle(SetLeverage(spec.account_id, self.instrument.symbol, leverage)))
+
+    def start(self, warmup: np.ndarray | None, start_ms: int) -> None:
+        """Load the warm-up rows (Jesse's column order), build the strategy, and set the clock to `start_ms`."""
+        if warmup is not None and len(warmup):
+            candle_service.inject_warmup_candles_to_store(warmup, EXCHANGE, self.symbol)
+        store.app.starting_time = start_ms
+        store.app.time = start_ms
+        route = router.routes[0]
+        strategy = self.spec.strategy()
+        strategy.name = self.spec.strategy_name
+        strategy.exchange = EXCHANGE
+        strategy.symbol = self.symbol
+        strategy.timeframe = self.spec.timeframe
+        if self.spec.hyperparameters:
+            defaults = {hp["name"]: hp["default"] for hp in strategy.hyperparameters()}
+            strategy.hp = {**defaults, **self.spec.hyperparameters}
+        strategy._init_objects()
+        route.strategy = strategy
+        self.position.strategy = strategy
+        self.strategy = strategy
+        save_daily_portfolio_balance(is_initial=True)
+
+    # -- the bar loop ----------------------------------------------------------------------------
+
+    def add_bar(self, row: np.ndarray, close_ms: int) -> bool:
+        """Add a closed 1m bar (and the bigger bar it closes); True when the strategy's bar just closed."""
+        store.app.time = close_ms
+        storage = self._storage_1m
+        storage.append(row)
+        due = close_ms % self.timeframe_ms == 0
+        if self._storage_tf is not None and due:
+            count = len(storage)
+            rows = storage[count - self.minutes : count]  # (a negative start would count from the capacity)
+            if len(rows) == self.minutes:
+                self._storage_tf.append(candle_service.generate_candle_from_one_minutes(self.spec.timeframe, rows))
+        if len(storage) > 2 * self._keep_minutes:
+            self._trim()
+        self.position.current_price = row[2]
+        return due
+
+    def execute(self) -> None:
+        """Run the strategy on its just-closed bar, then let Jesse execute the market orders it queued."""
+        self.strategy._execute()
+        order_service.update_active_orders(EXCHANGE, self.symbol)
+        order_service.execute_simulated_market_orders()
+        self.sync_wallet()
+        self.executions += 1
+        self.last_decision_ms = int(store.app.time)
+
+    def sample_balance(self) -> None:
+        save_daily_portfolio_balance()
+
+    def terminate(self) -> None:
+        """End of a backtest: Jesse's own `_terminate` (cancel entries, close the position at market)."""
+        self.strategy._terminate()
+        order_service.execute_simulated_market_orders()
+        self.sync_wallet()
+        save_daily_portfolio_balance()
+        store.app.ending_time = store.app.time + MINUTE_MS
+
+    def _recorded(self, events: list[EngineEvent]) -> list[EngineEvent]:
+        if self.record is not None:
+            self.record.extend(events)
+        return events
+
+    def sync_wallet(self) -> None:
+        balance = self.engine.balances(self.spec.account_id).get("USDT")
+        if balance is not None:
+            self.wallet.assets[self.wallet.settlement_currency] = float(balance)
+
+    def _trim(self) -> None:
+        """Drop old rows so a long-lived context's memory stays flat (indicators read only the last rows)."""
+        for storage, keep in ((self._storage_1m, self._keep_minutes), (self._storage_tf, None)):
+            if storage is None:
+                continue
+            if keep is None:
+                keep = self._keep_minutes // self.minutes + 1
+            rows = storage[:][-keep:].copy()  # (the array slices negative starts from its capacity)
+            array = np.zeros((max(2 * keep, storage.bucket_size), rows.shape[1]))
+            array[: len(rows)] = rows
+            storage.array = array
+            storage.index = len(rows) - 1
+        del store.logs.info[:-_KEEP_LOG_LINES]
+        del store.logs.errors[:-_KEEP_LOG_LINES]
+        orders = store.orders.storage.get(self._orders_key)
+        if orders:
+            orders[:] = [o for o in orders if not (o.is_executed or o.is_canceled)]
+        self._by_engine_id = {k: o for k, o in self._by_engine_id.items() if not (o.is_executed or o.is_canceled)}
+        self._engine_ids = {o.id: k for k, o in self._by_engine_id.items()}
+
+    # -- orders: Jesse -> engine -----------------------------------------------------------------
+
+    def submit(self, order_type: str, qty: float, price: float, side: str, reduce_only: bool) -> Any:
+        """What the driver does for each of Jesse's order calls: record it in Jesse, send it to the engine."""
+        step, tick = self.instrument.qty_step, self.instrument.tick_size
+        engine_qty = snap_qty(qty, step)
+        engine_price = snap_price(price, tick) if order_type != order_types.MARKET else None
+        order = order_service.create_order(
+            {
+                "id": jh.generate_unique_id(),
+                "symbol": self.symbol,
+                "exchange": EXCHANGE,
+                "side": side,
+                "type": order_type,
+                "reduce_only": reduce_only,
+                "qty": jh.prepare_qty(float(engine_qty) if engine_qty else qty, side),
+                "price": float(engine_price) if engine_price is not None else price,
+            }
+        )
+        to_execute = store.orders.to_execute
+        queued = bool(to_execute) and to_execute[-1] is order
+        if queued:
+            to_execute.pop()  # Jesse fills queued market orders itself; here the engine does
+        if not engine_qty:
+            order_service.cancel_order(order)
+            return order
+        engine_side = Side.BUY if side == sides.BUY else Side.SELL
+        command = self._command(order, order_type, engine_side, engine_qty, engine_price)
+        events = self._recorded(self.engine.place(command))
+        engine_order_id, still_open = self._own_order(events, order.id)
+        if engine_order_id:
+            self._by_engine_id[engine_order_id] = order
+            self._engine_ids[order.id] = engine_order_id
+            if still_open:
+                self._open.add(engine_order_id)
+        later: list[EngineEvent] = []
+        filled = None
+        for event in events:
+            if isinstance(event, OrderFilled) and event.order.order_link_id == order.id and queued:
+                filled = event.order
+            else:
+                later.append(event)
+        if queued and filled is not None and filled.status is OrderStatus.FILLED:
+            self._price_from_engine(order, filled)
+            to_execute.append(order)
+        elif queued:
+            order_service.cancel_order(order)
+        self.apply(later, sync=not queued)
+        return order
+
+    def cancel(self, order_id: str) -> None:
+        order = store.orders.get_order_by_id(EXCHANGE, self.symbol, order_id)
+        if order is None or order.is_canceled or order.is_executed:
+            return
+        engine_order_id = self._engine_ids.get(order.id)
+        events: list[EngineEvent] = []
+        if engine_order_id is not None:
+            command = CancelOrder(self.spec.account_id, engine_order_id, self.instrument.symbol)
+            events = self._recorded(self.engine.cancel(command))
+        order_service.cancel_order(order)
+        self.apply(events)
+
+    def cancel_all(self) -> list[Any]:
+        orders = list(store.orders.get_active_orders(EXCHANGE, self.symbol))
+        for order in orders:
+            self.cancel(order.id)
+        # As Jesse's sandbox does outside its own tests: the cancelled orders are forgotten.
+        store.orders.storage[self._orders_key].clear()
+        return orders
+
+    def _command(self, order: Any, order_type: str, side: Side, qty: Decimal, price: Decimal | None) -> PlaceOrder:
+        common = {
+            "account_id": self.spec.account_id,
+            "symbol": self.instrument.symbol,
+            "side": side,
+            "qty": qty,
+            "reduce_only": bool(order.reduce_only),
+            "order_link_id": order.id,
+        }
+        if order_type == order_types.LIMIT:
+            return PlaceOrder(order_type=OrderType.LIMIT, price=price, time_in_force=TimeInForce.GTC, **common)
+        if order_type == order_types.STOP:
+            direction = TriggerDirection.RISES_TO if side is Side.BUY else TriggerDirection.FALLS_TO
+            return PlaceOrder(
+                order_type=OrderType.MARKET,
+                trigger_price=price,
+                trigger_direction=direction,
+                close_on_trigger=bool(order.reduce_only),
+                **common,
+            )
+        return PlaceOrder(order_type=OrderType.MARKET, **common)
+
+    @staticmethod
+    def _own_order(events: list[EngineEvent], link_id: str) -> tuple[str, bool]:
+        """The engine's id for the order placed with `link_id`, and whether it is still working."""
+        found, still_open = "", False
+        for event in events:
+            order = getattr(event, "order", None)
+            if order is not None and order.order_link_id == link_id:
+                found, still_open = str(order.order_id), order.status.is_open
+        return found, still_open
+
+    def sent(self, order_link_id: str) -> bool:
+        """True when this context sent the engine the order with `order_link_id` (and has not trimmed it)."""
+        return order_link_id in self._engine_ids
+
+    @property
+    def exposed(self) -> bool:
+        """True while something of this context can fill inside a bar (a resting order or a position)."""
+        return bool(self._open) or self.position.qty != 0
+
+    # -- outcomes: engine -> Jesse ---------------------------------------------------------------
+
+    def apply(self, events: list[EngineEvent], *, sync: bool = True) -> None:
+        """Feed the engine's events for this account back through Jesse's own handling.
+
+        `sync` False is for the events of a market order that Jesse has yet to execute itself:
+        the engine's balance already holds that fill, Jesse's does not yet.
+        """
+        for event in events:
+            if isinstance(event, OrderFilled):
+                self._on_fill(event)
+            elif isinstance(event, OrderCancelled | OrderRejected):
+                self._open.discard(event.order.order_id)
+                order = self._by_engine_id.get(event.order.order_id)
+                if order is not None and not (order.is_canceled or order.is_executed):
+                    order_service.cancel_order(order)
+        if sync and events:
+            self.sync_wallet()
+
+    def _on_fill(self, event: OrderFilled) -> None:
+        engine_order = event.order
+        if engine_order.status is not OrderStatus.FILLED:
+            return  # a part: Jesse's backtest orders fill whole, so the order is applied once complete
+        self._open.discard(engine_order.order_id)
+        order = self._by_engine_id.get(engine_order.order_id)
+        self.position.current_price = float(event.execution.exec_price)
+        if order is None or order.is_canceled or order.is_executed:
+            order = self._made_up(engine_order)
+        else:
+            self._price_from_engine(order, engine_order)
+        # Jesse charges the wallet its flat rate; for this fill, make that rate the engine's own, so
+        # that the balance a callback reads during the fill is already the engine's.
+        flat_rate = self.wallet.fee_rate
+        notional = float(engine_order.cum_exec_value)
+        self.wallet.fee_rate = float(engine_order.cum_exec_fee) / notional if notional else flat_rate
+        try:
+            order_service.execute_order(order)
+        finally:
+            self.wallet.fee_rate = flat_rate
+        self.sync_wallet()
+
+    def _price_from_engine(self, order: Any, engine_order: Any) -> None:
+        # Release Jesse's margin reservation at the price it was made with, then take the engine's
+        # price and fee (execute_order's own release then finds nothing left to release).
+        self.wallet.on_order_execution(order)
+        order.price = float(engine_order.avg_price)
+        order.fee = float(engine_order.cum_exec_fee)
+
+    def _made_up(self, engine_order: Any) -> Any:
+        """A fill Jesse did not ask for (a liquidation): a reduce-only market order at the engine's price."""
+        side = sides.BUY if engine_order.side is Side.BUY else sides.SELL
+        reduce_only = engine_order.create_type is CreateType.BY_LIQUIDATION or engine_order.reduce_only
+        order = order_service.create_order(
+            {
+                "id": jh.generate_unique_id(),
+                "symbol": self.symbol,
+                "exchange": EXCHANGE,
+                "side": side,
+                "type": order_types.MARKET,
+                "reduce_only": reduce_only,
+                "qty": jh.prepare_qty(float(engine_order.cum_exec_qty), side),
+                "price": float(engine_order.avg_price),
+            },
+            should_silent=True,
+        )
+        to_execute = store.orders.to_execute
+        if to_execute and to_execute[-1] is order:
+            to_execute.pop()
+        self.wallet.on_order_execution(order)
+        order.fee = float(engine_order.cum_exec_fee)
+        return order
+
+
+def hyperparameter_defaults(strategy: Any) -> Mapping[str, Any]:
+    return {hp["name"]: hp["default"] for hp in strategy.hyperparameters()}
