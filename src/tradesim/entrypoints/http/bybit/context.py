@@ -14,6 +14,7 @@ from tradesim.application.api_keys import ApiKeyService
 from tradesim.application.market import CandleQueries
 from tradesim.application.orders import OrderService
 from tradesim.application.portfolio import PortfolioQueries
+from tradesim.application.prices import AccountPrices
 from tradesim.domain.api_keys import ApiKey
 from tradesim.domain.errors import TradesimError
 from tradesim.domain.instruments import InstrumentCatalog
@@ -30,7 +31,6 @@ from tradesim.entrypoints.http.bybit.envelope import (
 )
 from tradesim.entrypoints.http.bybit.limits import KeyLimits
 from tradesim.entrypoints.http.bybit.params import Params, parse_body
-from tradesim.entrypoints.http.prices import AccountPrices
 from tradesim.entrypoints.http.tickers import TickerCache
 from tradesim.ports.clock import Clock
 

@@ -100,7 +100,7 @@ async def trading_stop() -> Response:
     s = services()
     position = await s.portfolio.open_position(key.user_id, key.account_id, symbol)
     assert position.side is not None
-    last_price = await s.prices.last_price(key.user_id, key.account_id, symbol)
+    last_price = await s.prices.last_price(key.account_id, symbol)
     check_tpsl_prices(s.catalog.get(symbol), position.side, last_price, take_profit or None, stop_loss or None)
     cmd = SetTradingStop(key.account_id, symbol, take_profit, stop_loss, tp_trigger_by=tp_by, sl_trigger_by=sl_by)
     await s.orders.set_trading_stop(key.user_id, cmd)

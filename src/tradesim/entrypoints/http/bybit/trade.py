@@ -94,8 +94,7 @@ async def create() -> Response:
     key = caller()
     s = services()
     cmd = place_command(await params(), key.account_id)
-    last_price = await s.prices.last_price(key.user_id, key.account_id, cmd.symbol, cmd.category)
-    placed = await s.orders.place(key.user_id, cmd, last_price=last_price)
+    placed = await s.orders.place(key.user_id, cmd)
     return ok(_ids(placed.order))
 
 
