@@ -169,6 +169,14 @@ class Sim:
         self.clock.advance(ms)
 
 
+def spot_sim() -> Sim:
+    """An engine with ``acc`` holding 1,000 USDT and a BTCUSDT spot ticker at 30,000."""
+    sim = Sim()
+    sim.open(balance="1000")
+    sim.tick("30000", bid="29999.99", ask="30000.01", symbol="BTCUSDT", category=Category.SPOT)
+    return sim
+
+
 @pytest.fixture
 def sim() -> Sim:
     """A fresh engine on the bundled catalog, default config, with account ``acc`` holding 10,000 USDT."""

@@ -24,6 +24,8 @@ from tradesim.domain.numbers import to_decimal
 def on_ticker(state: EngineState, market: InstrumentState, ticker: Ticker) -> Events:
     """Settle the funding the ticker's time has passed, then remember what it announces."""
     due_at = market.next_funding_time
+    if due_at is None and ticker.funding_rate is None and ticker.next_funding_time is None:
+        return []  # nothing announced, nothing to remember: most tickers of most feeds
     if due_at is None or ticker.ts < due_at or due_at <= market.funding_settled_at:
         _remember(market, ticker)
         return []

@@ -67,6 +67,9 @@ def reprice(state: EngineState, account: AccountState, skip: str = "") -> Events
             if symbol != skip:
                 events.append(PositionChanged(position))
             market.index_liquidation(account.account_id, position.side, liq, state.next_seq())
+    # Its prices are current now: the end of the event need not compute them again unless
+    # something moves its balance or held margin meanwhile (which marks it again).
+    state.accounts_to_reprice.discard(account.account_id)
     return events
 
 

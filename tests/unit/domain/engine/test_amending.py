@@ -1,4 +1,4 @@
-"""Cancelling and amending orders."""
+"""The owner's cancel and amend of an open order."""
 
 from decimal import Decimal
 
@@ -8,13 +8,21 @@ from tradesim.domain import (
     CancelOrder,
     CancelReason,
     CommandRejected,
+    EngineConfig,
+    FixedTickSlippage,
     OrderAccepted,
     OrderAmended,
     OrderCancelled,
     OrderStatus,
+    TimeInForce,
     TriggerDirection,
 )
-from tradesim.domain.errors import InsufficientMargin, InvalidInput, OrderNotOpen, PriceOffTick
+from tradesim.domain.errors import (
+    InsufficientMargin,
+    InvalidInput,
+    OrderNotOpen,
+    PriceOffTick,
+)
 
 D = Decimal
 
@@ -121,7 +129,6 @@ def test_an_amend_that_breaks_a_rule_changes_nothing(sim: Sim) -> None:
 
 
 def test_amend_qty_must_exceed_what_already_filled() -> None:
-    from tradesim.domain import EngineConfig
 
     sim = Sim(config=EngineConfig(cap_taker_fills_to_book_size=True))
     sim.open()
@@ -148,7 +155,6 @@ def test_amend_the_trigger_of_an_untriggered_stop(sim: Sim) -> None:
 
 
 def test_a_post_only_amended_across_the_book_is_refused_and_keeps_resting(sim: Sim) -> None:
-    from tradesim.domain import TimeInForce
     from tradesim.domain.errors import PostOnlyWouldTake
 
     sim.tick("30000", bid="29999.9", ask="30000.1")
@@ -169,7 +175,6 @@ def test_a_post_only_amended_across_the_book_is_refused_and_keeps_resting(sim: S
 
 
 def test_an_amend_across_the_book_pays_the_same_slippage_as_a_new_order() -> None:
-    from tradesim.domain import EngineConfig, FixedTickSlippage
 
     sim = Sim(config=EngineConfig(slippage=FixedTickSlippage(3)))
     sim.open()

@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 import pytest
 
+from tests.unit.domain.conftest import T0, fills
 from tradesim.domain import (
     EngineEvent,
     ManualClock,
@@ -34,8 +35,6 @@ from tradesim.domain import (
     TriggerDirection,
     default_catalog,
 )
-
-from .conftest import T0, fills
 
 D = Decimal
 SYMBOL = "BTCUSDT"

@@ -1,9 +1,10 @@
-"""Conditional orders, reduce-only, attached take-profit / stop-loss and trading-stop."""
+"""A position's take-profit and stop-loss."""
 
 from decimal import Decimal
 
 from tests.unit.domain.conftest import Sim, fills, of_type, one
 from tradesim.domain import (
+    CancelOrder,
     CancelReason,
     CommandRejected,
     CreateType,
@@ -11,7 +12,6 @@ from tradesim.domain import (
     OrderAmended,
     OrderCancelled,
     OrderFilled,
-    OrderRejected,
     OrderStatus,
     OrderTriggered,
     PositionChanged,
@@ -21,146 +21,13 @@ from tradesim.domain import (
     TriggerBy,
     TriggerDirection,
 )
-from tradesim.domain.errors import InvalidTpSl, InvalidTrigger, ReduceOnlyWouldGrow
+from tradesim.domain.errors import (
+    InvalidTpSl,
+)
 
 D = Decimal
 RISES = TriggerDirection.RISES_TO
 FALLS = TriggerDirection.FALLS_TO
-
-
-# -- conditional orders -------------------------------------------------------------------------
-
-
-def test_a_buy_stop_waits_untriggered_then_fills_at_the_ask_when_the_price_rises_to_it(sim: Sim) -> None:
-    sim.tick("30000", bid="29999.9", ask="30000.1")
-    accepted = one(sim.buy("0.01", trigger_price="30500", trigger_direction=RISES), OrderAccepted).order
-    assert accepted.status is OrderStatus.UNTRIGGERED
-    assert sim.engine.order(accepted.order_id) == accepted
-    # Conditional orders hold no margin until they trigger.
-    assert sim.view().order_im == 0
-    sim.advance(1000)
-    assert sim.tick("30499.9", bid="30499.8", ask="30500") == []
-    sim.advance(1000)
-    events = sim.tick("30500", bid="30499.9", ask="30500.1")
-    triggered = one(events, OrderTriggered).order
-    assert (triggered.order_id, triggered.status) == (accepted.order_id, OrderStatus.TRIGGERED)
-    (fill,) = fills(events)
-    assert (fill.exec_price, fill.is_maker) == (D("30500.1"), False)
-    assert one(events, OrderFilled).order.status is OrderStatus.FILLED
-    assert sim.engine.order(accepted.order_id) is None
-
-
-def test_a_sell_stop_triggers_when_the_price_falls_to_it_and_fills_at_the_bid(sim: Sim) -> None:
-    sim.tick("30000", bid="29999.9", ask="30000.1")
-    sim.sell("0.01", trigger_price="29500", trigger_direction=FALLS)
-    sim.advance(1000)
-    # A gap from 30,000 straight to 29,400 still triggers it; it fills at the bid it meets.
-    events = sim.tick("29400", bid="29399.9", ask="29400.1")
-    assert len(of_type(events, OrderTriggered)) == 1
-    assert fills(events)[0].exec_price == D("29399.9")
-
-
-def test_a_trigger_on_the_wrong_side_of_the_last_price_is_rejected(sim: Sim) -> None:
-    sim.tick("30000", bid="29999.9", ask="30000.1")
-    rejected = one(sim.buy("0.01", trigger_price="29500", trigger_direction=RISES), OrderRejected)
-    assert isinstance(rejected.error, InvalidTrigger)
-    assert rejected.error.message == (
-        "triggerPrice 29500 must be above the last price 30000 for triggerDirection 1 (rises to)"
-    )
-
-
-def test_trigger_by_mark_price_ignores_the_last_price(sim: Sim) -> None:
-    sim.tick("30000", bid="29999.9", ask="30000.1", mark="30000")
-    by_mark = one(
-        sim.sell("0.01", trigger_price="29500", trigger_direction=FALLS, trigger_by=TriggerBy.MARK_PRICE),
-        OrderAccepted,
-    ).order
-    by_last = one(sim.sell("0.01", trigger_price="29500", trigger_direction=FALLS), OrderAccepted).order
-    sim.advance(1000)
-    # The last price dips to 29,400 but the mark stays at 29,600: only the last-price stop triggers.
-    events = sim.tick("29400", bid="29399.9", ask="29400.1", mark="29600")
-    assert [e.order.order_id for e in of_type(events, OrderTriggered)] == [by_last.order_id]
-    sim.advance(1000)
-    # Now the mark reaches 29,500 while the last price is back at 29,600: the mark-price stop triggers.
-    events = sim.tick("29600", bid="29599.9", ask="29600.1", mark="29500")
-    assert [e.order.order_id for e in of_type(events, OrderTriggered)] == [by_mark.order_id]
-    assert fills(events)[0].exec_price == D("29599.9")
-
-
-def test_a_conditional_limit_rests_at_its_price_after_the_trigger(sim: Sim) -> None:
-    sim.tick("30000", bid="29999.9", ask="30000.1")
-    order_id = one(
-        sim.buy("0.01", price="30400", trigger_price="30500", trigger_direction=RISES), OrderAccepted
-    ).order.order_id
-    sim.advance(1000)
-    # Triggered at 30,500 with the ask at 30,500.1: a buy at 30,400 is not marketable, so it rests as New.
-    events = sim.tick("30500", bid="30499.9", ask="30500.1")
-    assert one(events, OrderTriggered).order.order_id == order_id
-    assert one(events, OrderAccepted).order.status is OrderStatus.NEW
-    assert fills(events) == []
-    resting = sim.engine.order(order_id)
-    assert resting is not None
-    assert resting.status is OrderStatus.NEW
-    sim.advance(1000)
-    (fill,) = fills(sim.tick("30400"))
-    assert (fill.exec_price, fill.is_maker) == (D(30400), True)
-
-
-# -- reduce-only --------------------------------------------------------------------------------
-
-
-def test_reduce_only_is_rejected_when_it_would_open_or_grow_a_position(sim: Sim) -> None:
-    sim.tick("30000", bid="29999.9", ask="30000.1")
-    rejected = one(sim.sell("0.01", reduce_only=True), OrderRejected)
-    assert isinstance(rejected.error, ReduceOnlyWouldGrow)
-    assert rejected.error.message == "reduce-only Sell order would open or increase a position: BTCUSDT has no position"
-    sim.buy("0.01")
-    rejected = one(sim.buy("0.01", reduce_only=True), OrderRejected)
-    assert rejected.error.message == (
-        "reduce-only Buy order would open or increase a position: BTCUSDT has a Buy position"
-    )
-    assert sim.position().size == D("0.01")
-
-
-def test_reduce_only_is_clamped_to_the_position_size(sim: Sim) -> None:
-    sim.tick("30000", bid="29999.9", ask="30000.1")
-    sim.buy("0.01")
-    events = sim.sell("0.03", reduce_only=True)
-    # Only the 0.01 held is sold; the position closes instead of flipping short, and the rest is cancelled.
-    (fill,) = fills(events)
-    assert (fill.exec_qty, fill.closed_size) == (D("0.01"), D("0.01"))
-    assert sim.position().size == 0
-    cancelled = one(events, OrderCancelled)
-    assert cancelled.order.cum_exec_qty == D("0.01")
-    assert cancelled.order.status is OrderStatus.CANCELLED
-
-
-def test_a_resting_reduce_only_order_is_cancelled_when_the_position_closes(sim: Sim) -> None:
-    sim.tick("30000", bid="29999.9", ask="30000.1")
-    sim.buy("0.01")
-    reduce = one(sim.sell("0.01", price="31000", reduce_only=True), OrderAccepted).order
-    # A reduce-only order holds no margin.
-    assert sim.view().order_im == 0
-    events = sim.sell("0.01")
-    cancelled = one(events, OrderCancelled)
-    assert (cancelled.order.order_id, cancelled.reason) == (reduce.order_id, CancelReason.REDUCE_ONLY_NO_POSITION)
-    assert sim.engine.open_orders() == []
-
-
-def test_a_resting_reduce_only_order_fills_only_what_is_left(sim: Sim) -> None:
-    sim.tick("30000", bid="29999.9", ask="30000.1")
-    sim.buy("0.02")
-    sim.sell("0.02", price="31000", reduce_only=True)
-    sim.sell("0.015")  # the position shrinks to 0.005 behind the resting order's back
-    sim.advance(1000)
-    events = sim.tick("31000")
-    (fill,) = fills(events)
-    assert (fill.exec_qty, fill.exec_price, fill.is_maker) == (D("0.005"), D(31000), True)
-    assert sim.position().size == 0
-    assert one(events, OrderCancelled).reason is CancelReason.REDUCE_ONLY_NO_POSITION
-
-
-# -- take-profit / stop-loss --------------------------------------------------------------------
 
 
 def open_long_with_tpsl(sim: Sim) -> tuple[str, str]:
@@ -268,7 +135,6 @@ def test_trading_stop_rules(sim: Sim) -> None:
 
 
 def test_cancelling_a_tp_order_clears_it_from_the_position(sim: Sim) -> None:
-    from tradesim.domain import CancelOrder
 
     tp_id, _ = open_long_with_tpsl(sim)
     events = sim.handle(CancelOrder("acc", tp_id, "BTCUSDT"))

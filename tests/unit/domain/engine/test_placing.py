@@ -1,23 +1,25 @@
-"""Market, Limit, IOC, FOK and PostOnly orders through the engine, with the fill arithmetic written out.
-
-The bundled BTCUSDT perpetual: tick 0.1, lot 0.001, maker 0.02%, taker 0.055%, default leverage 10x.
-"""
+"""How an order goes live: market and limit orders, time in force, redelivery, prices that are missing or stale."""
 
 from decimal import Decimal
 
-from tests.unit.domain.conftest import Sim, fills, ledger, of_type, one
+from tests.unit.domain.conftest import Sim, fills, ledger, one
 from tradesim.domain import (
     CancelReason,
     EngineConfig,
-    FixedTickSlippage,
+    FeedStatus,
     LedgerKind,
     OrderAccepted,
     OrderCancelled,
     OrderFilled,
+    OrderRejected,
     OrderStatus,
-    PositionChanged,
     Side,
     TimeInForce,
+    Trade,
+)
+from tradesim.domain.errors import (
+    NoMarketPrice,
+    StalePrice,
 )
 
 D = Decimal
@@ -51,69 +53,6 @@ def test_a_market_sell_fills_at_the_bid(sim: Sim) -> None:
     assert sim.position().side is Side.SELL
 
 
-def test_the_slippage_model_moves_taker_fills_away_from_the_touch() -> None:
-    sim = Sim(config=EngineConfig(slippage=FixedTickSlippage(2)))
-    sim.open()
-    sim.tick("30000", bid="29999.9", ask="30000.1")
-    # Two ticks of 0.1 beyond the touch: buy 30,000.1 + 0.2 = 30,000.3, sell 29,999.9 - 0.2 = 29,999.7.
-    assert fills(sim.buy("0.01"))[0].exec_price == D("30000.3")
-    assert fills(sim.sell("0.02"))[0].exec_price == D("29999.7")
-    # A marketable limit order never pays more than its own price: the slipped 30,000.3 is capped at 30,000.2.
-    assert fills(sim.buy("0.01", price="30000.2"))[0].exec_price == D("30000.2")
-
-
-def test_a_round_trip_realises_price_pnl_minus_both_fees(sim: Sim) -> None:
-    sim.tick("30000", bid="29999.9", ask="30000.1")
-    sim.buy("0.01")
-    sim.advance(1000)
-    sim.tick("31000", bid="30999.9", ask="31000.1")
-    events = sim.sell("0.01")
-    (fill,) = fills(events)
-    # Exit 0.01 x 30,999.9 = 309.999; PnL 309.999 - 300.001 = 9.998; fee 309.999 x 0.00055 = 0.17049945.
-    assert (fill.closed_size, fill.exec_pnl, fill.exec_fee) == (D("0.01"), D("9.998"), D("0.17049945"))
-    assert [(e.kind, e.amount) for e in ledger(events)] == [
-        (LedgerKind.REALISED_PNL, D("9.998")),
-        (LedgerKind.FEE, D("-0.17049945")),
-    ]
-    # 10,000 - 0.16500055 + 9.998 - 0.17049945 = 10,009.6625
-    assert sim.view().wallet_balance == D("10009.6625")
-    assert sim.position().cum_realised_pnl == D("9.6625")
-
-
-def test_a_gtc_limit_rests_then_fills_as_maker_at_its_own_price(sim: Sim) -> None:
-    sim.tick("30000", bid="29999.9", ask="30000.1")
-    events = sim.buy("0.01", price="29900")
-    accepted = one(events, OrderAccepted).order
-    assert (accepted.status, accepted.time_in_force, accepted.price) == (OrderStatus.NEW, TimeInForce.GTC, D(29900))
-    assert fills(events) == []
-    assert [o.order_id for o in sim.engine.open_orders("acc")] == [accepted.order_id]
-    # It holds its order cost: IM 299 / 10 = 29.9, open fee 299 x 0.00055 = 0.16445,
-    # close fee at bankruptcy 0.01 x 26,910 x 0.00055 = 0.148005 -> 30.212455.
-    assert sim.view().order_im == D("30.212455")
-    # A last price above the limit fills nothing.
-    sim.advance(1000)
-    assert sim.tick("29900.1", bid="29900", ask="29900.2") == []
-    # The market trades through it (29,850): the order fills at its own 29,900, as maker.
-    sim.advance(1000)
-    events = sim.tick("29850", bid="29849.9", ask="29850.1")
-    (fill,) = fills(events)
-    assert (fill.exec_price, fill.exec_qty, fill.is_maker) == (D(29900), D("0.01"), True)
-    # Maker fee 299 x 0.0002 = 0.0598.
-    assert (fill.exec_fee, fill.fee_rate) == (D("0.0598"), D("0.0002"))
-    assert one(events, OrderFilled).order.status is OrderStatus.FILLED
-    assert sim.engine.open_orders("acc") == []
-    assert sim.view().order_im == 0
-    assert sim.view().wallet_balance == D("9999.9402")
-
-
-def test_a_sell_limit_fills_when_the_last_price_rises_to_it(sim: Sim) -> None:
-    sim.tick("30000", bid="29999.9", ask="30000.1")
-    sim.sell("0.01", price="30100")
-    sim.advance(1000)
-    (fill,) = fills(sim.tick("30100", bid="30099.9", ask="30100.1"))
-    assert (fill.side, fill.exec_price, fill.is_maker) == (Side.SELL, D(30100), True)
-
-
 def test_a_marketable_limit_fills_at_the_book_as_taker(sim: Sim) -> None:
     sim.tick("30000", bid="29999.9", ask="30000.1")
     # A buy limit at 30,100 is above the ask of 30,000.1: it takes the ask (the better price).
@@ -122,18 +61,6 @@ def test_a_marketable_limit_fills_at_the_book_as_taker(sim: Sim) -> None:
     # A sell limit at 29,000 takes the bid of 29,999.9.
     (fill,) = fills(sim.sell("0.01", price="29000"))
     assert (fill.exec_price, fill.is_maker) == (D("29999.9"), False)
-
-
-def test_resting_orders_on_one_price_fill_first_in_first_out(sim: Sim) -> None:
-    sim.open("other")
-    sim.tick("30000", bid="29999.9", ask="30000.1")
-    first = one(sim.buy("0.01", price="29900", account="other"), OrderAccepted).order.order_id
-    second = one(sim.buy("0.02", price="29900"), OrderAccepted).order.order_id
-    nearer = one(sim.buy("0.01", price="29950"), OrderAccepted).order.order_id
-    sim.advance(1000)
-    filled = [f.order_id for f in fills(sim.tick("29800"))]
-    # Nearest to the price first (29,950), then the two at 29,900 in the order they arrived.
-    assert filled == [nearer, first, second]
 
 
 def test_ioc_fills_what_it_can_and_cancels_the_rest() -> None:
@@ -230,17 +157,84 @@ def test_post_only_is_cancelled_when_it_would_take(sim: Sim) -> None:
     assert (fill.order_id, fill.exec_price, fill.is_maker) == (resting.order_id, D(30000), True)
 
 
-def test_the_engine_reports_the_position_after_every_fill(sim: Sim) -> None:
-    sim.tick("30000", bid="29999.9", ask="30000.1")
-    events = sim.buy("0.01")
-    position = one(events, PositionChanged).position
-    assert (position.size, position.entry_value) == (D("0.01"), D("300.001"))
-    assert of_type(events, OrderCancelled) == []
-
-
 def test_a_redelivered_order_id_changes_nothing(sim: Sim) -> None:
     sim.tick("30000", bid="29999.9", ask="30000.1")
     first = sim.buy("0.01", price="29000", order_id="api-1")
     assert one(first, OrderAccepted).order.order_id == "api-1"
     assert sim.buy("0.01", price="29000", order_id="api-1") == []
     assert len(sim.engine.open_orders()) == 1
+
+
+def test_no_market_price_before_the_first_ticker(sim: Sim) -> None:
+    rejected = one(sim.buy("0.01"), OrderRejected)
+    assert isinstance(rejected.error, NoMarketPrice)
+    assert rejected.error.code == "NO_MARKET_PRICE"
+    assert rejected.error.message == ("no market price for BTCUSDT yet; market, IOC, FOK and PostOnly orders need one")
+    for tif in (TimeInForce.IOC, TimeInForce.FOK, TimeInForce.POST_ONLY):
+        assert isinstance(one(sim.buy("0.01", price="30000", time_in_force=tif), OrderRejected).error, NoMarketPrice)
+
+
+def test_a_price_older_than_the_limit_is_stale(sim: Sim) -> None:
+    sim.tick("30000", bid="29999.9", ask="30000.1")
+    # Exactly 30 s old is still usable (the default limit is 30,000 ms).
+    sim.advance(30_000)
+    assert len(fills(sim.buy("0.01"))) == 1
+    sim.advance(1)
+    rejected = one(sim.buy("0.01"), OrderRejected)
+    assert isinstance(rejected.error, StalePrice)
+    assert rejected.error.code == "STALE_PRICE"
+    assert rejected.error.message == "the last BTCUSDT price is 30.0 s old, beyond the 30 s limit"
+    # A fresh ticker makes it tradable again.
+    sim.tick("30010", bid="30009.9", ask="30010.1")
+    assert fills(sim.buy("0.01"))[0].exec_price == D("30010.1")
+
+
+def test_a_feed_marked_stale_stops_taker_fills_until_a_fresh_ticker(sim: Sim) -> None:
+    sim.tick("30000", bid="29999.9", ask="30000.1")
+    sim.engine.on_feed_status(FeedStatus("BTCUSDT", stale=True, ts=sim.clock()))
+    rejected = one(sim.buy("0.01"), OrderRejected)
+    assert isinstance(rejected.error, StalePrice)
+    assert rejected.error.message == (
+        "the price feed for BTCUSDT is stale; orders that need the book wait until it recovers"
+    )
+    sim.advance(500)
+    sim.tick("30000", bid="29999.9", ask="30000.1")
+    assert len(fills(sim.buy("0.01"))) == 1
+
+
+def test_public_trades_do_not_refresh_an_old_book(sim: Sim) -> None:
+    sim.tick("30000", bid="29999.9", ask="30000.1")
+    for _ in range(60):
+        sim.clock.set(sim.clock() + 1000)
+        sim.engine.on_trade(Trade("BTCUSDT", D("30000"), D("0.5"), Side.BUY, ts=sim.clock()))
+    # The bid and ask are from a ticker a minute old: a market order must not take them.
+    rejected = one(sim.buy("0.01"), OrderRejected)
+    assert isinstance(rejected.error, StalePrice)
+
+
+def test_a_limit_placed_before_any_price_meets_the_first_ticker_as_a_new_order(sim: Sim) -> None:
+    # No price yet: a GTC buy at 35,000 and a sell at 25,000 can only rest.
+    buy = one(sim.buy("0.01", price="35000"), OrderAccepted).order.order_id
+    sell = one(sim.sell("0.01", price="25000"), OrderAccepted).order.order_id
+    far = one(sim.buy("0.01", price="20000"), OrderAccepted).order.order_id
+    # The first ticker shows 30,000: both crossing orders take the book as taker at the touch,
+    # not at their own (much worse) prices. The one below the market keeps resting.
+    events = sim.tick("30000", bid="29999.9", ask="30000.1")
+    by_order = {f.order_id: (f.exec_price, f.is_maker) for f in fills(events)}
+    assert by_order == {buy: (D("30000.1"), False), sell: (D("29999.9"), False)}
+    assert [o.order_id for o in sim.engine.open_orders()] == [far]
+    # Once it has seen the book it is an ordinary resting order: maker at its own price.
+    sim.advance(1000)
+    (fill,) = fills(sim.tick("19990"))
+    assert (fill.order_id, fill.exec_price, fill.is_maker) == (far, D(20000), True)
+
+
+def test_a_limit_placed_while_the_feed_is_stale_waits_for_a_fresh_book(sim: Sim) -> None:
+    sim.tick("30000", bid="29999.9", ask="30000.1")
+    sim.advance(60_000)
+    order_id = one(sim.buy("0.01", price="31000"), OrderAccepted).order.order_id
+    # A public trade at 29,000 does not fill it: the order has not met a book yet.
+    assert fills(sim.engine.on_trade(Trade("BTCUSDT", D("29000"), D("1"), Side.SELL, ts=sim.clock()))) == []
+    # The next fresh ticker does, as taker at its ask, far below the order's 31,000.
+    (fill,) = fills(sim.tick("29000", bid="28999.9", ask="29000.1"))
+    assert (fill.order_id, fill.exec_price, fill.is_maker) == (order_id, D("29000.1"), False)
