@@ -13,6 +13,11 @@ permessage-deflate when a client offers it, compressing per connection).
 
     uv run python bench/ws_fanout.py                      # 1,000 and 5,000 clients, 10 prices/s
     uv run python bench/ws_fanout.py --clients 1000 --rate 20 --duration 15
+    uv run python bench/ws_fanout.py --smallest           # what the test suite runs: it works, figures mean nothing
+
+Targets (at 5,000 clients, where one process is loaded; at 1,000 both deliver the whole offered
+rate): the api delivers at least 0.8x the bare server's frames/s, and its p99 latency is within
+1.5x of the bare server's.
 """
 
 from __future__ import annotations
@@ -175,6 +180,12 @@ def run_api_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEven
         async def until_stopped() -> None:
             while not stop.is_set():  # noqa: ASYNC110 - set by the parent process
                 await asyncio.sleep(0.05)
+            # The clients have hung up: let the server see every close before it stops (hypercorn
+            # cancelling a connection's task logs a traceback per socket on Python 3.11).
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(10):
+                    while len(hub):  # noqa: ASYNC110 - polled once, at the end of the run
+                        await asyncio.sleep(0.05)
 
         async def announce() -> None:
             # hypercorn binds inside serve_api; wait for the socket to accept before saying ready.
@@ -422,7 +433,10 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="measurement window, seconds")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of publishing before measuring")
     parser.add_argument("--procs", type=int, default=0, help="client processes (default: 1 per 500 clients, >= 2)")
+    parser.add_argument("--smallest", action="store_true", help="the smallest run, as the tests run it")
     args = parser.parse_args()
+    if args.smallest:
+        args.clients, args.duration, args.warmup, args.procs = "20", 1.0, 0.5, 1
     limit = raise_fd_limit()
     counts = [int(c) for c in args.clients.split(",") if c.strip()]
     print(
@@ -445,21 +459,29 @@ def main() -> int:
             )
     print("targets:")
     by = {(r["kind"], r["clients"]): r for r in rows}
-    verdicts = []
-    if ("api", 1000) in by and ("bare", 1000) in by:
-        api, bare = by[("api", 1000)], by[("bare", 1000)]
+    verdicts: list[tuple[str, bool, bool]] = []
+    for clients in sorted({c for _, c in by}):
+        if ("api", clients) not in by or ("bare", clients) not in by:
+            continue
+        api, bare = by[("api", clients)], by[("bare", clients)]
         ratio = api["fps"] / bare["fps"] if bare["fps"] else math.nan
+        p99 = api["p99"] / bare["p99"] if bare["p99"] else math.nan
+        judged = clients == 5000  # the size the targets are set at
         verdicts.append(
-            (f"api delivers >= 0.8x the bare server's frames/s at 1,000 clients ({ratio:.2f}x)", ratio >= 0.8)
+            (f"{clients:,} clients: api frames/s {ratio:.2f}x the bare server's (target >= 0.8x)", ratio >= 0.8, judged)
         )
-        verdicts.append((f"api p99 < 50 ms at 1,000 clients ({api['p99']:.1f} ms)", api["p99"] < 50))
-    if ("api", 5000) in by:
-        api5 = by[("api", 5000)]
-        held = api5["held"] == 5000 and api5["fps"] > 0
-        verdicts.append((f"5,000 clients held by one api process ({api5['held']} held, receiving)", held))
-    for text, ok in verdicts:
-        print(f"  {'PASS' if ok else 'FAIL'}  {text}")
-    return 0 if all(ok for _, ok in verdicts) else 1
+        verdicts.append(
+            (
+                f"{clients:,} clients: api p99 {api['p99']:.1f} ms, {p99:.2f}x the bare server's {bare['p99']:.1f} ms"
+                " (target <= 1.5x)",
+                p99 <= 1.5,
+                judged,
+            )
+        )
+        verdicts.append((f"{clients:,} clients held by the api ({api['held']} held)", api["held"] == clients, judged))
+    for text, ok, judged in verdicts:
+        print(f"  {('PASS' if ok else 'FAIL') if judged else 'info'}  {text}")
+    return 0 if all(ok for _, ok, judged in verdicts if judged) else 1
 
 
 if __name__ == "__main__":
