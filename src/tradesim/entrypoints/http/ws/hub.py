@@ -173,6 +173,10 @@ class Hub:
         #: The latest frame of each public topic, sent to a new subscriber at once (a snapshot).
         self._snapshots: dict[str, str] = {}
 
+    def __len__(self) -> int:
+        """Open connections."""
+        return len(self._connections)
+
     def connect(self) -> Connection:
         connection = Connection(f"c{next(self._ids)}", self.max_pending)
         self._connections.add(connection)
