@@ -13,6 +13,7 @@ permessage-deflate when a client offers it, compressing per connection).
 
     uv run python bench/ws_fanout.py                      # 1,000 and 5,000 clients, 10 prices/s
     uv run python bench/ws_fanout.py --clients 1000 --rate 20 --duration 15
+    uv run python bench/ws_fanout.py --clients 5000 --asgi  # and the api pushing through ASGI only
     uv run python bench/ws_fanout.py --smallest           # what the test suite runs: it works, figures mean nothing
 
 Targets (at 5,000 clients, where one process is loaded; at 1,000 both deliver the whole offered
@@ -127,6 +128,15 @@ def run_bare_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEve
         ready.put(("fanout", fanout_ms))
 
     asyncio.run(main())
+
+
+def run_asgi_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEvent) -> None:
+    """The api with every push sent through ASGI (hypercorn frames it per socket): the path before
+    ready-made frames, kept as a same-run baseline (`--asgi`)."""
+    from tradesim.entrypoints.http.ws import endpoint
+
+    endpoint.direct_writer = lambda send: None  # type: ignore[assignment]
+    run_api_server(port, rate, ready, go, stop)
 
 
 def run_api_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEvent) -> None:
@@ -365,7 +375,7 @@ def measure(kind: str, clients: int, rate: float, duration: float, warmup: float
     ready, results, connected = ctx.Queue(), ctx.Queue(), ctx.Queue()
     go, stop, server_stop = ctx.Event(), ctx.Event(), ctx.Event()
     window = ctx.Array("d", [0.0, 0.0])
-    target = run_api_server if kind == "api" else run_bare_server
+    target = {"api": run_api_server, "asgi": run_asgi_server, "bare": run_bare_server}[kind]
     server = ctx.Process(target=target, args=(port, rate, ready, go, server_stop), daemon=True)
     server.start()
     _, token = ready.get(timeout=60)
@@ -433,6 +443,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="measurement window, seconds")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of publishing before measuring")
     parser.add_argument("--procs", type=int, default=0, help="client processes (default: 1 per 500 clients, >= 2)")
+    parser.add_argument(
+        "--asgi", action="store_true", help="also the api with every push sent through ASGI (the path before)"
+    )
     parser.add_argument("--smallest", action="store_true", help="the smallest run, as the tests run it")
     args = parser.parse_args()
     if args.smallest:
@@ -446,7 +459,7 @@ def main() -> int:
     rows = []
     for clients in counts:
         procs = args.procs or max(2, math.ceil(clients / 500))
-        for kind in ("bare", "api"):
+        for kind in ("bare", "api", "asgi") if args.asgi else ("bare", "api"):
             row = measure(kind, clients, args.rate, args.duration, args.warmup, procs)
             rows.append(row)
             print(
@@ -479,6 +492,14 @@ def main() -> int:
             )
         )
         verdicts.append((f"{clients:,} clients held by the api ({api['held']} held)", api["held"] == clients, judged))
+        if ("asgi", clients) in by:
+            asgi = by[("asgi", clients)]
+            text = (
+                f"{clients:,} clients: the api pushing through ASGI only (the path before) "
+                f"{asgi['fps'] / bare['fps'] if bare['fps'] else math.nan:.2f}x the bare server's frames/s, "
+                f"p99 {asgi['p99'] / bare['p99'] if bare['p99'] else math.nan:.2f}x"
+            )
+            verdicts.append((text, True, False))
     for text, ok, judged in verdicts:
         print(f"  {('PASS' if ok else 'FAIL') if judged else 'info'}  {text}")
     return 0 if all(ok for _, ok, judged in verdicts if judged) else 1

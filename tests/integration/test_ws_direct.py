@@ -20,6 +20,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from tests.unit.http.conftest import SECRET
 from tests.waiting import until
 from tradesim.domain import Ticker
+from tradesim.entrypoints.bootstrap import prepare_database
 from tradesim.entrypoints.container import Container, build_container
 from tradesim.entrypoints.http.app import ApiOptions, create_app
 from tradesim.entrypoints.http.server import serve_api
@@ -46,8 +47,6 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[Container, str]]:
         http_port=port,
         symbols=("BTCUSDT",),
     )
-    from tradesim.entrypoints.bootstrap import prepare_database
-
     await prepare_database(settings)
     container = build_container(settings)
     app = create_app(container, ApiOptions(rate_limits=False))
@@ -56,21 +55,17 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[Container, str]]:
     try:
 
         def accepting() -> bool:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            except OSError:
+                return False
+            return True
 
-        await until(lambda: _quietly(accepting), within=20, step=0.05, what="the api to accept connections")
+        await until(accepting, within=20, step=0.05, what="the api to accept connections")
         yield container, f"ws://127.0.0.1:{port}/ws"
     finally:
         stop.set()
         await asyncio.wait_for(server, 15)
-
-
-def _quietly(check: object) -> bool:
-    try:
-        return bool(check())  # type: ignore[operator]
-    except OSError:
-        return False
 
 
 async def _subscribed(container: Container, url: str, **options: object) -> tuple[ClientConnection, str]:
