@@ -90,6 +90,22 @@ async def publish_at_rate(rate: float, go: MpEvent, stop: MpEvent, publish: Any)
 # -- servers -------------------------------------------------------------------------------------
 
 
+class ServerCost:
+    """Frames a server sent and the CPU its process used, from its first publish on: CPU per frame
+    moves far less with the machine's other load than frames per second do."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self._cpu_at: float | None = None
+
+    def publishing(self) -> None:
+        if self._cpu_at is None:
+            self._cpu_at = time.process_time()
+
+    def cpu_s(self) -> float:
+        return time.process_time() - self._cpu_at if self._cpu_at is not None else math.nan
+
+
 def run_bare_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEvent) -> None:
     raise_fd_limit()
 
@@ -115,17 +131,20 @@ def run_bare_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEve
                 subscribers.discard(connection)
 
         fanout_ms: list[float] = []
+        cost = ServerCost()
 
         async def publish(seq: int) -> None:
+            cost.publishing()
             frame = ticker_frame(make_ticker(seq))
             started = time.perf_counter()
             websockets.broadcast(subscribers, frame)
             fanout_ms.append((time.perf_counter() - started) * 1000)
+            cost.frames += len(subscribers)
 
         async with serve(handler, HOST, port, compression=None, backlog=4096, max_queue=16, ping_interval=20):
             ready.put(("ready", ""))
             await publish_at_rate(rate, go, stop, publish)
-        ready.put(("fanout", fanout_ms))
+        ready.put(("fanout", fanout_ms, cost.frames, cost.cpu_s()))
 
     asyncio.run(main())
 
@@ -173,6 +192,7 @@ def run_api_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEven
         bus = container.messaging.price_bus()
         hub = container.api.hub()
         fanout_ms: list[float] = []
+        cost = ServerCost()
         broadcast = hub.broadcast
 
         async def timed_broadcast(*args: Any, **kwargs: Any) -> int:
@@ -180,11 +200,13 @@ def run_api_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEven
             started = time.perf_counter()
             delivered = await broadcast(*args, **kwargs)
             fanout_ms.append((time.perf_counter() - started) * 1000)
+            cost.frames += delivered
             return delivered
 
         hub.broadcast = timed_broadcast  # type: ignore[method-assign]
 
         async def publish(seq: int) -> None:
+            cost.publishing()
             await bus.publish(make_ticker(seq))
 
         async def until_stopped() -> None:
@@ -210,7 +232,7 @@ def run_api_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEven
             announce(),
             publish_at_rate(rate, go, stop, publish),
         )
-        ready.put(("fanout", fanout_ms))
+        ready.put(("fanout", fanout_ms, cost.frames, cost.cpu_s()))
 
     if os.environ.get("WS_FANOUT_PROFILE"):
         import cProfile
@@ -404,8 +426,10 @@ def measure(kind: str, clients: int, rate: float, duration: float, warmup: float
     reports = [results.get(timeout=60) for _ in workers]
     server_stop.set()
     fanout: list[float] = []
+    sent, cpu_s = 0, math.nan
     with contextlib.suppress(Exception):
-        fanout = sorted(ready.get(timeout=30)[1])
+        _, times, sent, cpu_s = ready.get(timeout=30)
+        fanout = sorted(times)
     server.join(timeout=15)
     if server.is_alive():
         server.kill()
@@ -425,6 +449,7 @@ def measure(kind: str, clients: int, rate: float, duration: float, warmup: float
         "p99": _percentile(latencies, 0.99),
         "max": latencies[-1] if latencies else math.nan,
         "dropped": sum(r["dropped"] for r in reports),
+        "cpu_us_per_frame": cpu_s / sent * 1e6 if sent else math.nan,
         "fanout_p50": _percentile(fanout, 0.50),
         "fanout_p99": _percentile(fanout, 0.99),
     }
@@ -467,7 +492,8 @@ def main() -> int:
                 f"{row['fps']:>9,.0f} frames/s delivered (ideal {row['expected_fps']:,.0f}), "
                 f"latency p50 {row['p50']:6.1f} ms p99 {row['p99']:7.1f} ms max {row['max']:7.1f} ms, "
                 f"dropped {row['dropped']}, failed to connect {row['failed']}; "
-                f"server fan-out per message p50 {row['fanout_p50']:.1f} ms p99 {row['fanout_p99']:.1f} ms",
+                f"server fan-out per message p50 {row['fanout_p50']:.1f} ms p99 {row['fanout_p99']:.1f} ms, "
+                f"server CPU per frame sent {row['cpu_us_per_frame']:.1f} us",
                 flush=True,
             )
     print("targets:")
@@ -492,12 +518,17 @@ def main() -> int:
             )
         )
         verdicts.append((f"{clients:,} clients held by the api ({api['held']} held)", api["held"] == clients, judged))
+        cpu = api["cpu_us_per_frame"] / bare["cpu_us_per_frame"] if bare["cpu_us_per_frame"] else math.nan
+        verdicts.append(
+            (f"{clients:,} clients: api server CPU per frame sent {cpu:.2f}x the bare server's", True, False)
+        )
         if ("asgi", clients) in by:
             asgi = by[("asgi", clients)]
             text = (
                 f"{clients:,} clients: the api pushing through ASGI only (the path before) "
                 f"{asgi['fps'] / bare['fps'] if bare['fps'] else math.nan:.2f}x the bare server's frames/s, "
-                f"p99 {asgi['p99'] / bare['p99'] if bare['p99'] else math.nan:.2f}x"
+                f"p99 {asgi['p99'] / bare['p99'] if bare['p99'] else math.nan:.2f}x, CPU per frame "
+                f"{asgi['cpu_us_per_frame'] / bare['cpu_us_per_frame'] if bare['cpu_us_per_frame'] else math.nan:.2f}x"
             )
             verdicts.append((text, True, False))
     for text, ok, judged in verdicts:
