@@ -47,7 +47,7 @@ class DirectWriter:
     def write(self, frame: bytes) -> bool:
         """Write `frame` now; False when it must go through ASGI (a send in progress, unsent data, closing)."""
         transport = self._transport
-        if self._lock.locked() or transport.is_closing() or transport.get_write_buffer_size() > HIGH_WATER:
+        if self._lock.locked() or transport.get_write_buffer_size() > HIGH_WATER or transport.is_closing():
             return False
         transport.write(frame)
         return True

@@ -99,7 +99,8 @@ class Connection:
         if self.close_code is not None:
             return False
         if self._send is not None and not (self._busy or self._writing or self._pending):
-            if framed is not None and self._direct is not None and self._direct.write(framed):
+            direct = self._direct
+            if framed is not None and direct is not None and direct.write(framed):
                 return True
             return self._send_now(frame)
         if len(self._pending) >= self._max:
@@ -263,7 +264,12 @@ class Hub:
             if start:
                 await asyncio.sleep(0)
             for connection in audience[start : start + chunk]:
-                delivered += self._queue(connection, frame, framed)
+                # `_queue` inlined: this loop runs once per subscriber per message.
+                if connection.offer(frame, framed):
+                    delivered += 1
+                elif connection.close_code == SLOW_CONSUMER:
+                    self._metrics.slow_consumers.inc()
+                    self.disconnect(connection)
         if delivered:
             self._metrics.ws_frames.inc(delivered)
         return delivered
