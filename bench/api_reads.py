@@ -1,6 +1,7 @@
 """CPU per request of the api's reads of one kind of record, in-process, on real PostgreSQL.
 
     uv run python bench/api_reads.py [--requests 2000]
+    uv run python bench/api_reads.py --smallest   # what the test suite runs: it works, figures mean nothing
 
 The app is the api's own (`create_app` on the composition root, real PostgreSQL, the in-memory
 bus), driven by Quart's test client in this process, so that what is counted is the api's work
@@ -103,7 +104,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=2000, help="requests per read and round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each variant (the median decides)")
+    parser.add_argument("--smallest", action="store_true", help="the smallest run, as the tests run it")
     args = parser.parse_args()
+    if args.smallest:
+        args.requests, args.rounds = 8, 1
     server = (
         os.environ.get("TRADESIM_BENCH_DATABASE_URL")
         or os.environ.get("TRADESIM_TEST_DATABASE_URL")

@@ -2,6 +2,7 @@
 
     uv run python bench/db.py                 # SQLite (temp file) and PostgreSQL
     uv run python bench/db.py --fills 5000 --streams 16
+    uv run python bench/db.py --smallest      # what the test suite runs: it works, figures mean nothing
 
 PostgreSQL comes from TRADESIM_BENCH_DATABASE_URL, else TRADESIM_TEST_DATABASE_URL
 (`postgresql+asyncpg://...`, any database on the server); the script creates a database of its
@@ -100,11 +101,11 @@ async def fills_per_second(uow_factory: UowFactory, fills: int, streams: int, ta
     return per_stream * streams / elapsed
 
 
-def month_of_candles(symbol: str) -> list[Candle]:
+def month_of_candles(symbol: str, end: int = MONTH_END) -> list[Candle]:
     rng = random.Random(symbol)
     price = Decimal("60000.0")
     out = []
-    for open_time in range(MONTH_START, MONTH_END, 60_000):
+    for open_time in range(MONTH_START, end, 60_000):
         close = price + Decimal(rng.randint(-300, 300)) / 10
         high, low = max(price, close) + Decimal("5.5"), min(price, close) - Decimal("4.5")
         volume = Decimal(rng.randint(1, 500_000)) / 1000
@@ -122,10 +123,11 @@ async def timed(repeats: int, work: Callable[[], Awaitable[object]]) -> list[flo
     return times
 
 
-async def candle_month(uow_factory: UowFactory, database: Database | None, repeats: int) -> dict[str, float]:
+async def candle_month(uow_factory: UowFactory, database: Database | None, repeats: int, days: int) -> dict[str, float]:
     figures: dict[str, float] = {}
+    end = MONTH_START + days * 86_400_000
     for symbol in ("ETHUSDT", "BTCUSDT"):  # another symbol in the same month, so the index must do its job
-        candles = month_of_candles(symbol)
+        candles = month_of_candles(symbol, end)
         started = time.perf_counter()
         async with uow_factory() as uow:
             await uow.candles.upsert(candles)
@@ -137,14 +139,14 @@ async def candle_month(uow_factory: UowFactory, database: Database | None, repea
     async def read() -> None:
         nonlocal rows
         async with uow_factory() as uow:
-            rows = len(await uow.candles.range("BTCUSDT", MONTH_START, MONTH_END))
+            rows = len(await uow.candles.range("BTCUSDT", MONTH_START, end))
 
     times = await timed(repeats, read)
     figures |= {"rows": rows, "best_s": min(times), "median_s": statistics.median(times)}
     if database is not None:
         c = market_candles.c
         query = select(market_candles).where(
-            c.symbol == "BTCUSDT", c.interval == "1m", c.open_time >= MONTH_START, c.open_time < MONTH_END
+            c.symbol == "BTCUSDT", c.interval == "1m", c.open_time >= MONTH_START, c.open_time < end
         )
 
         async def fetch_rows() -> None:
@@ -158,13 +160,14 @@ async def candle_month(uow_factory: UowFactory, database: Database | None, repea
 async def run_backend(name: str, uow_factory: UowFactory, database: Database | None, args: argparse.Namespace) -> None:
     sequential = await fills_per_second(uow_factory, args.fills, 1, f"{name}-seq")
     concurrent = await fills_per_second(uow_factory, args.fills, args.streams, f"{name}-par")
-    candles = await candle_month(uow_factory, database, args.repeats)
+    candles = await candle_month(uow_factory, database, args.repeats, args.days)
     print(f"\n[{name}]")
     print(f"  fills persisted, one stream:          {sequential:9.0f} fills/s  ({1000 / sequential:.2f} ms per fill)")
     print(f"  fills persisted, {args.streams:2d} streams at once:  {concurrent:9.0f} fills/s")
-    print(f"  write one month of 1m candles (43,200 rows, one transaction): {candles['write_s']:.2f} s")
+    span = f"{args.days} days of 1m candles"
+    print(f"  write {span} ({candles['rows']:,.0f} rows, one transaction): {candles['write_s']:.2f} s")
     print(
-        f"  read one month of 1m candles for a symbol ({candles['rows']:.0f} rows as Candle records): "
+        f"  read {span} for a symbol ({candles['rows']:.0f} rows as Candle records): "
         f"best {candles['best_s'] * 1000:.0f} ms, median {candles['median_s'] * 1000:.0f} ms "
         f"({candles['rows'] / candles['best_s']:,.0f} rows/s)"
     )
@@ -239,4 +242,11 @@ if __name__ == "__main__":
     parser.add_argument("--fills", type=int, default=2000, help="fills persisted per run (default 2000)")
     parser.add_argument("--streams", type=int, default=8, help="accounts filled at once in the concurrent run")
     parser.add_argument("--repeats", type=int, default=5, help="reads of the month of candles")
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--days", type=int, default=30, choices=range(1, 31), metavar="1..30", help="days of candles")
+    parser.add_argument(
+        "--smallest", action="store_true", help="the smallest run (the test suite's check that it works)"
+    )
+    arguments = parser.parse_args()
+    if arguments.smallest:
+        arguments.fills, arguments.streams, arguments.repeats, arguments.days = 20, 2, 1, 1
+    asyncio.run(main(arguments))

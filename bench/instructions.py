@@ -1,6 +1,11 @@
 """Instructions per operation on the hot paths, counted by valgrind's callgrind.
 
     uv run python bench/instructions.py [--small 20 --large 220] [--workload NAME ...]
+    uv run python bench/instructions.py --smallest   # what the test suite runs (see below)
+
+`--smallest` runs each workload once, for one operation, without callgrind (under it,
+starting Python alone takes minutes): the workloads still work against today's code, and the
+table says they were not counted.
 
 This machine's CPU time per operation moves by 10% from one hour to the next; an instruction
 count does not (the same code, inputs and environment count the same, whatever else runs). Each
@@ -158,9 +163,15 @@ def _child(workload: str, database_url: str, count: int) -> None:
         asyncio.run(WORKLOADS[workload](database_url, count))
 
 
-def _instructions(workload: str, database_url: str, count: int) -> int:
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__]
-    command += ["--child", workload, "--database-url", database_url, "--count", str(count)]
+def _instructions(workload: str, database_url: str, count: int, *, counted: bool = True) -> int:
+    """Instructions of a child running `count` operations of `workload`; 0 when not `counted`."""
+    command = [sys.executable, __file__, "--child", workload, "--database-url", database_url, "--count", str(count)]
+    if not counted:
+        run = subprocess.run(command, capture_output=True, text=True, check=False)
+        if run.returncode:
+            raise RuntimeError(f"{workload} x{count} failed:\n{run.stderr[-2000:]}")
+        return 0
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
     run = subprocess.run(command, capture_output=True, text=True, check=False)
     found = re.search(r"Collected : (\d+)", run.stderr)
     if run.returncode or found is None:
@@ -178,7 +189,10 @@ def main() -> None:
     parser.add_argument("--child", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--smallest", action="store_true", help="the smallest run, as the tests run it")
     args = parser.parse_args()
+    if args.smallest:
+        args.small, args.large = 1, 2
     if args.child:
         _child(args.child, args.database_url, args.count)
         return
@@ -191,13 +205,20 @@ def main() -> None:
         or os.environ.get("TRADESIM_TEST_DATABASE_URL")
         or "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
     )
-    print(f"instructions per operation (callgrind; runs of {args.small} and {args.large})")
+    counted = not args.smallest
+    how = f"callgrind; runs of {args.small} and {args.large}" if counted else "--smallest: one run each, not counted"
+    print(f"instructions per operation ({how})")
     with services.fresh_postgres_database(server) as database_url:
         upgrade_to_head(database_url)
         for workload in args.workload or WORKLOADS:
+            if not counted:
+                _instructions(workload, database_url, args.small, counted=False)  # once shows it works
+                print(f"{workload:<20} {'not counted':>12}")
+                continue
             small = _instructions(workload, database_url, args.small)
             large = _instructions(workload, database_url, args.large)
-            print(f"{workload:<20} {(large - small) / (args.large - args.small):>12,.0f}")
+            figure = f"{(large - small) / (args.large - args.small):>12,.0f}"
+            print(f"{workload:<20} {figure}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ the api, the workers, PostgreSQL and Redis.
     uv run python bench/order_latency.py --rates 500 --workers 1 --apis 1 2
     uv run python bench/order_latency.py --rates 100 200 300 400 500 --workers 1   # where p99 stays < 25 ms
     uv run python bench/order_latency.py --rates 500 --workers 1 --profile /tmp/prof   # py-spy stacks
+    uv run python bench/order_latency.py --smallest   # what the test suite runs: it works, figures mean nothing
 
 PostgreSQL: TRADESIM_BENCH_DATABASE_URL, else TRADESIM_TEST_DATABASE_URL, else the local server;
 Redis: TRADESIM_TEST_REDIS_URL, else redis://127.0.0.1:6379/0.
@@ -427,7 +428,10 @@ def main() -> None:
         "--history", type=int, default=20_000, help="filled orders the database holds before the run (0: empty)"
     )
     parser.add_argument("--profile", type=Path, help="folder for py-spy's collapsed stacks of the api and workers")
+    parser.add_argument("--smallest", action="store_true", help="the smallest run, as the tests run it")
     args = parser.parse_args()
+    if args.smallest:
+        args.rates, args.workers, args.apis, args.duration, args.history = [20], [1], [1], 1.0, 0
     server = (
         os.environ.get("TRADESIM_BENCH_DATABASE_URL")
         or os.environ.get("TRADESIM_TEST_DATABASE_URL")

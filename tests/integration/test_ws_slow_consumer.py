@@ -12,6 +12,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.unit.http.conftest import SECRET
+from tests.waiting import until
 from tradesim.domain import Ticker
 from tradesim.entrypoints.container import build_container
 from tradesim.entrypoints.http.app import WIRED_MODULES, ApiOptions, create_app
@@ -71,12 +72,15 @@ async def test_a_stalled_client_is_closed_and_the_others_keep_up(tmp_path: Path)
         auth = container.auth()
         await auth.register("slow@example.com", "password1")
         token = (await auth.login("slow@example.com", "password1")).access_token
-        for _ in range(100):
+
+        def accepting() -> bool:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
             except OSError:
-                await asyncio.sleep(0.05)
+                return False
+            return True
+
+        await until(accepting, within=20, step=0.05, what="the api to accept connections")
         stalled = await _stalled_client(port, token)
         hub = container.api.hub()
         async with connect(f"ws://127.0.0.1:{port}/ws?token={token}", compression=None, max_queue=None) as ws:

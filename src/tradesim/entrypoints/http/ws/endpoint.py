@@ -24,6 +24,7 @@ from tradesim.application.accounts import AccountService
 from tradesim.application.auth import AuthService
 from tradesim.entrypoints.http.tickers import TickerCache
 from tradesim.entrypoints.http.ws.account_feed import AccountFeed
+from tradesim.entrypoints.http.ws.direct import direct_writer
 from tradesim.entrypoints.http.ws.hub import UNAUTHENTICATED, Connection, Hub
 from tradesim.entrypoints.http.ws.protocol import MAX_TOPICS, Op, invalid_topics, parse, reply
 from tradesim.entrypoints.http.ws.replay_feed import ReplayFeed, replay_id_of
@@ -170,6 +171,7 @@ class WebSocketEndpoint:
         # Accept at once; the reader skips the `websocket.connect` event (Quart's test client sends none).
         await send({"type": "websocket.accept"})
         connection = self._hub.connect()
+        connection.write_directly(direct_writer(send))
         session = Session(connection, self._hub, self._feed, self._auth, self._accounts, self._tickers, self._replays)
         token = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [None])[0]
         writer = asyncio.ensure_future(connection.write(send))

@@ -1,9 +1,10 @@
 """Fan-out of frames to WebSocket connections.
 
 A message is encoded once, by whoever publishes it, and the same text frame is queued to every
-subscriber. Queuing never waits: each connection has a bounded queue drained by its own writer,
-so a slow client only fills its own queue. When it overflows, the connection is closed with
-`SLOW_CONSUMER` and nobody else notices.
+subscriber; a public push is also framed once (`direct.text_frame`) and written as those bytes
+where the connection allows it. Queuing never waits: each connection has a bounded queue drained
+by its own writer, so a slow client only fills its own queue. When it overflows, the connection
+is closed with `SLOW_CONSUMER` and nobody else notices.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import msgspec
 
 from tradesim.entrypoints.http.observability import ApiMetrics
+from tradesim.entrypoints.http.ws.direct import DirectWriter, text_frame
 
 #: Close codes (4000-4999 are the application's own, RFC 6455 section 7.4.2).
 UNAUTHENTICATED = 4401
@@ -54,6 +56,7 @@ class Connection:
 
     __slots__ = (
         "_busy",
+        "_direct",
         "_finisher",
         "_max",
         "_pending",
@@ -82,12 +85,25 @@ class Connection:
         self._busy = False
         self._writing = False
         self._finisher: asyncio.Future[None] | None = None
+        self._direct: DirectWriter | None = None
 
-    def offer(self, frame: str) -> bool:
-        """Send or queue `frame` without waiting; False (and the connection marked for closing) when full."""
+    def write_directly(self, writer: DirectWriter | None) -> None:
+        """Frames offered ready-made go to `writer` when it takes them (see `direct`)."""
+        self._direct = writer
+
+    @property
+    def writes_directly(self) -> bool:
+        return self._direct is not None
+
+    def offer(self, frame: str, framed: bytes | None = None) -> bool:
+        """Send or queue `frame` without waiting; False (and the connection marked for closing) when full.
+        `framed` is the same message as a ready-made WebSocket frame (`direct.text_frame`)."""
         if self.close_code is not None:
             return False
         if self._send is not None and not (self._busy or self._writing or self._pending):
+            direct = self._direct
+            if framed is not None and direct is not None and direct.write(framed):
+                return True
             return self._send_now(frame)
         if len(self._pending) >= self._max:
             self.close(SLOW_CONSUMER, f"send queue overflow: more than {self._max} messages waiting", discard=True)
@@ -175,6 +191,10 @@ class Hub:
         #: The latest frame of each public topic, sent to a new subscriber at once (a snapshot).
         self._snapshots: dict[str, str] = {}
 
+    def __len__(self) -> int:
+        """Open connections."""
+        return len(self._connections)
+
     def connect(self) -> Connection:
         connection = Connection(f"c{next(self._ids)}", self.max_pending)
         self._connections.add(connection)
@@ -226,8 +246,10 @@ class Hub:
     def publish(self, topic: str, frame: str) -> int:
         """Send or queue an encoded public frame to every subscriber of `topic`; returns how many got it."""
         delivered = 0
-        for connection in tuple(self._by_topic.get(topic, ())):
-            delivered += self._queue(connection, frame)
+        audience = tuple(self._by_topic.get(topic, ()))
+        framed = text_frame(frame) if audience else None
+        for connection in audience:
+            delivered += self._queue(connection, frame, framed)
         if delivered:
             self._metrics.ws_frames.inc(delivered)
         return delivered
@@ -239,11 +261,17 @@ class Hub:
             self._snapshots[topic] = frame
         delivered = 0
         audience = tuple(self._by_topic.get(topic, ()))
+        framed = text_frame(frame) if audience else None
         for start in range(0, len(audience), chunk):
             if start:
                 await asyncio.sleep(0)
             for connection in audience[start : start + chunk]:
-                delivered += self._queue(connection, frame)
+                # `_queue` inlined: this loop runs once per subscriber per message.
+                if connection.offer(frame, framed):
+                    delivered += 1
+                elif connection.close_code == SLOW_CONSUMER:
+                    self._metrics.slow_consumers.inc()
+                    self.disconnect(connection)
         if delivered:
             self._metrics.ws_frames.inc(delivered)
         return delivered
@@ -267,8 +295,8 @@ class Hub:
         for connection in tuple(self._connections):
             connection.close(code, reason)
 
-    def _queue(self, connection: Connection, frame: str) -> int:
-        if connection.offer(frame):
+    def _queue(self, connection: Connection, frame: str, framed: bytes | None = None) -> int:
+        if connection.offer(frame, framed):
             return 1
         if connection.close_code == SLOW_CONSUMER:
             self._metrics.slow_consumers.inc()
