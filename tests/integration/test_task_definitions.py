@@ -212,6 +212,10 @@ async def test_every_task_definition_runs_as_written_in_production_mode(
 
                     await until(priced, within=START_S, step=0.5)
 
+                # Each process talks to Redis through its one client: every connection it opened
+                # (commands, pub/sub, readiness, login limits) carries that client's name.
+                await _every_redis_connection_is_a_named_process_client(private_redis, deployment)
+
                 # The nightly sync, as its scheduled task runs it.
                 assert await deployment.run_to_completion("sync") == 0, deployment.output("sync")
                 assert f"{len(symbols)} day(s): {len(symbols)} stored" in deployment.output("sync")
@@ -223,3 +227,17 @@ async def test_every_task_definition_runs_as_written_in_production_mode(
         assert codes == dict.fromkeys(LONG_RUNNING, 0), {r: deployment.output(r) for r in LONG_RUNNING}
     finally:
         deployment.kill_all()
+
+
+async def _every_redis_connection_is_a_named_process_client(redis_server: PrivateRedis, deployment: Deployment) -> None:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(redis_server.url, client_name="test")
+    try:
+        connections = await client.client_list()
+    finally:
+        await client.aclose()
+    names = {c["name"] for c in connections} - {"test"}
+    pids = {str(deployment.processes[role].pid) for role in LONG_RUNNING}
+    assert {name.rsplit("-", 1)[-1] for name in names} == pids, f"connections: {sorted(names)}"
+    assert all(name.startswith("tradesim-") for name in names)
