@@ -45,3 +45,13 @@ def test_the_probe_exits_1_when_unhealthy_and_2_on_bad_arguments(
     assert main(["heartbeat", "worker"]) == 0
     assert main(["sideways"]) == 2
     assert "usage:" in capsys.readouterr().err
+
+
+async def test_a_heartbeat_that_cannot_be_written_is_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the heartbeat folder should be")
+    beating = asyncio.create_task(heartbeat.beat(blocked / "worker"))
+    await until(lambda: "cannot write the heartbeat" in caplog.text)
+    beating.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await beating
