@@ -3,6 +3,7 @@ and `tradesim db upgrade` builds a partitioned `market_candles` on PostgreSQL.""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -21,9 +22,11 @@ from sqlalchemy.engine import Connection
 
 from tests import services
 from tests.integration.databases import sqlite_url
+from tests.waiting import until
 from tradesim.adapters.sqlalchemy.database import Database
 from tradesim.adapters.sqlalchemy.market import month_start, next_month
 from tradesim.adapters.sqlalchemy.migrate import (
+    MIGRATION_LOCK,
     alembic_config,
     current_revision_async,
     downgrade_async,
@@ -139,6 +142,40 @@ async def test_db_upgrade_makes_market_candles_partitioned_by_month(fresh_postgr
 
     again = _cli("db", "upgrade", env=env, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
+
+
+async def test_an_upgrade_waits_for_one_already_running(fresh_postgres_url: str) -> None:
+    """Two upgrades at once (two deliveries): the second waits on the advisory lock, then finds
+    the schema at head. The first is played by a connection holding the lock."""
+    holder = await asyncpg.connect(fresh_postgres_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        upgrade = asyncio.create_task(upgrade_to_head_async(fresh_postgres_url))
+
+        async def waiting_on_the_lock() -> bool:
+            waiting = await holder.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = $1",
+                MIGRATION_LOCK & 0xFFFFFFFF,
+            )
+            return bool(waiting)
+
+        await until(waiting_on_the_lock, within=60)
+        assert await _current(fresh_postgres_url) is None, "the waiting upgrade has not touched the schema"
+        await holder.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+        assert await asyncio.wait_for(upgrade, 120) == head_revision()
+        # Done: it let go of the lock.
+        assert await holder.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK)
+    finally:
+        await holder.close()
+
+
+async def _current(url: str) -> str | None:
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        exists = await connection.fetchval("SELECT to_regclass('alembic_version') IS NOT NULL")
+        return await connection.fetchval("SELECT version_num FROM alembic_version") if exists else None
+    finally:
+        await connection.close()
 
 
 def test_db_upgrade_migrates_the_default_sqlite_file(tmp_path: Path) -> None:

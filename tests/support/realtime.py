@@ -247,11 +247,16 @@ class Trader:
 
 
 class PrivateRedis:
-    """A redis-server of the test's own on a free port, which the test may stop and start again."""
+    """A redis-server of the test's own on a free port, which the test may stop and start again.
 
-    def __init__(self, directory: Path) -> None:
+    With `password`, clients must AUTH as ElastiCache's do: `url` carries it, `address` does not.
+    """
+
+    def __init__(self, directory: Path, *, password: str | None = None) -> None:
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.address = f"redis://127.0.0.1:{self.port}/0"
+        self.url = f"redis://:{password}@127.0.0.1:{self.port}/0" if password else self.address
+        self._password = password
         self._dir = directory
         self._popen: subprocess.Popen[bytes] | None = None
 
@@ -260,6 +265,8 @@ class PrivateRedis:
         assert binary, "redis-server is not installed"
         self._dir.mkdir(parents=True, exist_ok=True)
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        if self._password:
+            args += ["--requirepass", self._password]
         self._popen = subprocess.Popen([*args, "--dir", str(self._dir)], stdout=subprocess.DEVNULL)
         wait_for(lambda: redis.Redis.from_url(self.url).ping(), 10, "the private redis-server to answer")
 

@@ -67,7 +67,47 @@ def test_api_listens_on_all_interfaces_on_the_target_group_port(stacks: Stacks):
     env = _env(stacks.container("api"))
     assert env["TRADESIM_HTTP_HOST"] == "0.0.0.0"
     assert env["TRADESIM_HTTP_PORT"] == "8000"
-    assert stacks.container("api")["HealthCheck"]["Command"][:2] == ["CMD", "python"]
+
+
+@pytest.mark.parametrize(
+    ("name", "probe"),
+    [("api", ["http"]), ("worker", ["heartbeat", "worker"]), ("streamer", ["heartbeat", "streamer"])],
+)
+def test_long_running_processes_are_probed_by_the_apps_own_probe(stacks: Stacks, name: str, probe: list[str]):
+    command = stacks.container(name)["HealthCheck"]["Command"]
+    assert command == ["CMD", "python", "-m", "tradesim.entrypoints.probe", *probe]
+
+
+@pytest.mark.parametrize("name", ["sync", "migrate"])
+def test_one_shot_tasks_have_no_health_check(stacks: Stacks, name: str):
+    assert "HealthCheck" not in stacks.container(name)
+
+
+def test_the_migration_task_runs_db_upgrade_with_the_database_alone(stacks: Stacks):
+    container = stacks.container("migrate")
+    assert container["Command"] == ["db", "upgrade"]
+    assert {s["Name"] for s in container["Secrets"]} == {"DB_PASSWORD"}
+    env = _env(container)
+    assert "TRADESIM_REDIS_URL" not in env
+    assert "TRADESIM_OBJECT_STORE_URL" not in env
+    _, task = stacks.task_definition("migrate")
+    assert task["Properties"]["Family"] == stacks.deployment.migration_family
+
+
+def test_the_deploy_role_may_run_the_migration_task_and_nothing_else(stacks: Stacks):
+    (policy,) = [
+        p
+        for p in stacks.resources("services", "AWS::IAM::Policy").values()
+        if p["Properties"]["Roles"] == [stacks.deployment.deploy_role_name]
+    ]
+    statements = {s["Action"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    assert set(statements) == {"ecs:RunTask", "ecs:DescribeTasks", "iam:PassRole"}
+    run = statements["ecs:RunTask"]
+    assert stacks.deployment.migration_family in str(run["Resource"])
+    assert "ecs:cluster" in run["Condition"]["ArnEquals"]
+    assert statements["iam:PassRole"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    }
 
 
 @pytest.mark.parametrize("name", sorted(PROCESSES))
@@ -75,4 +115,6 @@ def test_containers_have_a_read_only_root_and_scratch_volumes_only(stacks: Stack
     container = stacks.container(name)
     assert container["ReadonlyRootFilesystem"] is True
     assert {m["ContainerPath"] for m in container["MountPoints"]} == {"/srv/tradesim", "/tmp"}
-    assert container["Image"]["Fn::Join"][1][-1] == f":{stacks.deployment.image_tag}"
+    # The migration runs the image being delivered; the services move to it once it succeeded.
+    tag = stacks.deployment.candidate_tag if name == "migrate" else stacks.deployment.image_tag
+    assert container["Image"]["Fn::Join"][1][-1] == f":{tag}"

@@ -39,7 +39,7 @@ class DeliveryStack(Stack):
         self.deploy_role = iam.Role(
             self,
             "GithubDeployRole",
-            role_name=f"tradesim-{deployment.name}-github-deploy",
+            role_name=deployment.deploy_role_name,
             description="Assumed by the GitHub Actions workflow on the main branch: push the image, roll the services",
             assumed_by=iam.WebIdentityPrincipal(
                 provider.attr_arn,

@@ -1,4 +1,4 @@
-"""The four processes of the one image, what each may reach, and the container that runs it.
+"""The processes of the one image, what each may reach, how each is probed, and the container that runs it.
 
 Least privilege lives in the PROCESSES table: a process receives only the secrets it names (through
 its own execution role) and only the bucket access it names (through its own task role).
@@ -26,6 +26,16 @@ class BucketAccess(Enum):
     READ_WRITE = "read-write"
 
 
+class Probe(Enum):
+    """How ECS checks a long-running process (the app's `tradesim.entrypoints.probe`); one-shots have none."""
+
+    NONE = "none"
+    #: GET /healthz on the api's port.
+    HTTP = "http"
+    #: The heartbeat file the process rewrites every few seconds under its data dir.
+    HEARTBEAT = "heartbeat"
+
+
 @dataclass(frozen=True)
 class Process:
     name: str
@@ -34,6 +44,9 @@ class Process:
     bucket: BucketAccess
     uses_redis: bool
     serves_http: bool = False
+    probe: Probe = Probe.NONE
+    #: Runs to completion (a scheduled or delivery task), never as a service.
+    one_shot: bool = False
 
 
 PROCESSES = {
@@ -47,6 +60,7 @@ PROCESSES = {
             bucket=BucketAccess.READ_WRITE,
             uses_redis=True,
             serves_http=True,
+            probe=Probe.HTTP,
         ),
         # Workers replay and backtest stored history; they write results to the database only.
         Process(
@@ -55,6 +69,7 @@ PROCESSES = {
             secrets=("DB_PASSWORD", "REDIS_AUTH_TOKEN"),
             bucket=BucketAccess.READ,
             uses_redis=True,
+            probe=Probe.HEARTBEAT,
         ),
         # The streamer publishes ticks to Redis and closed candles to the database, never to the bucket.
         Process(
@@ -63,6 +78,7 @@ PROCESSES = {
             secrets=("DB_PASSWORD", "REDIS_AUTH_TOKEN", "BYBIT_API_KEY"),
             bucket=BucketAccess.NONE,
             uses_redis=True,
+            probe=Probe.HEARTBEAT,
         ),
         # The nightly sync writes Parquet to the bucket and the index row to the database.
         Process(
@@ -71,6 +87,16 @@ PROCESSES = {
             secrets=("DB_PASSWORD", "BYBIT_API_KEY"),
             bucket=BucketAccess.READ_WRITE,
             uses_redis=False,
+            one_shot=True,
+        ),
+        # The delivery runs the schema migration once per release, before it rolls the services.
+        Process(
+            name="migrate",
+            command=("db", "upgrade"),
+            secrets=("DB_PASSWORD",),
+            bucket=BucketAccess.NONE,
+            uses_redis=False,
+            one_shot=True,
         ),
     )
 }
@@ -79,13 +105,16 @@ PROCESSES = {
 # ownership (the non-root app user) into the task's bind mounts.
 SCRATCH_MOUNTS = {"work": WORK_DIR, "tmp": "/tmp"}  # noqa: S108 (a mount point, not a temp file)
 
-# ECS ignores the image's HEALTHCHECK; this is the same probe, for the api only.
-HEALTHZ_PROBE = [
-    "CMD",
-    "python",
-    "-c",
-    f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{CONTAINER_PORT}/healthz', timeout=3)",
-]
+
+def health_check(process: Process) -> ecs.HealthCheck | None:
+    """ECS ignores the image's HEALTHCHECK: the api is probed on its port, the worker and the streamer
+    through the heartbeat file they keep (`python -m tradesim.entrypoints.probe`)."""
+    if process.probe is Probe.NONE:
+        return None
+    probe = ["http"] if process.probe is Probe.HTTP else ["heartbeat", process.name]
+    return ecs.HealthCheck(
+        command=["CMD", "python", "-m", "tradesim.entrypoints.probe", *probe], start_period=Duration.seconds(30)
+    )
 
 
 def environment(process: Process, deployment: Deployment, data: DataStack) -> dict[str, str]:
@@ -136,9 +165,7 @@ def add_process_container(
         cpu=cpu,
         memory_limit_mib=memory_limit_mib,
         stop_timeout=Duration.seconds(60),
-        health_check=(
-            ecs.HealthCheck(command=HEALTHZ_PROBE, start_period=Duration.seconds(30)) if process.serves_http else None
-        ),
+        health_check=health_check(process),
         port_mappings=[ecs.PortMapping(container_port=CONTAINER_PORT)] if process.serves_http else None,
     )
     for name, path in SCRATCH_MOUNTS.items():

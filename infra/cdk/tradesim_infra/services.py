@@ -68,8 +68,11 @@ class ServicesStack(Stack):
         self.worker = self._worker()
         self.streamer = self._streamer()
         self.sync_rule = self._nightly_sync()
+        self.migration = self._migration(delivery)
 
-    def _fargate_task(self, name: str, cpu: int, memory: int) -> ecs.FargateTaskDefinition:
+    def _fargate_task(
+        self, name: str, cpu: int, memory: int, image: ecs.ContainerImage | None = None
+    ) -> ecs.FargateTaskDefinition:
         task = ecs.FargateTaskDefinition(
             self,
             f"{name.capitalize()}Task",
@@ -80,7 +83,9 @@ class ServicesStack(Stack):
                 cpu_architecture=ecs.CpuArchitecture.X86_64, operating_system_family=ecs.OperatingSystemFamily.LINUX
             ),
         )
-        add_process_container(self, task, PROCESSES[name], deployment=self.deployment, data=self.data, image=self.image)
+        add_process_container(
+            self, task, PROCESSES[name], deployment=self.deployment, data=self.data, image=image or self.image
+        )
         return task
 
     def _api(self) -> ecs.FargateService:
@@ -271,3 +276,40 @@ class ServicesStack(Stack):
                 )
             ],
         )
+
+    def _migration(self, delivery: DeliveryStack) -> ecs.FargateTaskDefinition:
+        """The one-off schema migration (`tradesim db upgrade`) the delivery workflow runs and waits for.
+
+        It runs the candidate image, which the services do not use: the workflow moves the services'
+        tag to it only once the migration exited 0. The deploy role may run exactly this task
+        definition on this cluster, pass exactly its two roles, and read the tasks it started.
+        """
+        candidate = ecs.ContainerImage.from_ecr_repository(delivery.repository, self.deployment.candidate_tag)
+        task = self._fargate_task("migrate", cpu=256, memory=512, image=candidate)
+        # The deploy role lives in the delivery stack; the grant lives here, beside what it names,
+        # so that neither stack refers to the other's resources in a cycle.
+        deploy_role = iam.Role.from_role_name(self, "DeployRole", self.deployment.deploy_role_name)
+        policy = iam.Policy(self, "DeployRunsMigration", roles=[deploy_role])
+        policy.add_statements(
+            iam.PolicyStatement(
+                actions=["ecs:RunTask"],
+                resources=[
+                    self.format_arn(
+                        service="ecs", resource="task-definition", resource_name=f"{self.deployment.migration_family}:*"
+                    )
+                ],
+                conditions={"ArnEquals": {"ecs:cluster": self.cluster.cluster_arn}},
+            ),
+            iam.PolicyStatement(
+                actions=["ecs:DescribeTasks"],
+                resources=[
+                    self.format_arn(service="ecs", resource="task", resource_name=f"{self.deployment.cluster_name}/*")
+                ],
+            ),
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[task.task_role.role_arn, task.obtain_execution_role().role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            ),
+        )
+        return task

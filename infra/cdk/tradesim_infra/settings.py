@@ -18,7 +18,8 @@ WORK_DIR = "/srv/tradesim"
 # Every key the tasks may read in the bucket lives under this prefix (TRADESIM_OBJECT_STORE_URL).
 OBJECT_PREFIX = "tradesim"
 
-# The long-running ECS services, by the names the workflow rolls (`aws ecs update-service --service`).
+# The long-running ECS services, by the names the workflow rolls (`aws ecs update-service --service`);
+# the first one's network configuration is the one the migration task runs with.
 DEPLOYED_SERVICES = ("api", "worker", "streamer")
 
 # CloudWatch metric the api publishes with its open WebSocket count.
@@ -58,8 +59,25 @@ class Deployment:
 
     @property
     def image_tag(self) -> str:
-        # The workflow pushes this moving tag and then forces a new deployment of every service.
+        # The workflow moves this tag to a new image once its migration succeeded, then forces a
+        # new deployment of every service.
         return self.name
+
+    @property
+    def candidate_tag(self) -> str:
+        # The image being delivered, before its migration ran: what the migration task runs. The
+        # services never use it, so a failed migration leaves them (and their restarts) as they were.
+        return f"{self.name}-candidate"
+
+    @property
+    def deploy_role_name(self) -> str:
+        """The role the delivery workflow assumes (it builds the ARN from this name)."""
+        return f"tradesim-{self.name}-github-deploy"
+
+    @property
+    def migration_family(self) -> str:
+        """The task definition family the workflow runs (`aws ecs run-task`) before it rolls the services."""
+        return f"tradesim-{self.name}-migrate"
 
     @classmethod
     def from_context(cls, name: str, raw: dict[str, Any]) -> Deployment:

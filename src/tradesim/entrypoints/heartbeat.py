@@ -10,11 +10,15 @@ in a fresh interpreter every few seconds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import time
 from pathlib import Path
 
 EVERY = 5.0
+log = logging.getLogger("tradesim.heartbeat")
+
 #: Several missed beats, so that one slow moment of a busy machine is not a death.
 MAX_AGE = 30.0
 
@@ -32,13 +36,24 @@ def write(path: Path) -> None:
 
 
 async def beat(path: Path, every: float = EVERY) -> None:
-    """Rewrite the heartbeat until cancelled; then remove it (a stopped process is not healthy)."""
+    """Rewrite the heartbeat until cancelled; then remove it (a stopped process is not healthy).
+
+    A heartbeat that cannot be written is logged (the health check will fail; the log says why).
+    """
+    failing = False
     try:
         while True:
-            write(path)  # a few bytes on a local disk, every few seconds
+            try:
+                write(path)  # a few bytes on a local disk, every few seconds
+                failing = False
+            except OSError as error:
+                if not failing:
+                    log.error("cannot write the heartbeat %s: %s (the health check will fail)", path, error)
+                failing = True
             await asyncio.sleep(every)
     finally:
-        path.unlink(missing_ok=True)  # noqa: ASYNC240 (one small local file, at shutdown)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)  # noqa: ASYNC240 (one small local file, at shutdown)
 
 
 def age(path: Path, now: float | None = None) -> float | None:

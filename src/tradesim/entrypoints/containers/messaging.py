@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import AsyncIterator
 
 from dependency_injector import containers, providers
@@ -28,11 +30,22 @@ def process_redis(settings: Settings) -> Redis | None:
 
     Built synchronously so that every provider using it stays synchronous; `messaging_lifetime`,
     a resource, closes it at shutdown. Blocking stream reads wait up to a second, so the socket
-    timeout must be longer than that.
+    timeout must be longer than that. Its connections are named after the process (`CLIENT LIST`
+    on the server tells which process holds which).
     """
     if not settings.redis_url:
         return None
-    return redis_client(settings.redis_url, socket_connect_timeout=3, socket_timeout=15, retry_on_timeout=True)
+    return redis_client(
+        settings.redis_url,
+        socket_connect_timeout=3,
+        socket_timeout=15,
+        retry_on_timeout=True,
+        client_name=client_name(),
+    )
+
+
+def client_name() -> str:
+    return f"tradesim-{socket.gethostname()}-{os.getpid()}"
 
 
 async def messaging_lifetime(client: Redis | None, price_bus: PriceBus) -> AsyncIterator[None]:
