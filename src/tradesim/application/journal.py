@@ -173,9 +173,10 @@ class JournalService:
             await owned_account(uow, user_id, entry.account_id)
         if entry.order_id:
             order = await uow.orders.get(entry.order_id)
-            if order is None:
+            account = await uow.accounts.get(order.account_id) if order is not None else None
+            if account is None or account.user_id != user_id:
+                # Another user's order is missing as a whole: naming its account would tell its id.
                 raise NotFound(f"order {entry.order_id} not found")
-            await owned_account(uow, user_id, order.account_id)
         if (
             entry.session_start is not None
             and entry.session_end is not None

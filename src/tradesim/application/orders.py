@@ -190,4 +190,8 @@ class OrderService:
         order = await uow.orders.get(order_id)
         if order is None:
             raise NotFound(f"order {order_id} not found")
-        return order, await self._owners.check(uow, user_id, order.account_id)
+        try:
+            return order, await self._owners.check(uow, user_id, order.account_id)
+        except NotFound:
+            # Another user's order is missing as a whole: naming its account would tell its id.
+            raise NotFound(f"order {order_id} not found") from None

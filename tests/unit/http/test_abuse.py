@@ -269,3 +269,28 @@ async def test_the_openapi_document_forbids_unknown_body_fields(api: Api) -> Non
             if body is None:
                 continue
             assert body["schema"]["additionalProperties"] is False, (method, path)
+
+
+async def test_another_users_order_is_missing_without_naming_their_account(api: Api) -> None:
+    # L1: the 404 for another user's order id named that user's account id.
+    owner = await api.user("order-owner@example.com")
+    account = await api.account(owner)
+    order = {
+        "accountId": account["accountId"],
+        "symbol": "BTCUSDT",
+        "side": "Buy",
+        "orderType": "Limit",
+        "qty": "0.010",
+        "price": "20000",
+    }
+    placed = await (await api.client.post("/api/v1/orders", json=order, headers=owner)).get_json()
+    other = await api.user("order-snoop@example.com")
+    for response in (
+        await api.client.get(f"/api/v1/orders/{placed['orderId']}", headers=other),
+        await api.client.delete(f"/api/v1/orders/{placed['orderId']}", headers=other),
+        await api.client.post("/api/v1/journal", json={"title": "t", "orderId": placed["orderId"]}, headers=other),
+    ):
+        assert response.status_code == 404
+        message = (await response.get_json())["error"]["message"]
+        assert account["accountId"] not in message
+        assert placed["orderId"] in message
