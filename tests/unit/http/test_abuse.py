@@ -294,3 +294,21 @@ async def test_another_users_order_is_missing_without_naming_their_account(api: 
         message = (await response.get_json())["error"]["message"]
         assert account["accountId"] not in message
         assert placed["orderId"] in message
+
+
+async def test_a_trailing_newline_is_not_part_of_any_pattern(api: Api) -> None:
+    # L4: `$` matches before a final newline: qty "1\n" was accepted, orderLinkId "a\n" stored apart from "a".
+    headers = await api.user("newline@example.com")
+    account = await api.account(headers)
+    order = {"accountId": account["accountId"], "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit"}
+    for fields in (
+        {"qty": "0.010\n", "price": "20000"},
+        {"qty": "0.010", "price": "20000\n"},
+        {"qty": "0.010", "price": "20000", "orderLinkId": "a\n"},
+        {"qty": "0.010", "price": "20000", "accountId": account["accountId"] + "\n"},
+        {"qty": "0.010", "price": "20000", "symbol": "BTCUSDT\n"},
+    ):
+        response = await api.client.post("/api/v1/orders", json={**order, **fields}, headers=headers)
+        assert response.status_code == 400, (fields, await response.get_data())
+    trailing = await api.client.get("/api/v1/orders/abc%0A", headers=headers)
+    assert trailing.status_code == 404
