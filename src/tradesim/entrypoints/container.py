@@ -79,6 +79,7 @@ class Container(containers.DeclarativeContainer):
         tokens=security.token_codec,
         clock=core.clock,
         ids=core.ids,
+        revocations=messaging.revocations,
     )
     throttle = providers.Singleton(Throttle, counters=messaging.rate_counters, clock=core.clock)
     login_throttle = providers.Singleton(
@@ -115,6 +116,7 @@ class Container(containers.DeclarativeContainer):
         replay=replay,
         event_bus=messaging.event_bus,
         portfolio=portfolio,
+        revocations=messaging.revocations,
     )
 
     # Engines name the orders they create (TP/SL, liquidations) with the process's unique ids, so

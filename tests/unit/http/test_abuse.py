@@ -9,9 +9,11 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from quart.testing.connections import WebsocketDisconnectError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tests.unit.http.conftest import SECRET, T0, Api, api_container, running_api
@@ -312,3 +314,46 @@ async def test_a_trailing_newline_is_not_part_of_any_pattern(api: Api) -> None:
         assert response.status_code == 400, (fields, await response.get_data())
     trailing = await api.client.get("/api/v1/orders/abc%0A", headers=headers)
     assert trailing.status_code == 404
+
+
+async def _closed_with(ws: Any) -> int:
+    """Read until the server closes; its close code."""
+    with pytest.raises(WebsocketDisconnectError) as closed:
+        async with asyncio.timeout(10):
+            while True:
+                await ws.receive()
+    return int(closed.value.args[0])
+
+
+async def test_a_socket_ends_when_its_token_expires(api: Api) -> None:
+    # L5: an open socket kept receiving private pushes after its token expired.
+    headers = await api.user("expiring@example.com")
+    token = headers["Authorization"].removeprefix("Bearer ")
+    async with api.client.websocket(f"/ws?token={token}") as ws:
+        assert json.loads(await ws.receive())["success"] is True
+        api.clock.advance(15 * 60 * 1000)
+        assert await _closed_with(ws) == 4401
+
+
+@pytest.mark.parametrize("revoke", ["logout", "refresh reuse"])
+async def test_a_socket_ends_when_its_login_is_revoked(api: Api, revoke: str) -> None:
+    # L5: ... and after logout.
+    await api.register("revoked@example.com")
+    tokens = await api.login("revoked@example.com")
+    other = await api.login("revoked@example.com")  # another login of the same user stays
+    async with (
+        api.client.websocket(f"/ws?token={tokens['accessToken']}") as ws,
+        api.client.websocket(f"/ws?token={other['accessToken']}") as kept,
+    ):
+        assert json.loads(await ws.receive())["success"] is True
+        assert json.loads(await kept.receive())["success"] is True
+        if revoke == "logout":
+            out = await api.client.post("/api/v1/auth/logout", json={"refreshToken": tokens["refreshToken"]})
+            assert out.status_code == 204
+        else:
+            body = {"refreshToken": tokens["refreshToken"]}
+            assert (await api.client.post("/api/v1/auth/refresh", json=body)).status_code == 200
+            assert (await api.client.post("/api/v1/auth/refresh", json=body)).status_code == 401
+        assert await _closed_with(ws) == 4401
+        await kept.send('{"op": "ping"}')
+        assert json.loads(await asyncio.wait_for(kept.receive(), 5))["ret_msg"] == "pong"

@@ -11,7 +11,9 @@ from tradesim.entrypoints.http.tickers import TickerCache
 from tradesim.entrypoints.http.ws.account_feed import AccountFeed
 from tradesim.entrypoints.http.ws.hub import Hub
 from tradesim.entrypoints.http.ws.replay_feed import ReplayFeed
+from tradesim.entrypoints.http.ws.sessions import SocketSessions
 from tradesim.ports.messaging import EventBus
+from tradesim.ports.security import RevocationBus
 
 
 class Api(containers.DeclarativeContainer):
@@ -20,6 +22,7 @@ class Api(containers.DeclarativeContainer):
     replay = providers.DependenciesContainer()
     event_bus: providers.Dependency[EventBus] = providers.Dependency()
     portfolio: providers.Dependency[PortfolioQueries] = providers.Dependency()
+    revocations: providers.Dependency[RevocationBus] = providers.Dependency()
 
     metrics = providers.Singleton(ApiMetrics)
     tickers = providers.Singleton(TickerCache, symbols=core.settings.provided.symbols)
@@ -31,6 +34,8 @@ class Api(containers.DeclarativeContainer):
     account_feed = providers.Singleton(
         AccountFeed, bus=event_bus, hub=hub, tickers=tickers, portfolio=portfolio, metrics=metrics, prices=prices
     )
+    #: Ends sockets whose token expired or whose login was revoked.
+    sessions = providers.Singleton(SocketSessions, clock=core.clock, revocations=revocations)
     replay_feed = providers.Singleton(
         ReplayFeed, bus=replay.bar_bus, hub=hub, uow_factory=persistence.unit_of_work.provider
     )

@@ -184,6 +184,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         accounts=container.accounts(),
         tickers=container.api.tickers(),
         replays=container.api.replay_feed(),
+        sessions=container.api.sessions(),
     )
 
     @app.while_serving
@@ -197,6 +198,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         tasks = [
             asyncio.create_task(pump_prices(container.messaging.price_bus(), container.api.tickers(), hub)),
             asyncio.create_task(feed.run()),
+            asyncio.create_task(container.api.sessions().run()),
         ]
         try:
             yield
