@@ -117,6 +117,7 @@ class Container(containers.DeclarativeContainer):
         event_bus=messaging.event_bus,
         portfolio=portfolio,
         revocations=messaging.revocations,
+        rate_counters=messaging.rate_counters,
     )
 
     # Engines name the orders they create (TP/SL, liquidations) with the process's unique ids, so

@@ -5,6 +5,7 @@ tests/integration/test_abuse.py."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -357,3 +358,37 @@ async def test_a_socket_ends_when_its_login_is_revoked(api: Api, revoke: str) ->
         assert await _closed_with(ws) == 4401
         await kept.send('{"op": "ping"}')
         assert json.loads(await asyncio.wait_for(kept.receive(), 5))["ret_msg"] == "pong"
+
+
+async def test_open_sockets_are_bounded_per_user_and_per_address(tmp_path: Path) -> None:
+    # L6: 2,000 sockets from one user were accepted.
+    settings = Settings(
+        jwt_secret=SECRET,
+        data_dir=tmp_path,
+        database_url="memory://",
+        object_store_url=(tmp_path / "objects").resolve().as_uri(),
+        max_websockets_per_user=2,
+        max_websockets_per_address=3,
+    )
+    clock = FixedClock(T0)
+    async with running_api(api_container(tmp_path, clock=clock, settings=settings), clock, ApiOptions()) as api:
+        one = (await api.user("one@example.com"))["Authorization"].removeprefix("Bearer ")
+        two = (await api.user("two@example.com"))["Authorization"].removeprefix("Bearer ")
+        async with contextlib.AsyncExitStack() as stack:
+            mine = [await stack.enter_async_context(api.client.websocket(f"/ws?token={one}")) for _ in range(2)]
+            for ws in mine:
+                assert json.loads(await ws.receive())["success"] is True
+            async with api.client.websocket(f"/ws?token={one}") as third:
+                refused = json.loads(await third.receive())
+                assert refused["success"] is False
+                assert "TRADESIM_MAX_WEBSOCKETS_PER_USER" in refused["ret_msg"]
+                assert await _closed_with(third) == 4429
+            theirs = await stack.enter_async_context(api.client.websocket(f"/ws?token={two}"))
+            assert json.loads(await theirs.receive())["success"] is True, "another user, the address's third"
+            async with api.client.websocket(f"/ws?token={two}") as fourth:
+                assert await _closed_with(fourth) == 4429
+            elsewhere = _from("10.1.1.1")
+            async with api.client.websocket(f"/ws?token={two}", scope_base=elsewhere) as ws:
+                assert json.loads(await ws.receive())["success"] is True
+        async with api.client.websocket(f"/ws?token={one}") as again:
+            assert json.loads(await again.receive())["success"] is True, "closed sockets gave their places back"

@@ -185,6 +185,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         tickers=container.api.tickers(),
         replays=container.api.replay_feed(),
         sessions=container.api.sessions(),
+        quota=container.api.socket_quota(),
     )
 
     @app.while_serving
@@ -199,6 +200,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
             asyncio.create_task(pump_prices(container.messaging.price_bus(), container.api.tickers(), hub)),
             asyncio.create_task(feed.run()),
             asyncio.create_task(container.api.sessions().run()),
+            asyncio.create_task(container.api.socket_quota().run()),
         ]
         try:
             yield

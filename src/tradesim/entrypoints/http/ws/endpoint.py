@@ -29,6 +29,7 @@ from tradesim.entrypoints.http.ws.hub import UNAUTHENTICATED, Connection, Hub
 from tradesim.entrypoints.http.ws.protocol import MAX_TOPICS, Op, invalid_topics, parse, reply
 from tradesim.entrypoints.http.ws.replay_feed import ReplayFeed, replay_id_of
 from tradesim.entrypoints.http.ws.sessions import SocketSessions
+from tradesim.entrypoints.http.ws.socket_quota import TOO_MANY, SocketQuota
 from tradesim.ports.security import Unauthenticated
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -53,9 +54,11 @@ class Session:
         tickers: TickerCache,
         replays: ReplayFeed,
         sessions: SocketSessions,
+        quota: SocketQuota,
     ) -> None:
         self.connection = connection
         self._sessions = sessions
+        self._quota = quota
         self._hub = hub
         self._feed = feed
         self._auth = auth
@@ -81,6 +84,11 @@ class Session:
             conn.close(UNAUTHENTICATED, "authentication failed")
             return
         user_id = claims.subject
+        refused = await self._quota.admit_user(conn, user_id)
+        if refused is not None:
+            conn.offer(reply("auth", conn.conn_id, success=False, ret_msg=refused, req_id=req_id))
+            conn.close(TOO_MANY, refused)
+            return
         accounts = await self._accounts.list(user_id)
         await self._feed.attach(conn, user_id, [a.account_id for a in accounts])
         self._sessions.watch(conn, claims)
@@ -158,9 +166,11 @@ class WebSocketEndpoint:
         tickers: TickerCache,
         replays: ReplayFeed,
         sessions: SocketSessions,
+        quota: SocketQuota,
     ) -> None:
         self._inner = inner
         self._sessions = sessions
+        self._quota = quota
         self._hub = hub
         self._feed = feed
         self._auth = auth
@@ -179,8 +189,21 @@ class WebSocketEndpoint:
         await send({"type": "websocket.accept"})
         connection = self._hub.connect()
         session = Session(
-            connection, self._hub, self._feed, self._auth, self._accounts, self._tickers, self._replays, self._sessions
+            connection,
+            self._hub,
+            self._feed,
+            self._auth,
+            self._accounts,
+            self._tickers,
+            self._replays,
+            self._sessions,
+            self._quota,
         )
+        client = scope.get("client")
+        # A socket over its address's quota is closed at once (the reader sees the close and stops).
+        refused = await self._quota.admit_address(connection, client[0] if client else "unknown")
+        if refused is not None:
+            connection.close(TOO_MANY, refused)
         token = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [None])[0]
         writer = asyncio.ensure_future(connection.write(send))
         reader = asyncio.ensure_future(_read(receive, session, token))
@@ -203,6 +226,7 @@ class WebSocketEndpoint:
                 task.cancel()
             await self._feed.detach(connection)
             self._sessions.forget(connection)
+            await self._quota.release(connection)
             self._replays.release_unwatched()
             log.info(
                 "websocket_closed",
