@@ -13,16 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 from prometheus_client.core import GaugeMetricFamily, Metric
 from quart.testing.connections import WebsocketDisconnectError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tests.unit.http.conftest import SECRET, T0, Api, api_container, running_api
 from tests.unit.http.test_replays import Replays, replays  # noqa: F401 (the fixture)
+from tests.waiting import until
 from tradesim.adapters.memory.clock import FixedClock
+from tradesim.adapters.security.pool import BoundedPool
 from tradesim.entrypoints.http.app import MAX_JSON_BODY, ApiOptions
 from tradesim.entrypoints.http.bodies import BoundedBody
 from tradesim.entrypoints.settings import Settings
+from tradesim.ports.errors import Overloaded
 
 
 async def test_made_up_methods_do_not_grow_the_metrics(api: Api) -> None:
@@ -392,3 +396,46 @@ async def test_open_sockets_are_bounded_per_user_and_per_address(tmp_path: Path)
                 assert json.loads(await ws.receive())["success"] is True
         async with api.client.websocket(f"/ws?token={one}") as again:
             assert json.loads(await again.receive())["success"] is True, "closed sockets gave their places back"
+
+
+async def test_password_hashing_runs_on_a_bounded_pool_of_its_own() -> None:
+    # L7: hashing was the login bottleneck: 60 concurrent wrong logins delayed a real login to 16 s.
+    pool = BoundedPool(threads=1, queue=1, name="argon2")
+    release = threading.Event()
+    running = threading.Event()
+
+    def hash_slowly() -> str:
+        running.set()
+        release.wait(10)
+        return "hashed"
+
+    first = asyncio.create_task(pool.run(hash_slowly))
+    second = asyncio.create_task(pool.run(hash_slowly))
+    await until(running.is_set)
+    with pytest.raises(Overloaded):
+        await pool.run(hash_slowly)
+    assert await asyncio.to_thread(lambda: "the default executor is free"), "other threaded work goes on"
+    release.set()
+    assert await asyncio.gather(first, second) == ["hashed", "hashed"]
+    assert pool.in_flight == 0
+    pool.shutdown()
+
+
+class _BusyHasher:
+    async def hash(self, password: str) -> str:
+        raise Overloaded("the server is busy (argon2); retry in a moment")
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        raise Overloaded("the server is busy (argon2); retry in a moment")
+
+
+async def test_a_login_beyond_the_hashing_bound_answers_503_at_once(tmp_path: Path) -> None:
+    clock = FixedClock(T0)
+    container = api_container(tmp_path, clock=clock)
+    container.security.password_hasher.override(providers.Object(_BusyHasher()))
+    async with running_api(container, clock, ApiOptions(rate_limits=False)) as api:
+        body = {"email": "busy@example.com", "password": "correct horse"}
+        response = await api.client.post("/api/v1/auth/login", json=body)
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "1"
+        assert (await response.get_json())["error"]["code"] == "OVERLOADED"

@@ -10,5 +10,9 @@ from tradesim.adapters.security.jwt_codec import JwtTokenCodec
 
 class Security(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
-    password_hasher = providers.Singleton(Argon2PasswordHasher)
+    password_hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        threads=core.settings.provided.password_hash_threads,
+        queue=core.settings.provided.password_hash_queue,
+    )
     token_codec = providers.Singleton(JwtTokenCodec, secret=core.settings.provided.jwt_secret)
