@@ -14,7 +14,7 @@ import attrs
 from tradesim.application.ownership import owned_account
 from tradesim.domain.errors import InvalidInput, NotFound
 from tradesim.domain.images import EXTENSIONS, MAX_ATTACHMENTS_PER_ENTRY, TooManyAttachments, check_image
-from tradesim.domain.journal import Attachment, JournalEntry
+from tradesim.domain.journal import Attachment, JournalEntry, clean_filename
 from tradesim.domain.metrics import AccountStats, account_stats
 from tradesim.ports.clock import Clock
 from tradesim.ports.storage import BlobStore
@@ -99,6 +99,7 @@ class JournalService:
     async def attach(self, user_id: str, entry_id: str, data: bytes, filename: str = "") -> Attachment:
         """Raises: NotFound, ImageTooLarge, UnsupportedImageType, TooManyAttachments."""
         content_type = check_image(data)
+        filename = clean_filename(filename)
         async with self._uow() as uow:
             entry = await self._owned(uow, user_id, entry_id)
         if len(entry.attachments) >= MAX_ATTACHMENTS_PER_ENTRY:
@@ -112,7 +113,7 @@ class JournalService:
             content_type=content_type,
             size=len(data),
             created_time=self._clock.now_ms(),
-            filename=filename[:200],
+            filename=filename,
         )
         await self._blobs.put(key, data, content_type)
         try:

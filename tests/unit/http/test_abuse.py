@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 from prometheus_client.core import GaugeMetricFamily, Metric
+from quart.datastructures import FileStorage
 from quart.testing.connections import WebsocketDisconnectError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -439,3 +441,23 @@ async def test_a_login_beyond_the_hashing_bound_answers_503_at_once(tmp_path: Pa
         assert response.status_code == 503
         assert response.headers["Retry-After"] == "1"
         assert (await response.get_json())["error"]["code"] == "OVERLOADED"
+
+
+async def test_attachment_file_names_are_bounded_and_cleaned(api: Api) -> None:
+    # L8: file names were stored as sent, 5,004 characters accepted.
+    headers = await api.user("files@example.com")
+    entry = await (await api.client.post("/api/v1/journal", json={"title": "t"}, headers=headers)).get_json()
+    path = f"/api/v1/journal/{entry['entryId']}/attachments"
+    long = await api.client.post(path, files={"file": _upload("a" * 5000 + ".png")}, headers=headers)
+    assert long.status_code == 400
+    assert "at most 255 characters" in (await long.get_json())["error"]["message"]
+    sneaky = await api.client.post(path, files={"file": _upload("..\\..\\etc/pass\x07wd.png")}, headers=headers)
+    assert sneaky.status_code == 201, await sneaky.get_data()
+    assert (await sneaky.get_json())["filename"] == "passwd.png"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _upload(name: str) -> FileStorage:
+    return FileStorage(io.BytesIO(PNG), filename=name, content_type="image/png")
