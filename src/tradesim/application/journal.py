@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import attrs
 
-from tradesim.application.ownership import owned_account
+from tradesim.application.ownership import existing_user, owned_account
 from tradesim.domain.errors import InvalidInput, NotFound
 from tradesim.domain.images import EXTENSIONS, MAX_ATTACHMENTS_PER_ENTRY, TooManyAttachments, check_image
 from tradesim.domain.journal import Attachment, JournalEntry, clean_filename
@@ -62,6 +62,7 @@ class JournalService:
         )
         entry = _apply(entry, fields)
         async with self._uow() as uow:
+            await existing_user(uow, user_id)
             await self._check_refs(uow, user_id, entry)
             await uow.journal.add(entry)
             await uow.commit()

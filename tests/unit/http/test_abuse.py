@@ -21,7 +21,7 @@ from quart.testing.connections import WebsocketDisconnectError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tests.unit.http.conftest import SECRET, T0, Api, api_container, running_api
-from tests.unit.http.test_replays import Replays, replays  # noqa: F401 (the fixture)
+from tests.unit.http.test_replays import T1, Replays, replays  # noqa: F401 (the fixture)
 from tests.waiting import until
 from tradesim.adapters.memory.clock import FixedClock
 from tradesim.adapters.security.pool import BoundedPool
@@ -29,6 +29,7 @@ from tradesim.entrypoints.http.app import MAX_JSON_BODY, ApiOptions
 from tradesim.entrypoints.http.bodies import BoundedBody
 from tradesim.entrypoints.settings import Settings
 from tradesim.ports.errors import Overloaded
+from tradesim.ports.security import TokenClaims
 
 
 async def test_made_up_methods_do_not_grow_the_metrics(api: Api) -> None:
@@ -461,3 +462,25 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 def _upload(name: str) -> FileStorage:
     return FileStorage(io.BytesIO(PNG), filename=name, content_type="image/png")
+
+
+async def test_a_signed_token_for_nobody_creates_nothing(api: Api) -> None:
+    # L9: a validly signed token for a user that does not exist created an account.
+    now = api.clock.now_ms()
+    claims = TokenClaims("ghost-user", "access", "jti-ghost", now, now + 60_000, "family-ghost")
+    forged = {"Authorization": f"Bearer {api.container.security.token_codec().encode(claims)}"}
+    for path, body in (("/api/v1/accounts", {"name": "ghost"}), ("/api/v1/journal", {"title": "ghost"})):
+        response = await api.client.post(path, json=body, headers=forged)
+        assert response.status_code == 401, (path, await response.get_data())
+    async with api.container.persistence.unit_of_work() as uow:
+        assert await uow.accounts.list_by_user("ghost-user") == []
+
+
+async def test_a_signed_token_for_nobody_creates_no_replay(replays: Replays) -> None:  # noqa: F811
+    now = replays.api.clock.now_ms()
+    claims = TokenClaims("ghost-user", "access", "jti-ghost", now, now + 60_000, "family-ghost")
+    forged = {"Authorization": f"Bearer {replays.api.container.security.token_codec().encode(claims)}"}
+    response = await replays.api.client.post(
+        "/api/v1/replays", json={"symbol": "BTCUSDT", "start": T1, "speed": "1"}, headers=forged
+    )
+    assert response.status_code == 401, await response.get_data()

@@ -34,7 +34,7 @@ async def create_account(
 ) -> tuple[AccountOut, int]:
     """Open a simulated USDT account funded with `startingBalance` (default 10000)."""
     user_id = current_user()
-    account = await accounts.open(user_id, data.name, data.startingBalance)
+    account = await accounts.open(user_id, data.name, data.startingBalance, require_user=True)
     await feed.account_opened(user_id, account.account_id)
     _, view = await portfolio.account(user_id, account.account_id, tickers.marks())
     return presenters.account(account, view), 201
