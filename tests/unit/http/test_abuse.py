@@ -484,3 +484,25 @@ async def test_a_signed_token_for_nobody_creates_no_replay(replays: Replays) -> 
         "/api/v1/replays", json={"symbol": "BTCUSDT", "start": T1, "speed": "1"}, headers=forged
     )
     assert response.status_code == 401, await response.get_data()
+
+
+async def test_a_user_holds_a_bounded_number_of_accounts(tmp_path: Path) -> None:
+    # L12: 200 accounts of 1e8 USDT in 5 s.
+    settings = Settings(
+        jwt_secret=SECRET,
+        data_dir=tmp_path,
+        database_url="memory://",
+        object_store_url=(tmp_path / "objects").resolve().as_uri(),
+        max_accounts_per_user=3,
+    )
+    clock = FixedClock(T0)
+    async with running_api(api_container(tmp_path, clock=clock, settings=settings), clock, ApiOptions()) as api:
+        headers = await api.user("hoarder@example.com")
+        for n in range(3):
+            await api.account(headers, name=f"a{n}", balance="100000000")
+        refused = await api.client.post("/api/v1/accounts", json={"name": "a3"}, headers=headers)
+        assert refused.status_code == 409
+        error = (await refused.get_json())["error"]
+        assert error["code"] == "QUOTA_EXCEEDED"
+        assert "TRADESIM_MAX_ACCOUNTS_PER_USER" in error["message"]
+        await api.account(await api.user("someone-else@example.com"))  # the quota is per user
