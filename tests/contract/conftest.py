@@ -21,6 +21,7 @@ from tradesim.adapters.memory.coordination import MemoryPartitionLeases
 from tradesim.adapters.memory.limits import MemoryRateCounters
 from tradesim.adapters.memory.messaging import MemoryEventBus, MemoryOrderQueue, MemoryPriceBus
 from tradesim.adapters.memory.replays import MemoryReplayBarBus, MemoryReplayInbox
+from tradesim.adapters.memory.revocations import MemoryRevocationBus
 from tradesim.adapters.memory.storage import MemoryBlobStore, MemoryCandleStore
 from tradesim.adapters.memory.tables import MemoryDatabase
 from tradesim.adapters.memory.unit_of_work import MemoryUnitOfWork
@@ -31,6 +32,7 @@ from tradesim.ports.coordination import PartitionLeases
 from tradesim.ports.limits import RateCounters
 from tradesim.ports.messaging import EventBus, OrderQueue, PriceBus
 from tradesim.ports.replay import ReplayBarBus, ReplayInbox
+from tradesim.ports.security import RevocationBus
 from tradesim.ports.storage import BlobStore, CandleStore
 from tradesim.ports.unit_of_work import UnitOfWork
 
@@ -187,6 +189,19 @@ async def rate_counters(request: pytest.FixtureRequest) -> AsyncIterator[RateCou
 
         async with _redis_client(request) as (client, namespace):
             yield RedisRateCounters(client, namespace)
+    else:  # pragma: no cover
+        raise NotImplementedError(request.param)
+
+
+@pytest.fixture(params=RATE_COUNTER_BACKENDS)
+async def revocation_bus(request: pytest.FixtureRequest) -> AsyncIterator[RevocationBus]:
+    if request.param == "memory":
+        yield MemoryRevocationBus()
+    elif request.param == "redis":
+        from tradesim.adapters.redis.revocations import RedisRevocationBus
+
+        async with _redis_client(request) as (client, namespace):
+            yield RedisRevocationBus(client, namespace)
     else:  # pragma: no cover
         raise NotImplementedError(request.param)
 

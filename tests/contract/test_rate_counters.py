@@ -34,3 +34,15 @@ async def test_remembered_facts_expire(rate_counters: RateCounters) -> None:
     await asyncio.sleep(0.2)
     assert not await rate_counters.knows("k")
     assert await rate_counters.knows("long")
+
+
+async def test_places_are_held_up_to_the_limit_and_freed(rate_counters: RateCounters) -> None:
+    assert await rate_counters.hold("ws", "a", 2, 10_000, T)
+    assert await rate_counters.hold("ws", "b", 2, 10_000, T)
+    assert not await rate_counters.hold("ws", "c", 2, 10_000, T)
+    assert await rate_counters.hold("ws", "a", 2, 10_000, T + 5_000), "a holder renews its own place"
+    await rate_counters.let_go("ws", "b")
+    assert await rate_counters.hold("ws", "c", 2, 10_000, T + 5_000)
+    assert not await rate_counters.hold("ws", "d", 2, 10_000, T + 9_000)
+    assert await rate_counters.hold("ws", "d", 2, 10_000, T + 15_001), "a's place lapsed unrenewed"
+    assert await rate_counters.hold("other", "a", 1, 10_000, T), "keys hold apart"

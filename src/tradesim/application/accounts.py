@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from tradesim.application.ownership import owned_account
+from tradesim.application.ownership import existing_user, owned_account
 from tradesim.domain.accounts import DEFAULT_CURRENCY, Account, AccountKind
 from tradesim.domain.enums import LedgerKind
 from tradesim.domain.errors import InvalidInput
@@ -25,12 +25,21 @@ class AccountService:
         self._ids = ids
 
     async def open(
-        self, user_id: str, name: str, starting_balance: object = None, *, kind: AccountKind = AccountKind.LIVE
+        self,
+        user_id: str,
+        name: str,
+        starting_balance: object = None,
+        *,
+        kind: AccountKind = AccountKind.LIVE,
+        require_user: bool = False,
     ) -> Account:
         """Create an account funded by one Transfer ledger entry, in one transaction.
 
+        `require_user`: the user must exist (the api's callers: their token is checked by signature only).
+
         Raises:
             InvalidInput: a name or starting balance out of bounds.
+            Unauthenticated: `require_user` and no such user.
         """
         balance = (
             DEFAULT_STARTING_BALANCE if starting_balance is None else to_decimal(starting_balance, "startingBalance")
@@ -40,6 +49,8 @@ class AccountService:
         now = self._clock.now_ms()
         account = Account(account_id=self._ids(), user_id=user_id, name=name, created_time=now, kind=kind)
         async with self._uow() as uow:
+            if require_user:
+                await existing_user(uow, user_id)
             await uow.accounts.add(account)
             if balance:
                 transfer_id = f"open-{account.account_id}"

@@ -16,7 +16,7 @@ from tradesim.application.remembered import Remembered
 from tradesim.domain.errors import Conflict, InvalidInput
 from tradesim.domain.users import RefreshToken, User
 from tradesim.ports.clock import Clock
-from tradesim.ports.security import PasswordHasher, TokenClaims, TokenCodec, Unauthenticated
+from tradesim.ports.security import PasswordHasher, RevocationBus, TokenClaims, TokenCodec, Unauthenticated
 from tradesim.ports.unit_of_work import UnitOfWorkFactory
 
 MIN_PASSWORD = 8
@@ -60,13 +60,16 @@ class AuthService:
         clock: Clock,
         ids: Callable[[], str],
         policy: TokenPolicy | None = None,
+        revocations: RevocationBus | None = None,
     ) -> None:
+        """`revocations`: where revoked families are told, so that open sockets of them end."""
         self._uow = uow_factory
         self._hasher = hasher
         self._tokens = tokens
         self._clock = clock
         self._ids = ids
         self._policy = policy or TokenPolicy()
+        self._revocations = revocations
         self._dummy_hash: str | None = None
         #: Access tokens whose signature was checked, with their claims (bounded, least recently
         #: used first out). A token never changes, so only its expiry is checked again per request.
@@ -128,6 +131,11 @@ class AuthService:
 
     def authenticate(self, access_token: str) -> str:
         """The user id an access token names. Raises `Unauthenticated`."""
+        return self.claims(access_token).subject
+
+    def claims(self, access_token: str) -> TokenClaims:
+        """What a valid, unexpired access token says (its expiry and login family end a socket's session).
+        Raises `Unauthenticated`."""
         claims = self._verified.get(access_token)
         if claims is None:
             claims = self._read(access_token, "access")
@@ -135,7 +143,7 @@ class AuthService:
         elif claims.expires_at <= self._clock.now_ms():
             self._verified.forget(access_token)
             raise Unauthenticated("access token expired; refresh it")
-        return claims.subject
+        return claims
 
     def _read(self, token: str, kind: str, *, allow_expired: bool = False) -> TokenClaims:
         claims = self._tokens.decode(token)
@@ -161,7 +169,7 @@ class AuthService:
             elif not await uow.refresh_tokens.rotate(previous, token):
                 raise Conflict("refresh token was rotated concurrently")
             await uow.commit()
-        access = TokenClaims(user_id, "access", self._ids(), now, now + policy.access_ttl_ms)
+        access = TokenClaims(user_id, "access", self._ids(), now, now + policy.access_ttl_ms, family_id)
         refresh = TokenClaims(user_id, "refresh", token.token_id, now, token.expires_at, family_id)
         return TokenPair(
             access_token=self._tokens.encode(access),
@@ -174,6 +182,8 @@ class AuthService:
         async with self._uow() as uow:
             await uow.refresh_tokens.revoke_family(family_id)
             await uow.commit()
+        if self._revocations is not None:
+            await self._revocations.publish(family_id)
 
     async def _dummy(self) -> str:
         if self._dummy_hash is None:

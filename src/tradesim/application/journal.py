@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import attrs
 
-from tradesim.application.ownership import owned_account
+from tradesim.application.ownership import existing_user, owned_account
 from tradesim.domain.errors import InvalidInput, NotFound
 from tradesim.domain.images import EXTENSIONS, MAX_ATTACHMENTS_PER_ENTRY, TooManyAttachments, check_image
-from tradesim.domain.journal import Attachment, JournalEntry
+from tradesim.domain.journal import Attachment, JournalEntry, clean_filename
 from tradesim.domain.metrics import AccountStats, account_stats
 from tradesim.ports.clock import Clock
 from tradesim.ports.storage import BlobStore
@@ -62,6 +62,7 @@ class JournalService:
         )
         entry = _apply(entry, fields)
         async with self._uow() as uow:
+            await existing_user(uow, user_id)
             await self._check_refs(uow, user_id, entry)
             await uow.journal.add(entry)
             await uow.commit()
@@ -99,6 +100,7 @@ class JournalService:
     async def attach(self, user_id: str, entry_id: str, data: bytes, filename: str = "") -> Attachment:
         """Raises: NotFound, ImageTooLarge, UnsupportedImageType, TooManyAttachments."""
         content_type = check_image(data)
+        filename = clean_filename(filename)
         async with self._uow() as uow:
             entry = await self._owned(uow, user_id, entry_id)
         if len(entry.attachments) >= MAX_ATTACHMENTS_PER_ENTRY:
@@ -112,7 +114,7 @@ class JournalService:
             content_type=content_type,
             size=len(data),
             created_time=self._clock.now_ms(),
-            filename=filename[:200],
+            filename=filename,
         )
         await self._blobs.put(key, data, content_type)
         try:
@@ -173,9 +175,10 @@ class JournalService:
             await owned_account(uow, user_id, entry.account_id)
         if entry.order_id:
             order = await uow.orders.get(entry.order_id)
-            if order is None:
+            account = await uow.accounts.get(order.account_id) if order is not None else None
+            if account is None or account.user_id != user_id:
+                # Another user's order is missing as a whole: naming its account would tell its id.
                 raise NotFound(f"order {entry.order_id} not found")
-            await owned_account(uow, user_id, order.account_id)
         if (
             entry.session_start is not None
             and entry.session_end is not None

@@ -207,4 +207,8 @@ class OrderService:
         order = await uow.orders.get(order_id)
         if order is None:
             raise NotFound(f"order {order_id} not found")
-        return order, (await self._directory.owned(user_id, order.account_id, uow)).kind
+        try:
+            return order, (await self._directory.owned(user_id, order.account_id, uow)).kind
+        except NotFound:
+            # Another user's order is missing as a whole: naming its account would tell its id.
+            raise NotFound(f"order {order_id} not found") from None

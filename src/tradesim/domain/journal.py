@@ -8,6 +8,19 @@ from tradesim.domain.errors import InvalidInput
 
 MAX_TAGS = 20
 MAX_NOTES = 20_000
+#: What file systems allow for one name; a longer one is not a file name a person sent.
+MAX_FILENAME = 255
+
+
+def clean_filename(name: str) -> str:
+    """The name an upload is kept under: its last path part, without control characters.
+
+    Raises `InvalidInput` for a name longer than `MAX_FILENAME` characters."""
+    if len(name) > MAX_FILENAME:
+        raise InvalidInput(f"the file name must be at most {MAX_FILENAME} characters, not {len(name)}")
+    # A browser sends a bare name; a path (or a traversal like ../..) is kept only as its last part.
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in base if c.isprintable()).strip()
 
 
 def _tags(value: object) -> tuple[str, ...]:

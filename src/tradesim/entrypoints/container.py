@@ -80,6 +80,7 @@ class Container(containers.DeclarativeContainer):
         tokens=security.token_codec,
         clock=core.clock,
         ids=core.ids,
+        revocations=messaging.revocations,
     )
     #: Every /v5 request resolves its key with one read (a revocation is seen at once).
     api_keys = providers.Factory(
@@ -125,6 +126,8 @@ class Container(containers.DeclarativeContainer):
         replay=replay,
         event_bus=messaging.event_bus,
         portfolio=portfolio,
+        revocations=messaging.revocations,
+        rate_counters=messaging.rate_counters,
         directory=directory,
     )
     orders = providers.Singleton(

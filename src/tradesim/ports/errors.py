@@ -11,6 +11,12 @@ class DependencyUnavailable(TradesimError):
     code = "DEPENDENCY_UNAVAILABLE"
 
 
+class Overloaded(DependencyUnavailable):
+    """The server is at its bound for this kind of work (a flood of logins); retry in a moment."""
+
+    code = "OVERLOADED"
+
+
 class DuplicateEmail(TradesimError):
     code = "DUPLICATE_EMAIL"
 

@@ -7,6 +7,7 @@ from typing import Literal, Protocol
 import attrs
 
 from tradesim.domain.errors import TradesimError
+from tradesim.ports.messaging import Subscription
 
 TokenKind = Literal["access", "refresh"]
 
@@ -53,6 +54,17 @@ class PasswordHasher(Protocol):
 
     async def verify(self, password_hash: str, password: str) -> bool:
         """True when `password` matches; False for a mismatch or a malformed hash (never raises)."""
+        ...
+
+
+class RevocationBus(Protocol):
+    """Token families (one login and every token rotated from it) revoked by logout or by reuse of a
+    rotated refresh token, told to every api process so that their open sockets of that login end."""
+
+    async def publish(self, family_id: str) -> None: ...
+
+    def subscribe(self) -> Subscription[str]:
+        """Families revoked from now on."""
         ...
 
 

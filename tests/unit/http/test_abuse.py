@@ -5,21 +5,31 @@ tests/integration/test_abuse.py."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from dependency_injector import providers
 from prometheus_client.core import GaugeMetricFamily, Metric
+from quart.datastructures import FileStorage
+from quart.testing.connections import WebsocketDisconnectError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tests.unit.http.conftest import SECRET, T0, Api, api_container, running_api
-from tests.unit.http.test_replays import Replays, replays  # noqa: F401 (the fixture)
+from tests.unit.http.test_replays import T1, Replays, replays  # noqa: F401 (the fixture)
+from tests.waiting import until
 from tradesim.adapters.memory.clock import FixedClock
+from tradesim.adapters.security.pool import BoundedPool
 from tradesim.entrypoints.http.app import MAX_JSON_BODY, ApiOptions
 from tradesim.entrypoints.http.bodies import BoundedBody
 from tradesim.entrypoints.settings import Settings
+from tradesim.ports.errors import Overloaded
+from tradesim.ports.security import TokenClaims
 
 
 async def test_made_up_methods_do_not_grow_the_metrics(api: Api) -> None:
@@ -269,3 +279,230 @@ async def test_the_openapi_document_forbids_unknown_body_fields(api: Api) -> Non
             if body is None:
                 continue
             assert body["schema"]["additionalProperties"] is False, (method, path)
+
+
+async def test_another_users_order_is_missing_without_naming_their_account(api: Api) -> None:
+    # L1: the 404 for another user's order id named that user's account id.
+    owner = await api.user("order-owner@example.com")
+    account = await api.account(owner)
+    order = {
+        "accountId": account["accountId"],
+        "symbol": "BTCUSDT",
+        "side": "Buy",
+        "orderType": "Limit",
+        "qty": "0.010",
+        "price": "20000",
+    }
+    placed = await (await api.client.post("/api/v1/orders", json=order, headers=owner)).get_json()
+    other = await api.user("order-snoop@example.com")
+    for response in (
+        await api.client.get(f"/api/v1/orders/{placed['orderId']}", headers=other),
+        await api.client.delete(f"/api/v1/orders/{placed['orderId']}", headers=other),
+        await api.client.post("/api/v1/journal", json={"title": "t", "orderId": placed["orderId"]}, headers=other),
+    ):
+        assert response.status_code == 404
+        message = (await response.get_json())["error"]["message"]
+        assert account["accountId"] not in message
+        assert placed["orderId"] in message
+
+
+async def test_a_trailing_newline_is_not_part_of_any_pattern(api: Api) -> None:
+    # L4: `$` matches before a final newline: qty "1\n" was accepted, orderLinkId "a\n" stored apart from "a".
+    headers = await api.user("newline@example.com")
+    account = await api.account(headers)
+    order = {"accountId": account["accountId"], "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit"}
+    for fields in (
+        {"qty": "0.010\n", "price": "20000"},
+        {"qty": "0.010", "price": "20000\n"},
+        {"qty": "0.010", "price": "20000", "orderLinkId": "a\n"},
+        {"qty": "0.010", "price": "20000", "accountId": account["accountId"] + "\n"},
+        {"qty": "0.010", "price": "20000", "symbol": "BTCUSDT\n"},
+    ):
+        response = await api.client.post("/api/v1/orders", json={**order, **fields}, headers=headers)
+        assert response.status_code == 400, (fields, await response.get_data())
+    trailing = await api.client.get("/api/v1/orders/abc%0A", headers=headers)
+    assert trailing.status_code == 404
+
+
+async def _closed_with(ws: Any) -> int:
+    """Read until the server closes; its close code."""
+    with pytest.raises(WebsocketDisconnectError) as closed:
+        async with asyncio.timeout(10):
+            while True:
+                await ws.receive()
+    return int(closed.value.args[0])
+
+
+async def test_a_socket_ends_when_its_token_expires(api: Api) -> None:
+    # L5: an open socket kept receiving private pushes after its token expired.
+    headers = await api.user("expiring@example.com")
+    token = headers["Authorization"].removeprefix("Bearer ")
+    async with api.client.websocket(f"/ws?token={token}") as ws:
+        assert json.loads(await ws.receive())["success"] is True
+        api.clock.advance(15 * 60 * 1000)
+        assert await _closed_with(ws) == 4401
+
+
+@pytest.mark.parametrize("revoke", ["logout", "refresh reuse"])
+async def test_a_socket_ends_when_its_login_is_revoked(api: Api, revoke: str) -> None:
+    # L5: ... and after logout.
+    await api.register("revoked@example.com")
+    tokens = await api.login("revoked@example.com")
+    other = await api.login("revoked@example.com")  # another login of the same user stays
+    async with (
+        api.client.websocket(f"/ws?token={tokens['accessToken']}") as ws,
+        api.client.websocket(f"/ws?token={other['accessToken']}") as kept,
+    ):
+        assert json.loads(await ws.receive())["success"] is True
+        assert json.loads(await kept.receive())["success"] is True
+        if revoke == "logout":
+            out = await api.client.post("/api/v1/auth/logout", json={"refreshToken": tokens["refreshToken"]})
+            assert out.status_code == 204
+        else:
+            body = {"refreshToken": tokens["refreshToken"]}
+            assert (await api.client.post("/api/v1/auth/refresh", json=body)).status_code == 200
+            assert (await api.client.post("/api/v1/auth/refresh", json=body)).status_code == 401
+        assert await _closed_with(ws) == 4401
+        await kept.send('{"op": "ping"}')
+        assert json.loads(await asyncio.wait_for(kept.receive(), 5))["ret_msg"] == "pong"
+
+
+async def test_open_sockets_are_bounded_per_user_and_per_address(tmp_path: Path) -> None:
+    # L6: 2,000 sockets from one user were accepted.
+    settings = Settings(
+        jwt_secret=SECRET,
+        data_dir=tmp_path,
+        database_url="memory://",
+        object_store_url=(tmp_path / "objects").resolve().as_uri(),
+        max_websockets_per_user=2,
+        max_websockets_per_address=3,
+    )
+    clock = FixedClock(T0)
+    async with running_api(api_container(tmp_path, clock=clock, settings=settings), clock, ApiOptions()) as api:
+        one = (await api.user("one@example.com"))["Authorization"].removeprefix("Bearer ")
+        two = (await api.user("two@example.com"))["Authorization"].removeprefix("Bearer ")
+        async with contextlib.AsyncExitStack() as stack:
+            mine = [await stack.enter_async_context(api.client.websocket(f"/ws?token={one}")) for _ in range(2)]
+            for ws in mine:
+                assert json.loads(await ws.receive())["success"] is True
+            async with api.client.websocket(f"/ws?token={one}") as third:
+                refused = json.loads(await third.receive())
+                assert refused["success"] is False
+                assert "TRADESIM_MAX_WEBSOCKETS_PER_USER" in refused["ret_msg"]
+                assert await _closed_with(third) == 4429
+            theirs = await stack.enter_async_context(api.client.websocket(f"/ws?token={two}"))
+            assert json.loads(await theirs.receive())["success"] is True, "another user, the address's third"
+            async with api.client.websocket(f"/ws?token={two}") as fourth:
+                assert await _closed_with(fourth) == 4429
+            elsewhere = _from("10.1.1.1")
+            async with api.client.websocket(f"/ws?token={two}", scope_base=elsewhere) as ws:
+                assert json.loads(await ws.receive())["success"] is True
+        async with api.client.websocket(f"/ws?token={one}") as again:
+            assert json.loads(await again.receive())["success"] is True, "closed sockets gave their places back"
+
+
+async def test_password_hashing_runs_on_a_bounded_pool_of_its_own() -> None:
+    # L7: hashing was the login bottleneck: 60 concurrent wrong logins delayed a real login to 16 s.
+    pool = BoundedPool(threads=1, queue=1, name="argon2")
+    release = threading.Event()
+    running = threading.Event()
+
+    def hash_slowly() -> str:
+        running.set()
+        release.wait(10)
+        return "hashed"
+
+    first = asyncio.create_task(pool.run(hash_slowly))
+    second = asyncio.create_task(pool.run(hash_slowly))
+    await until(running.is_set)
+    with pytest.raises(Overloaded):
+        await pool.run(hash_slowly)
+    assert await asyncio.to_thread(lambda: "the default executor is free"), "other threaded work goes on"
+    release.set()
+    assert await asyncio.gather(first, second) == ["hashed", "hashed"]
+    assert pool.in_flight == 0
+    pool.shutdown()
+
+
+class _BusyHasher:
+    async def hash(self, password: str) -> str:
+        raise Overloaded("the server is busy (argon2); retry in a moment")
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        raise Overloaded("the server is busy (argon2); retry in a moment")
+
+
+async def test_a_login_beyond_the_hashing_bound_answers_503_at_once(tmp_path: Path) -> None:
+    clock = FixedClock(T0)
+    container = api_container(tmp_path, clock=clock)
+    container.security.password_hasher.override(providers.Object(_BusyHasher()))
+    async with running_api(container, clock, ApiOptions(rate_limits=False)) as api:
+        body = {"email": "busy@example.com", "password": "correct horse"}
+        response = await api.client.post("/api/v1/auth/login", json=body)
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "1"
+        assert (await response.get_json())["error"]["code"] == "OVERLOADED"
+
+
+async def test_attachment_file_names_are_bounded_and_cleaned(api: Api) -> None:
+    # L8: file names were stored as sent, 5,004 characters accepted.
+    headers = await api.user("files@example.com")
+    entry = await (await api.client.post("/api/v1/journal", json={"title": "t"}, headers=headers)).get_json()
+    path = f"/api/v1/journal/{entry['entryId']}/attachments"
+    long = await api.client.post(path, files={"file": _upload("a" * 5000 + ".png")}, headers=headers)
+    assert long.status_code == 400
+    assert "at most 255 characters" in (await long.get_json())["error"]["message"]
+    sneaky = await api.client.post(path, files={"file": _upload("..\\..\\etc/pass\x07wd.png")}, headers=headers)
+    assert sneaky.status_code == 201, await sneaky.get_data()
+    assert (await sneaky.get_json())["filename"] == "passwd.png"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _upload(name: str) -> FileStorage:
+    return FileStorage(io.BytesIO(PNG), filename=name, content_type="image/png")
+
+
+async def test_a_signed_token_for_nobody_creates_nothing(api: Api) -> None:
+    # L9: a validly signed token for a user that does not exist created an account.
+    now = api.clock.now_ms()
+    claims = TokenClaims("ghost-user", "access", "jti-ghost", now, now + 60_000, "family-ghost")
+    forged = {"Authorization": f"Bearer {api.container.security.token_codec().encode(claims)}"}
+    for path, body in (("/api/v1/accounts", {"name": "ghost"}), ("/api/v1/journal", {"title": "ghost"})):
+        response = await api.client.post(path, json=body, headers=forged)
+        assert response.status_code == 401, (path, await response.get_data())
+    async with api.container.persistence.unit_of_work() as uow:
+        assert await uow.accounts.list_by_user("ghost-user") == []
+
+
+async def test_a_signed_token_for_nobody_creates_no_replay(replays: Replays) -> None:  # noqa: F811
+    now = replays.api.clock.now_ms()
+    claims = TokenClaims("ghost-user", "access", "jti-ghost", now, now + 60_000, "family-ghost")
+    forged = {"Authorization": f"Bearer {replays.api.container.security.token_codec().encode(claims)}"}
+    response = await replays.api.client.post(
+        "/api/v1/replays", json={"symbol": "BTCUSDT", "start": T1, "speed": "1"}, headers=forged
+    )
+    assert response.status_code == 401, await response.get_data()
+
+
+async def test_a_user_holds_a_bounded_number_of_accounts(tmp_path: Path) -> None:
+    # L12: 200 accounts of 1e8 USDT in 5 s.
+    settings = Settings(
+        jwt_secret=SECRET,
+        data_dir=tmp_path,
+        database_url="memory://",
+        object_store_url=(tmp_path / "objects").resolve().as_uri(),
+        max_accounts_per_user=3,
+    )
+    clock = FixedClock(T0)
+    async with running_api(api_container(tmp_path, clock=clock, settings=settings), clock, ApiOptions()) as api:
+        headers = await api.user("hoarder@example.com")
+        for n in range(3):
+            await api.account(headers, name=f"a{n}", balance="100000000")
+        refused = await api.client.post("/api/v1/accounts", json={"name": "a3"}, headers=headers)
+        assert refused.status_code == 409
+        error = (await refused.get_json())["error"]
+        assert error["code"] == "QUOTA_EXCEEDED"
+        assert "TRADESIM_MAX_ACCOUNTS_PER_USER" in error["message"]
+        await api.account(await api.user("someone-else@example.com"))  # the quota is per user

@@ -14,6 +14,23 @@ class MemoryRateCounters:
         self._events: dict[str, deque[int]] = {}
         self._facts: dict[str, float] = {}
         self._since_prune = 0
+        self._places: dict[str, dict[str, int]] = {}
+
+    async def hold(self, key: str, member: str, limit: int, ttl_ms: int, now_ms: int) -> bool:
+        places = self._places.setdefault(key, {})
+        for gone in [m for m, until in places.items() if until <= now_ms]:
+            del places[gone]
+        if member not in places and len(places) >= limit:
+            return False
+        places[member] = now_ms + ttl_ms
+        return True
+
+    async def let_go(self, key: str, member: str) -> None:
+        places = self._places.get(key)
+        if places is not None:
+            places.pop(member, None)
+            if not places:
+                del self._places[key]
 
     async def take(self, key: str, limit: int, window_ms: int, now_ms: int) -> int:
         events = self._events.setdefault(key, deque())

@@ -22,12 +22,23 @@ redis.call('pexpire', KEYS[1], ARGV[3])
 return 0
 """
 
+_HOLD = """
+redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1])
+if not redis.call('zscore', KEYS[1], ARGV[4]) and redis.call('zcard', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('zadd', KEYS[1], ARGV[1] + ARGV[3], ARGV[4])
+redis.call('pexpire', KEYS[1], ARGV[3])
+return 1
+"""
+
 
 class RedisRateCounters:
     def __init__(self, client: Redis, namespace: str = "") -> None:
         self._client = client
         self._prefix = f"{namespace}tradesim:ratelimit:"
         self._take = client.register_script(_TAKE)
+        self._hold = client.register_script(_HOLD)
         # Members must differ when two events share a millisecond.
         self._member_prefix = os.urandom(6).hex()
         self._members = itertools.count()
@@ -37,6 +48,15 @@ class RedisRateCounters:
         async with redis_call("counting attempts"):
             wait = await self._take(keys=[self._prefix + key], args=[now_ms, limit, window_ms, member])
         return max(int(wait), 0)
+
+    async def hold(self, key: str, member: str, limit: int, ttl_ms: int, now_ms: int) -> bool:
+        async with redis_call("holding a place"):
+            held = await self._hold(keys=[self._prefix + key], args=[now_ms, limit, ttl_ms, member])
+        return bool(held)
+
+    async def let_go(self, key: str, member: str) -> None:
+        async with redis_call("letting a place go"):
+            await self._client.zrem(self._prefix + key, member)
 
     async def remember(self, key: str, ttl_ms: int) -> None:
         async with redis_call("remembering"):

@@ -125,11 +125,19 @@ class ReplayService:
         self._prices = ReplayPrices(cache)
 
     async def create(
-        self, user_id: str, symbol: object, start: object, speed: object = "1", *, starting_balance: object = None
+        self,
+        user_id: str,
+        symbol: object,
+        start: object,
+        speed: object = "1",
+        *,
+        starting_balance: object = None,
+        require_user: bool = False,
     ) -> ReplayView:
-        """A paused session at `start` (epoch ms) on a new replay account of the user.
+        """A paused session at `start` (epoch ms) on a new replay account of the user (who must exist,
+        with `require_user`).
 
-        Raises: InvalidInput, UnknownSymbol, NoHistory (nothing stored at or after `start`).
+        Raises: InvalidInput, UnknownSymbol, NoHistory (nothing stored at or after `start`), Unauthenticated.
         """
         if not isinstance(symbol, str) or not symbol.strip():
             raise InvalidInput("symbol is required, e.g. BTCUSDT")
@@ -140,7 +148,11 @@ class ReplayService:
         check_speed(speed)
         await self._require_history(symbol, start)
         account = await self._accounts.open(
-            user_id, f"Replay {symbol} from {day_of(start).isoformat()}", starting_balance, kind=AccountKind.REPLAY
+            user_id,
+            f"Replay {symbol} from {day_of(start).isoformat()}",
+            starting_balance,
+            kind=AccountKind.REPLAY,
+            require_user=require_user,
         )
         session = ReplaySession.new(
             self._ids(), user_id, account.account_id, symbol, start, speed, self._clock.now_ms()

@@ -12,7 +12,11 @@ from tradesim.entrypoints.http.tickers import TickerCache
 from tradesim.entrypoints.http.ws.account_feed import AccountFeed
 from tradesim.entrypoints.http.ws.hub import Hub
 from tradesim.entrypoints.http.ws.replay_feed import ReplayFeed
+from tradesim.entrypoints.http.ws.sessions import SocketSessions
+from tradesim.entrypoints.http.ws.socket_quota import SocketQuota
+from tradesim.ports.limits import RateCounters
 from tradesim.ports.messaging import EventBus
+from tradesim.ports.security import RevocationBus
 
 
 class Api(containers.DeclarativeContainer):
@@ -22,6 +26,8 @@ class Api(containers.DeclarativeContainer):
     event_bus: providers.Dependency[EventBus] = providers.Dependency()
     portfolio: providers.Dependency[PortfolioQueries] = providers.Dependency()
     directory: providers.Dependency[AccountDirectory] = providers.Dependency()
+    rate_counters: providers.Dependency[RateCounters] = providers.Dependency()
+    revocations: providers.Dependency[RevocationBus] = providers.Dependency()
 
     metrics = providers.Singleton(ApiMetrics)
     tickers = providers.Singleton(TickerCache, symbols=core.settings.provided.symbols)
@@ -36,6 +42,15 @@ class Api(containers.DeclarativeContainer):
     )
     account_feed = providers.Singleton(
         AccountFeed, bus=event_bus, hub=hub, tickers=tickers, portfolio=portfolio, metrics=metrics, prices=prices
+    )
+    #: Ends sockets whose token expired or whose login was revoked.
+    sessions = providers.Singleton(SocketSessions, clock=core.clock, revocations=revocations)
+    socket_quota = providers.Singleton(
+        SocketQuota,
+        counters=rate_counters,
+        clock=core.clock,
+        per_user=core.settings.provided.max_websockets_per_user,
+        per_address=core.settings.provided.max_websockets_per_address,
     )
     replay_feed = providers.Singleton(
         ReplayFeed, bus=replay.bar_bus, hub=hub, uow_factory=persistence.unit_of_work.provider

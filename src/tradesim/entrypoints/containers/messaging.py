@@ -12,12 +12,14 @@ from redis.asyncio import Redis
 from tradesim.adapters.memory.coordination import MemoryPartitionLeases
 from tradesim.adapters.memory.limits import MemoryRateCounters
 from tradesim.adapters.memory.messaging import MemoryEventBus, MemoryOrderQueue, MemoryPriceBus
+from tradesim.adapters.memory.revocations import MemoryRevocationBus
 from tradesim.adapters.redis.connection import redis_client
 from tradesim.adapters.redis.event_bus import RedisEventBus
 from tradesim.adapters.redis.health import RedisHealth
 from tradesim.adapters.redis.leases import RedisPartitionLeases
 from tradesim.adapters.redis.limits import RedisRateCounters
 from tradesim.adapters.redis.order_queue import RedisOrderQueue
+from tradesim.adapters.redis.revocations import RedisRevocationBus
 from tradesim.entrypoints.containers.core import Started
 from tradesim.entrypoints.settings import Settings
 from tradesim.ports.messaging import PriceBus
@@ -100,6 +102,12 @@ class Messaging(containers.DeclarativeContainer):
         backend,
         memory=providers.Singleton(MemoryRateCounters),
         redis=providers.Singleton(RedisRateCounters, client=redis, namespace=namespace),
+    )
+    #: Revoked logins, told to every api process so that their sockets end.
+    revocations = providers.Selector(
+        backend,
+        memory=providers.Singleton(MemoryRevocationBus),
+        redis=providers.Singleton(RedisRevocationBus, client=redis, namespace=namespace),
     )
     leases = providers.Selector(
         backend,

@@ -28,6 +28,10 @@ def secret_box(settings: Settings) -> AesGcmSecretBox:
 
 class Security(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
-    password_hasher = providers.Singleton(Argon2PasswordHasher)
+    password_hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        threads=core.settings.provided.password_hash_threads,
+        queue=core.settings.provided.password_hash_queue,
+    )
     token_codec = providers.Singleton(token_codec, settings=core.settings)
     secret_box = providers.Singleton(secret_box, settings=core.settings)

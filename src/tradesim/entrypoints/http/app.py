@@ -200,6 +200,8 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         accounts=container.accounts(),
         tickers=container.api.tickers(),
         replays=container.api.replay_feed(),
+        sessions=container.api.sessions(),
+        quota=container.api.socket_quota(),
     )
 
     @app.while_serving
@@ -211,6 +213,8 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         tasks = [
             asyncio.create_task(pump_prices(container.messaging.price_bus(), container.api.tickers(), hub)),
             asyncio.create_task(feed.run()),
+            asyncio.create_task(container.api.sessions().run()),
+            asyncio.create_task(container.api.socket_quota().run()),
         ]
         try:
             yield

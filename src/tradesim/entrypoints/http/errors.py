@@ -20,7 +20,7 @@ from tradesim.domain.errors import (
     TradesimError,
 )
 from tradesim.domain.images import ImageTooLarge, UnsupportedImageType
-from tradesim.ports.errors import DependencyUnavailable, DuplicateEmail
+from tradesim.ports.errors import DependencyUnavailable, DuplicateEmail, Overloaded
 from tradesim.ports.security import Unauthenticated
 
 log = structlog.get_logger("tradesim.api")
@@ -72,7 +72,11 @@ async def _tradesim_error(error: TradesimError) -> Response:
     status = status_of(error)
     if status >= 500:
         log.error("request_failed", code=error.code, error=error.message)
-    headers = {"Retry-After": str(error.retry_after_s)} if isinstance(error, RateLimited) else None
+    headers = None
+    if isinstance(error, RateLimited):
+        headers = {"Retry-After": str(error.retry_after_s)}
+    elif isinstance(error, Overloaded):
+        headers = {"Retry-After": "1"}
     return error_response(status, error.code, error.message, headers)
 
 

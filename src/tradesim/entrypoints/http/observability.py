@@ -21,7 +21,7 @@ from quart.wrappers.response import DataBody
 from tradesim.entrypoints.heap import GcPauses
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
 #: The methods a label may name; anything else a client makes up counts as "OTHER" (a label value per
 #: made-up method would grow the registry without bound, and every scrape with it).
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -133,7 +133,7 @@ def install_request_hooks(app: Quart, metrics: ApiMetrics) -> None:
     @app.before_request
     async def _start() -> None:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else new_message_id()
+        g.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else new_message_id()
         g.started = time.perf_counter()
         # Each request runs in a task of its own, on a copy of the server's context: what a
         # request binds never reaches another, so there is nothing to clear first.

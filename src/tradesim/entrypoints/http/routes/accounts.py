@@ -7,6 +7,7 @@ from quart import Blueprint
 from quart_schema import security_scheme_blueprint, tag_blueprint, validate_request, validate_response
 
 from tradesim.application.accounts import AccountService
+from tradesim.application.limits import Quotas
 from tradesim.application.portfolio import PortfolioQueries
 from tradesim.entrypoints.container import Container
 from tradesim.entrypoints.http import presenters
@@ -22,6 +23,7 @@ security_scheme_blueprint(bp, BEARER)
 
 
 @bp.post("")
+@errors(409)
 @validate_request(AccountCreate)
 @validate_response(AccountOut, 201)
 @inject
@@ -31,10 +33,15 @@ async def create_account(
     portfolio: PortfolioQueries = Provide[Container.portfolio],
     tickers: TickerCache = Provide[Container.api.tickers],
     feed: AccountFeed = Provide[Container.api.account_feed],
+    quotas: Quotas = Provide[Container.core.quotas],
 ) -> tuple[AccountOut, int]:
-    """Open a simulated USDT account funded with `startingBalance` (default 10000)."""
+    """Open a simulated USDT account funded with `startingBalance` (default 10000).
+
+    409 `QUOTA_EXCEEDED` when the user already has `TRADESIM_MAX_ACCOUNTS_PER_USER` live accounts."""
     user_id = current_user()
-    account = await accounts.open(user_id, data.name, data.startingBalance)
+    # Replay accounts come with their sessions (bounded by their own quota), so live ones count here.
+    quotas.accounts.check(sum(a.kind == "live" for a in await accounts.list(user_id)))
+    account = await accounts.open(user_id, data.name, data.startingBalance, require_user=True)
     await feed.account_opened(user_id, account.account_id)
     _, view = await portfolio.account(user_id, account.account_id, tickers.marks())
     return presenters.account(account, view), 201

@@ -47,7 +47,9 @@ async def create_replay(
     socket for its bars. 422 `UNKNOWN_SYMBOL`, or `NO_HISTORY` when no candles are stored from `start` on.
     """
     user_id = current_user()
-    view = await replays.create(user_id, data.symbol, data.start, data.speed, starting_balance=data.startingBalance)
+    view = await replays.create(
+        user_id, data.symbol, data.start, data.speed, starting_balance=data.startingBalance, require_user=True
+    )
     await feed.account_opened(user_id, view.session.account_id)
     return presenters.replay(view), 201
 

@@ -8,13 +8,15 @@ from typing import Annotated
 import attrs
 import msgspec
 
-from tradesim.entrypoints.http.schemas.common import EpochMs, Id, Limit, SignedDecimal
+from tradesim.entrypoints.http.schemas.common import END, EpochMs, Id, Limit, SignedDecimal
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Notes = Annotated[str, msgspec.Meta(max_length=20_000)]
 Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 Tags = Annotated[builtins.list[Tag], msgspec.Meta(max_length=20)]
-OptionalId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:-]{0,64}$", description="an id, or empty to unset")]
+OptionalId = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:-]{0,64}" + END, description="an id, or empty to unset")
+]
 
 
 @attrs.frozen

@@ -8,9 +8,11 @@ from typing import Annotated, Literal
 import attrs
 import msgspec
 
-from tradesim.entrypoints.http.schemas.common import Decimal, ErrorDetail, Id, Limit, SignedDecimal, Symbol
+from tradesim.entrypoints.http.schemas.common import END, Decimal, ErrorDetail, Id, Limit, SignedDecimal, Symbol
 
-OrderLinkId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,36}$", description="your id, unique per account")]
+OrderLinkId = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,36}" + END, description="your id, unique per account")
+]
 TriggerByName = Literal["LastPrice", "MarkPrice"]
 
 

@@ -6,7 +6,8 @@ Protocol (Bybit v5 style): authenticate with `?token=<accessToken>` or a first
 `unsubscribe`; `{"op": "ping"}` answers a pong. `commandRejected` (ours, not Bybit's) pushes the
 commands answered 202 that the engine then refused. `replay.{replayId}` is the owner's only:
 anyone else is refused as for an unknown topic.
-Close codes: 4401 not authenticated (bad token or none within 10 s), 4429 too slow (its send queue
+Close codes: 4401 not authenticated (bad token or none within 10 s; later, the token expired or its
+login was revoked: logout, or reuse of a rotated refresh token), 4429 too slow (its send queue
 overflowed), 1001 the server is shutting down.
 """
 
@@ -28,6 +29,8 @@ from tradesim.entrypoints.http.ws.direct import direct_writer
 from tradesim.entrypoints.http.ws.hub import UNAUTHENTICATED, Connection, Hub
 from tradesim.entrypoints.http.ws.protocol import MAX_TOPICS, Op, invalid_topics, parse, reply
 from tradesim.entrypoints.http.ws.replay_feed import ReplayFeed, replay_id_of
+from tradesim.entrypoints.http.ws.sessions import SocketSessions
+from tradesim.entrypoints.http.ws.socket_quota import TOO_MANY, SocketQuota
 from tradesim.ports.security import Unauthenticated
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -51,8 +54,12 @@ class Session:
         accounts: AccountService,
         tickers: TickerCache,
         replays: ReplayFeed,
+        sessions: SocketSessions,
+        quota: SocketQuota,
     ) -> None:
         self.connection = connection
+        self._sessions = sessions
+        self._quota = quota
         self._hub = hub
         self._feed = feed
         self._auth = auth
@@ -72,13 +79,20 @@ class Session:
         try:
             if not isinstance(token, str):
                 raise Unauthenticated('send the access token: {"op": "auth", "args": ["<accessToken>"]}')
-            user_id = self._auth.authenticate(token)
+            claims = self._auth.claims(token)
         except Unauthenticated as error:
             conn.offer(reply("auth", conn.conn_id, success=False, ret_msg=error.message, req_id=req_id))
             conn.close(UNAUTHENTICATED, "authentication failed")
             return
+        user_id = claims.subject
+        refused = await self._quota.admit_user(conn, user_id)
+        if refused is not None:
+            conn.offer(reply("auth", conn.conn_id, success=False, ret_msg=refused, req_id=req_id))
+            conn.close(TOO_MANY, refused)
+            return
         accounts = await self._accounts.list(user_id)
         await self._feed.attach(conn, user_id, [a.account_id for a in accounts])
+        self._sessions.watch(conn, claims)
         conn.offer(reply("auth", conn.conn_id, req_id=req_id))
 
     async def handle(self, message: str | bytes) -> None:
@@ -152,8 +166,12 @@ class WebSocketEndpoint:
         accounts: AccountService,
         tickers: TickerCache,
         replays: ReplayFeed,
+        sessions: SocketSessions,
+        quota: SocketQuota,
     ) -> None:
         self._inner = inner
+        self._sessions = sessions
+        self._quota = quota
         self._hub = hub
         self._feed = feed
         self._auth = auth
@@ -172,7 +190,22 @@ class WebSocketEndpoint:
         await send({"type": "websocket.accept"})
         connection = self._hub.connect()
         connection.write_directly(direct_writer(send))
-        session = Session(connection, self._hub, self._feed, self._auth, self._accounts, self._tickers, self._replays)
+        session = Session(
+            connection,
+            self._hub,
+            self._feed,
+            self._auth,
+            self._accounts,
+            self._tickers,
+            self._replays,
+            self._sessions,
+            self._quota,
+        )
+        client = scope.get("client")
+        # A socket over its address's quota is closed at once (the reader sees the close and stops).
+        refused = await self._quota.admit_address(connection, client[0] if client else "unknown")
+        if refused is not None:
+            connection.close(TOO_MANY, refused)
         token = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [None])[0]
         writer = asyncio.ensure_future(connection.write(send))
         reader = asyncio.ensure_future(_read(receive, session, token))
@@ -194,6 +227,8 @@ class WebSocketEndpoint:
             for task in (reader, writer):
                 task.cancel()
             await self._feed.detach(connection)
+            self._sessions.forget(connection)
+            await self._quota.release(connection)
             self._replays.release_unwatched()
             log.info(
                 "websocket_closed",
