@@ -383,6 +383,8 @@ async def test_the_openapi_document_describes_every_route_and_error(api: Api) ->
         for rule in api.app.url_map.iter_rules()
         for method in rule.methods or ()
         if method not in ("HEAD", "OPTIONS") and rule.rule not in ("/openapi.json", "/docs", "/redocs")
+        # Bybit's own API (`/v5`, docs/bybit-api.md) is Bybit's to document, not tradesim's OpenAPI.
+        and not rule.rule.startswith("/v5/")
     }
     documented = {(path, method) for path, operations in spec["paths"].items() for method in operations}
     assert routes == documented
