@@ -3,10 +3,13 @@ cases `/api/v1` calls, on the in-memory api with a fixed clock."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from tests.unit.http.bybit_client import BybitClient, new_key, trader
 from tests.unit.http.conftest import Api
+from tradesim.domain.enums import Category
+from tradesim.domain.market import Ticker
 
 
 def assert_envelope(body: dict[str, Any], ret_code: int = 0) -> dict[str, Any]:
@@ -236,3 +239,24 @@ async def test_ccxts_start_up_calls_are_answered(api: Api) -> None:
     assert assert_envelope(await bot.get("account/info"))["unifiedMarginStatus"] == 6
     fees = assert_envelope(await bot.get("account/fee-rate", "category=linear&symbol=BTCUSDT"))["list"]
     assert fees[0]["takerFeeRate"] == "0.00055"
+
+
+async def test_a_spot_market_buy_takes_its_qty_in_the_quote_coin_as_bybit_does(api: Api) -> None:
+    bot, _ = await trader(api)
+    await api.tick("BTCUSDT", last="30000.0")
+    spot = api.container.core.catalog().get("BTCUSDT", Category.SPOT)
+    await api.container.messaging.price_bus().publish(
+        Ticker.of("BTCUSDT", last="30000", bid="29999.99", ask="30000", ts=api.clock.now_ms(), category=Category.SPOT)
+    )
+    order = {"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Market"}
+    quote = assert_envelope(await bot.post("order/create", order | {"qty": "300"}))["orderId"]
+    base = assert_envelope(await bot.post("order/create", order | {"qty": "0.002", "marketUnit": "baseCoin"}))[
+        "orderId"
+    ]
+    realtime = {
+        oid: assert_envelope(await bot.get("order/realtime", f"category=spot&orderId={oid}"))["list"][0]["qty"]
+        for oid in (quote, base)
+    }
+    # 300 USDT at 30000 buys 0.01 BTC (on the spot quantity step)
+    assert spot.qty_step <= Decimal("0.01")
+    assert {k: Decimal(v) for k, v in realtime.items()} == {quote: Decimal("0.01"), base: Decimal("0.002")}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Table, Text, bindparam, select, update
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Column, Index, Select, Table, Text, bindparam, select, update
 
 from tradesim.adapters.sqlalchemy.mapping import RecordMap
 from tradesim.adapters.sqlalchemy.metadata import metadata
@@ -29,8 +31,9 @@ KEY = RecordMap(ApiKey)
 
 _c = api_keys.c
 _BY_ID = select(api_keys).where(_c.api_key_id == bindparam("id"))
-_BY_KEY = select(api_keys).where(_c.api_key == bindparam("key"))
 _BY_USER = select(api_keys).where(_c.user_id == bindparam("user")).order_by(_c.created_time, _c.api_key_id)
+#: The read by public key, built once per dialect (`Transaction.one_of` differs by dialect).
+_by_key: dict[bool, Select[Any]] = {}
 _REVOKE = (
     update(api_keys).where(_c.api_key_id == bindparam("id"), _c.revoked_time == 0).values(revoked_time=bindparam("at"))
 )
@@ -50,8 +53,12 @@ class SqlApiKeyRepository:
         return None if row is None else KEY.from_row(row)
 
     async def get_by_key(self, api_key: str) -> ApiKey | None:
-        row = (await self._tx.execute(_BY_KEY, {"key": api_key})).mappings().first()
-        return None if row is None else KEY.from_row(row)
+        # Every /v5 request reads its key: on PostgreSQL straight through the driver.
+        statement = _by_key.get(self._tx.is_postgres)
+        if statement is None:
+            statement = _by_key[self._tx.is_postgres] = select(api_keys).where(self._tx.one_of(_c.api_key))
+        rows = await self._tx.execute_in(statement, [api_key])
+        return KEY.from_row(rows[0]) if rows else None
 
     async def list_by_user(self, user_id: str) -> list[ApiKey]:
         rows = (await self._tx.execute(_BY_USER, {"user": user_id})).mappings().all()

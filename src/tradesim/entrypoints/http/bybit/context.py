@@ -9,6 +9,7 @@ from typing import ParamSpec
 
 import attrs
 from quart import Response, current_app, g, request
+from quart_schema import hide
 
 from tradesim.application.api_keys import ApiKeyService
 from tradesim.application.market import CandleQueries
@@ -132,7 +133,8 @@ def signed(*, trade: bool = False, group: str = "read") -> Callable[[View[P]], V
             response.headers.update(status.headers())
             return response
 
-        return checked
+        # Bybit's API is documented by Bybit (and docs/bybit-api.md), not in tradesim's OpenAPI.
+        return hide(checked)
 
     return wrap
 
@@ -147,4 +149,4 @@ def public(view: View[P]) -> View[P]:
         except (BybitRefusal, TradesimError) as error:
             return refusal_of(error)
 
-    return answered
+    return hide(answered)

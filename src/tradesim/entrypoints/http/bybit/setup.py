@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import structlog
 from quart import Blueprint, Quart, Response
+from quart_schema import hide
 from werkzeug.exceptions import HTTPException
 
 from tradesim.entrypoints.container import Container
@@ -32,6 +33,7 @@ def _blueprint() -> Blueprint:
         v5.register_blueprint(child)
 
     @v5.route("/<path:rest>", methods=ALL_METHODS)
+    @hide
     async def unknown_route(rest: str) -> Response:
         return refusal(ROUTE, f"route not found: /v5/{rest}")
 

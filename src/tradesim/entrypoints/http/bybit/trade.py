@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
 from quart import Blueprint, Response
 
 from tradesim.domain.commands import AmendOrder, PlaceOrder
-from tradesim.domain.enums import OrderStatus, OrderType, Side, TimeInForce, TriggerBy, TriggerDirection
+from tradesim.domain.enums import Category, OrderStatus, OrderType, Side, TimeInForce, TriggerBy, TriggerDirection
 from tradesim.domain.errors import NotFound
+from tradesim.domain.numbers import round_to_step
 from tradesim.domain.orders import Order
 from tradesim.entrypoints.http.bybit import records
 from tradesim.entrypoints.http.bybit.context import caller, params, services, signed
@@ -88,13 +90,30 @@ def _ids(order: Order) -> dict[str, str]:
     return {"orderId": order.order_id, "orderLinkId": order.order_link_id}
 
 
+def _spot_market_buy_in_base(cmd: PlaceOrder, p: Params, last_price: Decimal | None) -> PlaceOrder:
+    """Bybit takes a spot market buy's `qty` in the quote coin unless `marketUnit` is `baseCoin`;
+    tradesim's orders are in the base coin: the quote amount becomes the base quantity it buys at
+    the last price, down to the quantity step (the engine still checks it as any order)."""
+    unit = p.text("marketUnit", choices=("baseCoin", "quoteCoin"))
+    is_quote = cmd.category is Category.SPOT and cmd.order_type is OrderType.MARKET
+    if not is_quote or unit == "baseCoin" or (unit == "" and cmd.side is Side.SELL):
+        return cmd
+    if last_price is None:
+        raise BybitRefusal(PARAMS, "params error: no price yet to turn a quote-coin qty into the base coin")
+    step = services().catalog.get(cmd.symbol, cmd.category).qty_step
+    return attrs.evolve(cmd, qty=round_to_step(cmd.qty / last_price, step, up=False))
+
+
 @bp.post("/create")
 @signed(trade=True, group="order")
 async def create() -> Response:
     key = caller()
     s = services()
-    cmd = place_command(await params(), key.account_id)
-    placed = await s.orders.place(key.user_id, cmd)
+    p = await params()
+    cmd = place_command(p, key.account_id)
+    last_price = await s.prices.last_price(key.account_id, cmd.symbol, cmd.category)
+    cmd = _spot_market_buy_in_base(cmd, p, last_price)
+    placed = await s.orders.place(key.user_id, cmd, last_price=last_price)
     return ok(_ids(placed.order))
 
 
