@@ -165,7 +165,8 @@ export function commandRejected(rejection) {
   say("ticket-message", `${what || rejection.command}: ${refusal(rejection.error.code, rejection.error.message)}`, "error");
 }
 
-/** Everything of the account, read afresh (a new account, a reconnect). */
+/** Everything of the account, read afresh (a new account, a reconnect). Pushes that arrive while the
+ * reads are under way are newer than what the reads may return: the two are merged, never replaced. */
 export async function loadAccount() {
   const id = accountId();
   state.orders.clear();
@@ -180,10 +181,19 @@ export async function loadAccount() {
     api("GET", `/api/v1/accounts/${id}`),
   ]);
   if (id !== accountId()) return;
-  for (const o of orders.list) state.orders.set(o.orderId, o);
-  for (const p of positions.list) if (!isZero(p.size)) state.positions.set(p.symbol, p);
-  state.executions = executions.list;
-  state.wallet = account;
+  for (const o of orders.list) {
+    const known = state.orders.get(o.orderId);
+    if (!known || newer(o, known)) state.orders.set(o.orderId, o);
+  }
+  for (const p of positions.list) {
+    const known = state.positions.get(p.symbol);
+    if (!known && !isZero(p.size)) state.positions.set(p.symbol, p);
+  }
+  const seen = new Set(state.executions.map((e) => e.execId));
+  state.executions = [...state.executions, ...executions.list.filter((e) => !seen.has(e.execId))].sort(
+    (a, b) => b.execTime - a.execTime,
+  );
+  if (!state.wallet) state.wallet = account;
   redraw();
 }
 
