@@ -8,6 +8,7 @@ screen go to `var/screenshots/` (not committed) for a person to look at.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,9 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 Page = playwright_api.Page
 
-CHROMIUM = Path("/usr/bin/chromium")
+#: Debian's chromium package; TRADESIM_CHROMIUM names another Chromium build (GitHub's Ubuntu runners
+#: have Google Chrome, not Debian's package).
+CHROMIUM = Path(os.environ.get("TRADESIM_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PASSWORD = "a long password"
@@ -42,7 +45,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serve, Fee
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
-        unavailable("Debian's chromium package is not installed (apt-get install -y chromium; .ci/run does it)")
+        unavailable(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (.ci/run does), or set TRADESIM_CHROMIUM")
     with playwright_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         yield launched
