@@ -147,7 +147,12 @@ def test_sign_up_log_in_and_the_chart_follows_a_price_the_feed_sets(
     expect(page.get_by_role("alert").filter(has_text="password")).to_be_visible()
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
     expect(page.get_by_label("Account", exact=True)).to_contain_text("Main")
+    page.reload()  # the access token lives in memory only: the stored refresh token signs in again, quietly
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.get_by_label("Account", exact=True)).to_contain_text("Main")
+    expect(page.get_by_role("button", name="Log in")).to_be_hidden()
 
     feed.set_price("BTCUSDT", "30123.4")
     expect(page.get_by_role("img", name=re.compile(r"Candle chart of BTCUSDT, last close 30123\.4$"))).to_be_visible(
@@ -177,9 +182,12 @@ def test_a_market_buy_through_the_ticket_shows_the_position_and_the_fill(page: P
     expect(fills).to_have_count(1)
     expect(fills).to_contain_text("Taker")
     expect(page.get_by_role("definition").first).not_to_have_text("10000 USDT")  # the fee left the balance
-    shot(page, "03-position-and-fill")
 
     page.get_by_role("tab", name="Positions").click()
+    row.get_by_label("Stop loss for BTCUSDT").fill("29000.04")
+    row.get_by_role("button", name="Set TP/SL for BTCUSDT").click()
+    expect(row.get_by_label("Stop loss for BTCUSDT")).to_have_value(re.compile(r"^29000(\.0+)?$"), timeout=SLOW)
+    shot(page, "03-position-and-fill")
     page.get_by_role("button", name="Close BTCUSDT position").click()
     expect(positions.get_by_role("row").filter(has_text="No open position")).to_be_visible(timeout=SLOW)
 
@@ -202,6 +210,14 @@ def test_a_limit_order_rests_in_open_orders_and_is_cancelled_from_the_page(page:
     expect(page.get_by_role("table", name="Order history").get_by_role("row").filter(has_text="29000")).to_contain_text(
         "Cancelled"
     )
+
+    # A conditional (stop) order rests untriggered at its trigger price.
+    page.get_by_label("Order type").select_option("Conditional")
+    page.get_by_label("Price", exact=True).fill("")
+    page.get_by_label("Trigger price").fill("31000")
+    page.get_by_role("button", name="Buy").click()
+    page.get_by_role("tab", name=re.compile("^Open orders")).click()
+    expect(table.get_by_role("row").filter(has_text="31000")).to_contain_text("Untriggered", timeout=SLOW)
 
 
 def test_refusals_are_shown_in_words(page: Page, guard: Guard) -> None:
