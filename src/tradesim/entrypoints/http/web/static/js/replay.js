@@ -29,6 +29,8 @@ export function setupReplay(candleChart, { created, price }) {
   onPrice = price;
   const today = new Date().toISOString().slice(0, 10);
   $("replay-start").max = today;
+  // A jump goes back or forward in the stored history, never past now.
+  $("replay-jump").max = new Date().toISOString().slice(0, 16);
   $("replay-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const day = $("replay-start").value;
@@ -64,9 +66,7 @@ export async function bindReplay(session) {
   if (!session) return;
   const speed = [...$("replay-speed").options].find((o) => Number(o.value) === Number(session.speed));
   if (speed) $("replay-speed").value = speed.value;
-  const to = new Date(session.clock + 1).toISOString().slice(0, 16);
-  $("replay-jump").max = to;
-  $("replay-jump").value = to;
+  $("replay-jump").value = new Date(session.clock + 1).toISOString().slice(0, 16);
   await loadBars(session);
   showClock();
 }
@@ -147,7 +147,6 @@ function showClock() {
   const s = state.replay;
   if (!s) return;
   $("replay-clock").textContent = `${s.symbol} replay at ${utc(s.clock + 1)} (${s.state})`;
-  $("replay-jump").max = new Date(s.clock + 1).toISOString().slice(0, 16);
 }
 
 export function setReplayState(session) {
