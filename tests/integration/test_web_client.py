@@ -165,7 +165,8 @@ def test_sign_up_log_in_and_the_chart_follows_a_price_the_feed_sets(
     feed.set_price("BTCUSDT", "30000.0")
 
 
-def test_a_market_buy_through_the_ticket_shows_the_position_and_the_fill(page: Page) -> None:
+def test_a_market_buy_through_the_ticket_shows_the_position_and_the_fill(page: Page, stack: tuple[Serve, Feed]) -> None:
+    _serve, feed = stack
     sign_up(page)
     page.get_by_label("Quantity").fill("0.0105")
     page.get_by_label("Take profit").fill("31000")
@@ -187,6 +188,19 @@ def test_a_market_buy_through_the_ticket_shows_the_position_and_the_fill(page: P
     row.get_by_label("Stop loss for BTCUSDT").fill("29000.04")
     row.get_by_role("button", name="Set TP/SL for BTCUSDT").click()
     expect(row.get_by_label("Stop loss for BTCUSDT")).to_have_value(re.compile(r"^29000(\.0+)?$"), timeout=SLOW)
+    lines = page.get_by_role("list", name="Chart lines and fills")
+    expect(lines.get_by_role("listitem").filter(has_text=re.compile(r"^Entry Buy 0\.01 at 30000"))).to_have_count(1)
+    expect(lines.get_by_role("listitem").filter(has_text=re.compile(r"^Take profit TP at 31000"))).to_have_count(1)
+    expect(lines.get_by_role("listitem").filter(has_text=re.compile(r"^Stop loss SL at 29000"))).to_have_count(1)
+    expect(lines.get_by_role("listitem").filter(has_text=re.compile(r"^Fill Buy 0\.01 at 30000"))).to_have_count(1)
+
+    # The position is revalued as the mark price moves: bought 0.01 at the ask 30000.1.
+    feed.set_price("BTCUSDT", "30100.0")
+    try:
+        expect(row.get_by_role("cell").nth(4)).to_have_text("30100", timeout=SLOW)
+        expect(row.get_by_role("cell").nth(5)).to_have_text("0.999")
+    finally:
+        feed.set_price("BTCUSDT", "30000.0")
     shot(page, "03-position-and-fill")
     page.get_by_role("button", name="Close BTCUSDT position").click()
     expect(positions.get_by_role("row").filter(has_text="No open position")).to_be_visible(timeout=SLOW)
@@ -203,9 +217,12 @@ def test_a_limit_order_rests_in_open_orders_and_is_cancelled_from_the_page(page:
     table = page.get_by_role("table", name="Open orders")
     row = table.get_by_role("row").filter(has_text="29000")
     expect(row).to_contain_text("New", timeout=SLOW)
+    lines = page.get_by_role("list", name="Chart lines and fills")
+    expect(lines.get_by_role("listitem").filter(has_text="Order Buy 0.02 at 29000")).to_have_count(1)
     shot(page, "04-open-orders")
     row.get_by_role("button", name=re.compile("^Cancel Buy 0.02")).click()
     expect(table.get_by_role("row").filter(has_text="No open order")).to_be_visible(timeout=SLOW)
+    expect(lines.get_by_role("listitem")).to_have_count(0)
     page.get_by_role("tab", name="Order history").click()
     expect(page.get_by_role("table", name="Order history").get_by_role("row").filter(has_text="29000")).to_contain_text(
         "Cancelled"
