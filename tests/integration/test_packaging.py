@@ -56,6 +56,8 @@ def test_the_bare_wheel_runs_a_simulation_without_the_server_stack(tmp_path: Pat
     (wheel,) = dist.glob("tradesim-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         assert "tradesim/domain/data/instruments.json" in archive.namelist()
+        web = "tradesim/entrypoints/http/web/static/"
+        assert {web + "index.html", web + "vendor/lightweight-charts/NOTICE"} <= set(archive.namelist())
 
     venv = tmp_path / "venv"
     run(uv, "venv", venv, "--python", "3.11", cwd=tmp_path)

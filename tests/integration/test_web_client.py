@@ -8,6 +8,7 @@ screen go to `var/screenshots/` (not committed) for a person to look at.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,9 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 Page = playwright_api.Page
 
-CHROMIUM = Path("/usr/bin/chromium")
+#: Debian's chromium package; TRADESIM_CHROMIUM names another Chromium build (GitHub's Ubuntu runners
+#: have Google Chrome, not Debian's package).
+CHROMIUM = Path(os.environ.get("TRADESIM_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PASSWORD = "a long password"
@@ -42,7 +45,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serve, Fee
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
-        unavailable("Debian's chromium package is not installed (apt-get install -y chromium; .ci/run does it)")
+        unavailable(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (.ci/run does), or set TRADESIM_CHROMIUM")
     with playwright_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         yield launched
@@ -144,7 +147,12 @@ def test_sign_up_log_in_and_the_chart_follows_a_price_the_feed_sets(
     expect(page.get_by_role("alert").filter(has_text="password")).to_be_visible()
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
     expect(page.get_by_label("Account", exact=True)).to_contain_text("Main")
+    page.reload()  # the access token lives in memory only: the stored refresh token signs in again, quietly
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.get_by_label("Account", exact=True)).to_contain_text("Main")
+    expect(page.get_by_role("button", name="Log in")).to_be_hidden()
 
     feed.set_price("BTCUSDT", "30123.4")
     expect(page.get_by_role("img", name=re.compile(r"Candle chart of BTCUSDT, last close 30123\.4$"))).to_be_visible(
@@ -157,7 +165,8 @@ def test_sign_up_log_in_and_the_chart_follows_a_price_the_feed_sets(
     feed.set_price("BTCUSDT", "30000.0")
 
 
-def test_a_market_buy_through_the_ticket_shows_the_position_and_the_fill(page: Page) -> None:
+def test_a_market_buy_through_the_ticket_shows_the_position_and_the_fill(page: Page, stack: tuple[Serve, Feed]) -> None:
+    _serve, feed = stack
     sign_up(page)
     page.get_by_label("Quantity").fill("0.0105")
     page.get_by_label("Take profit").fill("31000")
@@ -174,9 +183,25 @@ def test_a_market_buy_through_the_ticket_shows_the_position_and_the_fill(page: P
     expect(fills).to_have_count(1)
     expect(fills).to_contain_text("Taker")
     expect(page.get_by_role("definition").first).not_to_have_text("10000 USDT")  # the fee left the balance
-    shot(page, "03-position-and-fill")
 
     page.get_by_role("tab", name="Positions").click()
+    row.get_by_label("Stop loss for BTCUSDT").fill("29000.04")
+    row.get_by_role("button", name="Set TP/SL for BTCUSDT").click()
+    expect(row.get_by_label("Stop loss for BTCUSDT")).to_have_value(re.compile(r"^29000(\.0+)?$"), timeout=SLOW)
+    lines = page.get_by_role("list", name="Chart lines and fills")
+    expect(lines.get_by_role("listitem").filter(has_text=re.compile(r"^Entry Buy 0\.01 at 30000"))).to_have_count(1)
+    expect(lines.get_by_role("listitem").filter(has_text=re.compile(r"^Take profit TP at 31000"))).to_have_count(1)
+    expect(lines.get_by_role("listitem").filter(has_text=re.compile(r"^Stop loss SL at 29000"))).to_have_count(1)
+    expect(lines.get_by_role("listitem").filter(has_text=re.compile(r"^Fill Buy 0\.01 at 30000"))).to_have_count(1)
+
+    # The position is revalued as the mark price moves: bought 0.01 at the ask 30000.1.
+    feed.set_price("BTCUSDT", "30100.0")
+    try:
+        expect(row.get_by_role("cell").nth(4)).to_have_text("30100", timeout=SLOW)
+        expect(row.get_by_role("cell").nth(5)).to_have_text("0.999")
+    finally:
+        feed.set_price("BTCUSDT", "30000.0")
+    shot(page, "03-position-and-fill")
     page.get_by_role("button", name="Close BTCUSDT position").click()
     expect(positions.get_by_role("row").filter(has_text="No open position")).to_be_visible(timeout=SLOW)
 
@@ -192,13 +217,24 @@ def test_a_limit_order_rests_in_open_orders_and_is_cancelled_from_the_page(page:
     table = page.get_by_role("table", name="Open orders")
     row = table.get_by_role("row").filter(has_text="29000")
     expect(row).to_contain_text("New", timeout=SLOW)
+    lines = page.get_by_role("list", name="Chart lines and fills")
+    expect(lines.get_by_role("listitem").filter(has_text="Order Buy 0.02 at 29000")).to_have_count(1)
     shot(page, "04-open-orders")
     row.get_by_role("button", name=re.compile("^Cancel Buy 0.02")).click()
     expect(table.get_by_role("row").filter(has_text="No open order")).to_be_visible(timeout=SLOW)
+    expect(lines.get_by_role("listitem")).to_have_count(0)
     page.get_by_role("tab", name="Order history").click()
     expect(page.get_by_role("table", name="Order history").get_by_role("row").filter(has_text="29000")).to_contain_text(
         "Cancelled"
     )
+
+    # A conditional (stop) order rests untriggered at its trigger price.
+    page.get_by_label("Order type").select_option("Conditional")
+    page.get_by_label("Price", exact=True).fill("")
+    page.get_by_label("Trigger price").fill("31000")
+    page.get_by_role("button", name="Buy").click()
+    page.get_by_role("tab", name=re.compile("^Open orders")).click()
+    expect(table.get_by_role("row").filter(has_text="31000")).to_contain_text("Untriggered", timeout=SLOW)
 
 
 def test_refusals_are_shown_in_words(page: Page, guard: Guard) -> None:

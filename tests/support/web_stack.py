@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def store_history(data_dir: Path, bars: int = 1440, recent: int = 180) -> None:
+async def store_history(data_dir: Path, days: int = 1, recent: int = 180) -> None:
     """A day of BTCUSDT 1m bars in the data dir's object folder, indexed, as a backfill leaves it; and
     the `recent` closed bars up to now in the candle table, as the streamer leaves them, for the live chart."""
     container = await start_container(Settings.from_env({"TRADESIM_DATA_DIR": str(data_dir)}))
@@ -54,12 +54,12 @@ async def store_history(data_dir: Path, bars: int = 1440, recent: int = 180) -> 
             await uow.candles.upsert(walk("BTCUSDT", this_minute - recent * MINUTE, recent, seed=11))
             await uow.commit()
         sync = HistorySync(
-            ListHistorySource(walk("BTCUSDT", HISTORY_START, bars)),
+            ListHistorySource(walk("BTCUSDT", HISTORY_START, days * 1440)),
             container.storage.candle_store(),
             container.persistence.unit_of_work,
             container.core.clock(),
         )
-        report = await sync.backfill("BTCUSDT", HISTORY_DAY, HISTORY_DAY)
+        report = await sync.backfill("BTCUSDT", HISTORY_DAY, HISTORY_DAY + timedelta(days=days - 1))
         assert report.exit_code == 0, report.summary()
     finally:
         await stop_container(container)
@@ -173,12 +173,12 @@ class Serve:
 
 
 @contextlib.contextmanager
-def running_stack(data_dir: Path) -> Iterator[tuple[Serve, Feed]]:
-    """History stored, the feed up, serve ready; everything stopped afterwards."""
+def running_stack(data_dir: Path, days: int = 1) -> Iterator[tuple[Serve, Feed]]:
+    """`days` of history stored, the feed up, serve ready; everything stopped afterwards."""
     feed = Feed()
     feed.start()
     # On the feed's loop: the caller may be inside a running loop of its own (pytest-asyncio's).
-    feed.call(store_history(data_dir), timeout=120)
+    feed.call(store_history(data_dir, days), timeout=300)
     serve = Serve(data_dir, feed)
     try:
         serve.wait_ready()

@@ -9,8 +9,8 @@ import { bindReplay, onBar, setupReplay } from "./replay.js";
 import { Socket } from "./socket.js";
 import { accountId, instrument, state } from "./state.js";
 import {
-  commandRejected, describeInstrument, loadAccount, putExecution, putOrder, putPosition, putWallet, redraw,
-  setupTrading,
+  commandRejected, describeInstrument, loadAccount, markPrice, putExecution, putOrder, putPosition, putWallet,
+  redraw, setupTrading,
 } from "./trading.js";
 import { refusal } from "./words.js";
 
@@ -119,11 +119,12 @@ function onTicker(ticker) {
   if (state.replay || ticker.symbol !== state.symbol || !ticker.lastPrice) return;
   const value = Number(ticker.lastPrice);
   // Every tick between two frames shapes the bar (its high and low), only the frame draws it.
-  if (!ticks) ticks = { high: value, low: value, last: ticker.lastPrice, ts: ticker.ts };
+  if (!ticks) ticks = { high: value, low: value, last: ticker.lastPrice, ts: ticker.ts, mark: "" };
   ticks.high = Math.max(ticks.high, value);
   ticks.low = Math.min(ticks.low, value);
   ticks.last = ticker.lastPrice;
   ticks.ts = ticker.ts;
+  ticks.mark = ticker.markPrice || ticker.lastPrice;
   inFrame("ticker", () => {
     const t = ticks;
     ticks = null;
@@ -132,6 +133,7 @@ function onTicker(ticker) {
     chart.putPrice(String(t.low), t.ts);
     chart.putPrice(t.last, t.ts);
     showPrice(t.last);
+    markPrice(state.symbol, t.mark);
     const now = Math.floor(t.ts / MINUTE);
     if (now > minute) {
       minute = now;
@@ -202,7 +204,11 @@ function setup() {
     created: async (session) => {
       await loadAccounts(session.accountId);
     },
-    price: (price) => showPrice(price),
+    // A replay's price is its last bar's close: its mark too.
+    price: (price) => {
+      showPrice(price);
+      markPrice(state.symbol, price);
+    },
   });
   $("auth-form").addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -11,6 +11,8 @@ const MINUTE_S = 60;
 const UP = "#26a69a";
 const DOWN = "#ef5350";
 
+const LINE_NAMES = { order: "Order", entry: "Entry", tp: "Take profit", sl: "Stop loss", liq: "Liquidation" };
+
 const LINE_STYLES = {
   order: { color: "#4c8dff", lineStyle: LineStyle.Dashed },
   entry: { color: "#e0e0e0", lineStyle: LineStyle.Solid },
@@ -47,6 +49,8 @@ export class CandleChart {
     this.last = null;
     this.barCount = 0;
     this.symbol = "";
+    this.lineWords = [];
+    this.fillWords = [];
   }
 
   /** The chart's accessible name says what it shows now (and lets a test read it as a user would). */
@@ -112,6 +116,21 @@ export class CandleChart {
     this.lines = lines.map((l) =>
       this.candles.createPriceLine({ ...LINE_STYLES[l.kind], price: Number(l.price), lineWidth: 1, title: l.title }),
     );
+    this.lineWords = lines.map((l) => `${LINE_NAMES[l.kind]} ${l.title} at ${l.price}`);
+    this.speak();
+  }
+
+  /** The lines and the latest fills in words, for a screen reader (the canvas says nothing). */
+  speak() {
+    const list = document.getElementById("chart-lines");
+    if (!list) return;
+    list.replaceChildren(
+      ...[...this.lineWords, ...this.fillWords].map((text) => {
+        const item = document.createElement("li");
+        item.textContent = text;
+        return item;
+      }),
+    );
   }
 
   /** Executions as markers on the bars of their minute. */
@@ -126,6 +145,8 @@ export class CandleChart {
       }))
       .sort((a, b) => a.time - b.time);
     this.candles.setMarkers(markers);
+    this.fillWords = executions.slice(0, 20).map((e) => `Fill ${e.side} ${e.execQty} at ${e.execPrice}`);
+    this.speak();
   }
 
   /** A PNG of the chart as it is drawn now. */

@@ -44,3 +44,33 @@ export function compare(a, b) {
 export function isZero(text) {
   return !text || /^0*(\.0*)?$/.test(text);
 }
+
+/** Signed decimal strings, exactly: "-1.50" -> {units: -150n, digits: 2}. */
+function signed(text) {
+  const negative = text.startsWith("-");
+  const [whole, fraction = ""] = (negative ? text.slice(1) : text).split(".");
+  const units = BigInt(whole + fraction);
+  return { units: negative ? -units : units, digits: fraction.length };
+}
+
+function written(units, digits) {
+  const negative = units < 0n;
+  let text = (negative ? -units : units).toString().padStart(digits + 1, "0");
+  if (digits) text = `${text.slice(0, -digits)}.${text.slice(-digits)}`.replace(/\.?0+$/, "");
+  return negative && text !== "0" ? `-${text}` : text;
+}
+
+/** a - b, exactly. */
+export function minus(a, b) {
+  const x = signed(a);
+  const y = signed(b);
+  const digits = Math.max(x.digits, y.digits);
+  return written(x.units * 10n ** BigInt(digits - x.digits) - y.units * 10n ** BigInt(digits - y.digits), digits);
+}
+
+/** a x b, exactly. */
+export function times(a, b) {
+  const x = signed(a);
+  const y = signed(b);
+  return written(x.units * y.units, x.digits + y.digits);
+}

@@ -3,15 +3,16 @@
 
 import { api, ApiError } from "./api.js";
 import { $, say, utc } from "./dom.js";
-import { inFrame, stats as frameStats } from "./frames.js";
+import { inFrame } from "./frames.js";
 import { state } from "./state.js";
 import { refusal } from "./words.js";
 
 const MINUTE = 60_000;
 const HISTORY_BARS = 600;
 
-/** Counters a benchmark reads (window.tradesimReplay): bars in, bars drawn, frames a bar waited. */
-export const stats = { received: 0, applied: 0, maxFrameLag: 0, lagged: 0 };
+/** Counters a benchmark reads (window.tradesimReplay): bars in, bars drawn, and how long bars waited
+ * between arriving and being drawn (milliseconds: the benchmark turns them into frames). */
+export const stats = { received: 0, applied: 0, waitedMs: 0, maxWaitMs: 0 };
 window.tradesimReplay = stats;
 
 let chart = null;
@@ -28,6 +29,8 @@ export function setupReplay(candleChart, { created, price }) {
   onPrice = price;
   const today = new Date().toISOString().slice(0, 10);
   $("replay-start").max = today;
+  // A jump goes back or forward in the stored history, never past now.
+  $("replay-jump").max = new Date().toISOString().slice(0, 16);
   $("replay-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const day = $("replay-start").value;
@@ -63,9 +66,7 @@ export async function bindReplay(session) {
   if (!session) return;
   const speed = [...$("replay-speed").options].find((o) => Number(o.value) === Number(session.speed));
   if (speed) $("replay-speed").value = speed.value;
-  const to = new Date(session.clock + 1).toISOString().slice(0, 16);
-  $("replay-jump").max = to;
-  $("replay-jump").value = to;
+  $("replay-jump").value = new Date(session.clock + 1).toISOString().slice(0, 16);
   await loadBars(session);
   showClock();
 }
@@ -110,8 +111,9 @@ function jump() {
 /** A bar the replay played (socket push); drawn with whatever else arrived before the next frame. */
 export function onBar(replayId, bars) {
   if (!state.replay || state.replay.replayId !== replayId) return;
+  const now = performance.now();
   for (const bar of bars) {
-    bar.frame = frameStats.frames;
+    bar.arrived = now;
     pending.push(bar);
     stats.received += 1;
   }
@@ -121,14 +123,16 @@ export function onBar(replayId, bars) {
 function drawBars() {
   const bars = pending;
   pending = [];
+  const now = performance.now();
   for (const bar of bars) {
     chart.putBar(bar);
     played.set(bar.start, bar);
-    // The frame counter was bumped once for this flush: a bar that arrived during the previous frame waited 1.
-    const lag = frameStats.frames - bar.frame;
-    stats.maxFrameLag = Math.max(stats.maxFrameLag, lag);
-    if (lag > 1) stats.lagged += 1;
-    stats.applied += 1;
+    if (bar.arrived !== undefined) {
+      const waited = now - bar.arrived;
+      stats.waitedMs += waited;
+      stats.maxWaitMs = Math.max(stats.maxWaitMs, waited);
+      stats.applied += 1;
+    }
   }
   if (played.size > KEEP_BARS) played = new Map([...played].slice(-KEEP_BARS));
   const last = bars[bars.length - 1];
@@ -143,7 +147,6 @@ function showClock() {
   const s = state.replay;
   if (!s) return;
   $("replay-clock").textContent = `${s.symbol} replay at ${utc(s.clock + 1)} (${s.state})`;
-  $("replay-jump").max = new Date(s.clock + 1).toISOString().slice(0, 16);
 }
 
 export function setReplayState(session) {

@@ -2,7 +2,7 @@
 // and what the chart draws for them (price lines, fill markers).
 
 import { api, ApiError } from "./api.js";
-import { compare, isDecimal, isZero, snap } from "./decimal.js";
+import { compare, isDecimal, isZero, minus, snap, times } from "./decimal.js";
 import { $, fill, h, say, utc } from "./dom.js";
 import { inFrame } from "./frames.js";
 import { accountId, instrument, OPEN, state } from "./state.js";
@@ -147,6 +147,24 @@ export function putPosition(position) {
   redraw();
 }
 
+/** A new mark price revalues the open position on screen (the server pushes positions only when they
+ * change); exact decimal arithmetic, as the server's. */
+export function markPrice(symbol, mark) {
+  const p = state.positions.get(symbol);
+  if (!p || !mark || !isDecimal(mark) || !p.avgPrice) return;
+  if (p.markPrice === mark) return;
+  const move = p.side === "Buy" ? minus(mark, p.avgPrice) : minus(p.avgPrice, mark);
+  state.positions.set(symbol, { ...p, markPrice: mark, unrealisedPnl: times(move, p.size) });
+  // Two cells change in place: rebuilding the row at the ticker's pace would swallow a click on Close.
+  inFrame(`mark.${symbol}`, () => {
+    const now = state.positions.get(symbol);
+    const row = now && $("positions").querySelector(`tr[data-symbol="${symbol}"]`);
+    if (!row) return;
+    row.querySelector(".mark").textContent = now.markPrice;
+    row.querySelector(".upnl").textContent = now.unrealisedPnl;
+  });
+}
+
 export function putExecution(execution) {
   if (execution.accountId !== accountId()) return;
   if (!state.executions.some((e) => e.execId === execution.execId)) state.executions.unshift(execution);
@@ -165,7 +183,8 @@ export function commandRejected(rejection) {
   say("ticket-message", `${what || rejection.command}: ${refusal(rejection.error.code, rejection.error.message)}`, "error");
 }
 
-/** Everything of the account, read afresh (a new account, a reconnect). */
+/** Everything of the account, read afresh (a new account, a reconnect). Pushes that arrive while the
+ * reads are under way are newer than what the reads may return: the two are merged, never replaced. */
 export async function loadAccount() {
   const id = accountId();
   state.orders.clear();
@@ -180,10 +199,19 @@ export async function loadAccount() {
     api("GET", `/api/v1/accounts/${id}`),
   ]);
   if (id !== accountId()) return;
-  for (const o of orders.list) state.orders.set(o.orderId, o);
-  for (const p of positions.list) if (!isZero(p.size)) state.positions.set(p.symbol, p);
-  state.executions = executions.list;
-  state.wallet = account;
+  for (const o of orders.list) {
+    const known = state.orders.get(o.orderId);
+    if (!known || newer(o, known)) state.orders.set(o.orderId, o);
+  }
+  for (const p of positions.list) {
+    const known = state.positions.get(p.symbol);
+    if (!known && !isZero(p.size)) state.positions.set(p.symbol, p);
+  }
+  const seen = new Set(state.executions.map((e) => e.execId));
+  state.executions = [...state.executions, ...executions.list.filter((e) => !seen.has(e.execId))].sort(
+    (a, b) => b.execTime - a.execTime,
+  );
+  if (!state.wallet) state.wallet = account;
   redraw();
 }
 
@@ -212,9 +240,9 @@ function drawPositions() {
   const rows = [...state.positions.values()].map((p) => {
     const tp = h("input", { "aria-label": `Take profit for ${p.symbol}`, value: p.takeProfit, inputmode: "decimal" });
     const sl = h("input", { "aria-label": `Stop loss for ${p.symbol}`, value: p.stopLoss, inputmode: "decimal" });
-    return h("tr", {},
+    return h("tr", { "data-symbol": p.symbol },
       h("td", {}, p.symbol), h("td", { class: p.side }, p.side), h("td", {}, p.size), h("td", {}, p.avgPrice),
-      h("td", {}, p.markPrice), h("td", {}, p.unrealisedPnl), h("td", {}, p.liqPrice || "-"),
+      h("td", { class: "mark" }, p.markPrice), h("td", { class: "upnl" }, p.unrealisedPnl), h("td", {}, p.liqPrice || "-"),
       h("td", {}, h("span", { class: "pair" }, tp, sl)),
       h("td", {},
         h("button", { type: "button", class: "small", "aria-label": `Set TP/SL for ${p.symbol}`,
