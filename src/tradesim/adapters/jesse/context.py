@@ -14,7 +14,6 @@ backtest would (a position closed by `liquidate()` is flat before `should_long` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -186,16 +185,12 @@ class StrategyContext:
 
     def _trim(self) -> None:
         """Drop old rows so a long-lived context's memory stays flat (indicators read only the last rows)."""
-        for storage, keep in ((self._storage_1m, self._keep_minutes), (self._storage_tf, None)):
-            if storage is None:
-                continue
-            if keep is None:
-                keep = self._keep_minutes // self.minutes + 1
-            rows = storage[:][-keep:].copy()  # (the array slices negative starts from its capacity)
-            array = np.zeros((max(2 * keep, storage.bucket_size), rows.shape[1]))
-            array[: len(rows)] = rows
-            storage.array = array
-            storage.index = len(rows) - 1
+        count = len(self._storage_1m)
+        # Whole days only: Jesse tells a forming bigger bar from the 1m row count, which must keep its remainder.
+        drop = (count - self._keep_minutes) // _DAY_MINUTES * _DAY_MINUTES
+        _keep_last(self._storage_1m, count - drop)
+        if self._storage_tf is not None:
+            _keep_last(self._storage_tf, self._keep_minutes // self.minutes + 1)
         del store.logs.info[:-_KEEP_LOG_LINES]
         del store.logs.errors[:-_KEEP_LOG_LINES]
         orders = store.orders.storage.get(self._orders_key)
@@ -388,5 +383,10 @@ class StrategyContext:
         return order
 
 
-def hyperparameter_defaults(strategy: Any) -> Mapping[str, Any]:
-    return {hp["name"]: hp["default"] for hp in strategy.hyperparameters()}
+def _keep_last(storage: Any, keep: int) -> None:
+    """Keep the last `keep` rows of a Jesse `DynamicNumpyArray`, in a fresh array."""
+    rows = storage[:][-keep:].copy()  # (its own slicing counts a negative start from the capacity)
+    array = np.zeros((max(2 * keep, storage.bucket_size), rows.shape[1]))
+    array[: len(rows)] = rows
+    storage.array = array
+    storage.index = len(rows) - 1

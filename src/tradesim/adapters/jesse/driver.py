@@ -49,4 +49,6 @@ def install() -> None:
 
     if not _installed:
         _installed.append(EngineDriver())
-    api.drivers = {EXCHANGE: _installed[0]}
+    if api.drivers.get(EXCHANGE) is not _installed[0]:
+        # Jesse's own backtests clear and refill this dict; put the engine back in before each use.
+        api.drivers = {EXCHANGE: _installed[0]}

@@ -110,6 +110,8 @@ class JesseRuntime:
     def terminate(self, key: str) -> None:
         """End a backtest context the way Jesse ends a backtest (pending entries cancelled, position closed)."""
         ctx = self.contexts[key]
+        install_driver()
+        self._activate(ctx)
         self._guard(ctx, ctx.terminate)
 
     def run(self, ctx: StrategyContext, action: Callable[[], Any]) -> Any:
@@ -135,6 +137,7 @@ class JesseRuntime:
         contexts = self._by_symbol.get(symbol)
         if not contexts:
             return []
+        install_driver()
         close_ms = open_time + MINUTE_MS
         if row is None:
             o, h, lo, c = prices
