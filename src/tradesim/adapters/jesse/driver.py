@@ -50,9 +50,9 @@ def install() -> None:
         if api.drivers.get(EXCHANGE) is driver:
             return
     else:
-        from jesse.services.api import api  # built on first import, which needs a route set
+        from jesse.services import api as api_module  # its singleton is built on first import: needs a route set
 
-        driver = EngineDriver()
+        driver, api = EngineDriver(), api_module.api
         _installed.extend((driver, api))
     # Jesse's own backtests clear and refill this dict; put the engine back in before each use.
     api.drivers = {EXCHANGE: driver}
