@@ -11,12 +11,21 @@ ENV UV_COMPILE_BYTECODE=1 \
     UV_PYTHON_DOWNLOADS=never \
     UV_PROJECT_ENVIRONMENT=/opt/tradesim/.venv
 
+# Which extras to install: every one by default (the image ECS runs for every process). The api
+# needs no Jesse, which costs hundreds of MB: compose builds its api image with
+# EXTRAS="server postgres redis s3" and its worker image with the default.
+ARG EXTRAS="all"
+
 WORKDIR /build
 # Dependencies first, so that a change to the code alone reuses this layer.
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --extra all --no-install-project
+# hadolint ignore=SC2086
+RUN flags=""; for extra in $EXTRAS; do flags="$flags --extra $extra"; done; \
+    uv sync --frozen --no-dev $flags --no-install-project
 COPY src ./src
-RUN uv sync --frozen --no-dev --extra all --no-editable
+# hadolint ignore=SC2086
+RUN flags=""; for extra in $EXTRAS; do flags="$flags --extra $extra"; done; \
+    uv sync --frozen --no-dev $flags --no-editable
 
 
 FROM python:3.11-slim-bookworm

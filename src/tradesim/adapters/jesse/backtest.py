@@ -145,10 +145,17 @@ async def _play(
     on_bar = runtime.on_bar
     symbol = job.symbol
     total = len(minutes) - start
+    quiet_run = runtime.quiet_run
     for chunk in range(start, len(minutes), _CHUNK):
-        for i in range(chunk, min(chunk + _CHUNK, len(minutes))):
+        i, stop = chunk, min(chunk + _CHUNK, len(minutes))
+        while i < stop:
+            skipped = quiet_run(symbol, rows, i, stop)
+            if skipped:
+                i += skipped
+                continue
             o, h, lo, c = prices[i]
             on_bar(symbol, times[i], (price(o), price(h), price(lo), price(c)), ZERO, rows[i])
+            i += 1
         if job.run_id in runtime.failed:
             raise StrategyRunFailed(runtime.failed[job.run_id])
         if progress is not None:

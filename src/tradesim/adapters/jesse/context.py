@@ -14,7 +14,6 @@ backtest would (a position closed by `liquidate()` is flat before `should_long` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -186,16 +185,12 @@ class StrategyContext:
 
     def _trim(self) -> None:
         """Drop old rows so a long-lived context's memory stays flat (indicators read only the last rows)."""
-        for storage, keep in ((self._storage_1m, self._keep_minutes), (self._storage_tf, None)):
-            if storage is None:
-                continue
-            if keep is None:
-                keep = self._keep_minutes // self.minutes + 1
-            rows = storage[:][-keep:].copy()  # (the array slices negative starts from its capacity)
-            array = np.zeros((max(2 * keep, storage.bucket_size), rows.shape[1]))
-            array[: len(rows)] = rows
-            storage.array = array
-            storage.index = len(rows) - 1
+        count = len(self._storage_1m)
+        # Whole days only: Jesse tells a forming bigger bar from the 1m row count, which must keep its remainder.
+        drop = (count - self._keep_minutes) // _DAY_MINUTES * _DAY_MINUTES
+        _keep_last(self._storage_1m, count - drop)
+        if self._storage_tf is not None:
+            _keep_last(self._storage_tf, self._keep_minutes // self.minutes + 1)
         del store.logs.info[:-_KEEP_LOG_LINES]
         del store.logs.errors[:-_KEEP_LOG_LINES]
         orders = store.orders.storage.get(self._orders_key)
@@ -310,10 +305,77 @@ class StrategyContext:
         """True when this context sent the engine the order with `order_link_id` (and has not trimmed it)."""
         return order_link_id in self._engine_ids
 
-    @property
-    def exposed(self) -> bool:
-        """True while something of this context can fill inside a bar (a resting order or a position)."""
-        return bool(self._open) or self.position.qty != 0
+    def add_rows(self, rows: np.ndarray) -> None:
+        """Add closed 1m bars none of which closes the strategy's timeframe (a quiet stretch, in one copy)."""
+        close_ms = int(rows[-1, 0]) + MINUTE_MS
+        store.app.time = close_ms
+        self._storage_1m.append_multiple(rows)
+        if len(self._storage_1m) > 2 * self._keep_minutes:
+            self._trim()
+        self.position.current_price = rows[-1, 2]
+
+    def next_due(self, open_ms: int) -> int:
+        """Open time of the first bar at or after `open_ms` whose close is a close of the strategy's timeframe."""
+        close_ms = open_ms + MINUTE_MS
+        return open_ms + (-close_ms) % self.timeframe_ms
+
+    def thresholds(self) -> tuple[list[float], list[float]]:
+        """Prices a bar reaches something of this context at: (lows at or below, highs at or above).
+
+        Floats are exact enough here: the bars' prices and the orders' are on the same tick grid,
+        and converting decimals to floats keeps their order.
+        """
+        below: list[float] = []
+        above: list[float] = []
+        engine = self.engine
+        for order_id in self._open:
+            order = engine.order(order_id)
+            if order is None:
+                continue
+            if order.status is not OrderStatus.UNTRIGGERED:
+                if order.price is None:
+                    below.append(float("inf"))
+                elif order.side is Side.BUY:
+                    below.append(float(order.price))
+                else:
+                    above.append(float(order.price))
+            elif order.trigger_direction is TriggerDirection.RISES_TO:
+                above.append(float(order.trigger_price))  # type: ignore[arg-type]
+            else:
+                below.append(float(order.trigger_price))  # type: ignore[arg-type]
+        if self.position.qty:
+            position = engine.position(self.spec.account_id, self.instrument.symbol)
+            liq = position.liq_price if position is not None else None
+            if liq is not None:
+                (below if self.position.qty > 0 else above).append(float(liq))
+        return below, above
+
+    def reachable(self, low: Decimal, high: Decimal) -> bool:
+        """True when a bar trading between `low` and `high` could fill, trigger or liquidate anything of this context.
+
+        When no context of a symbol is reachable, the engine needs only the bar's close: the other
+        points of its path would change nothing.
+        """
+        engine = self.engine
+        for order_id in self._open:
+            order = engine.order(order_id)
+            if order is None:
+                continue
+            if order.status is not OrderStatus.UNTRIGGERED:
+                price = order.price
+                if price is None or (low <= price if order.side is Side.BUY else high >= price):
+                    return True
+            elif order.trigger_direction is TriggerDirection.RISES_TO:
+                if high >= order.trigger_price:  # type: ignore[operator]
+                    return True
+            elif low <= order.trigger_price:  # type: ignore[operator]
+                return True
+        if self.position.qty:
+            position = engine.position(self.spec.account_id, self.instrument.symbol)
+            liq = position.liq_price if position is not None else None
+            if liq is not None and (low <= liq if self.position.qty > 0 else high >= liq):
+                return True
+        return False
 
     # -- outcomes: engine -> Jesse ---------------------------------------------------------------
 
@@ -388,5 +450,10 @@ class StrategyContext:
         return order
 
 
-def hyperparameter_defaults(strategy: Any) -> Mapping[str, Any]:
-    return {hp["name"]: hp["default"] for hp in strategy.hyperparameters()}
+def _keep_last(storage: Any, keep: int) -> None:
+    """Keep the last `keep` rows of a Jesse `DynamicNumpyArray`, in a fresh array."""
+    rows = storage[:][-keep:].copy()  # (its own slicing counts a negative start from the capacity)
+    array = np.zeros((max(2 * keep, storage.bucket_size), rows.shape[1]))
+    array[: len(rows)] = rows
+    storage.array = array
+    storage.index = len(rows) - 1

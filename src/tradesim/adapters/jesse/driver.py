@@ -40,13 +40,19 @@ class EngineDriver(Exchange):  # type: ignore[misc]
         """Nothing to fetch: the instrument catalogue has the grid."""
 
 
-_installed: list[EngineDriver] = []
+_installed: list[Any] = []  # [the driver, Jesse's api singleton], once a context has made them
 
 
 def install() -> None:
-    """Make the engine driver Jesse's only driver (once per process; needs a context's routes live)."""
-    from jesse.services.api import api  # built on first import, which needs a route set
+    """Make the engine driver Jesse's only driver (cheap when it already is; needs a context's routes live)."""
+    if _installed:
+        driver, api = _installed
+        if api.drivers.get(EXCHANGE) is driver:
+            return
+    else:
+        from jesse.services import api as api_module  # its singleton is built on first import: needs a route set
 
-    if not _installed:
-        _installed.append(EngineDriver())
-    api.drivers = {EXCHANGE: _installed[0]}
+        driver, api = EngineDriver(), api_module.api
+        _installed.extend((driver, api))
+    # Jesse's own backtests clear and refill this dict; put the engine back in before each use.
+    api.drivers = {EXCHANGE: driver}

@@ -3,8 +3,10 @@
 For each bar of a symbol: every context on that symbol gets the bar in its candle store; the
 engine plays the bar on Bar Replay's path (open, the extremes, close: `domain.replay.bar_ticks`)
 and each event goes back to the context whose account it concerns; then every context whose
-timeframe just closed decides. When no context on the symbol holds a position or a resting order
-nothing can fill inside the bar, so the engine sees only the close (where market orders fill).
+timeframe just closed decides. When nothing of any context on the symbol lies within the bar's
+range (no order price or trigger, no liquidation price), no point of the path could change
+anything: the engine then sees only the close, and only when a context decides on it (its market
+orders fill there).
 
 A strategy that raises fails its own context only: it is removed, its error says where.
 """
@@ -63,6 +65,7 @@ class JesseRuntime:
         self._by_account: dict[str, StrategyContext] = {}
         self._by_symbol: dict[str, list[StrategyContext]] = defaultdict(list)
         self._next_sample: dict[str, int] = {}
+        self._first_sample = _NEVER  # the earliest of `_next_sample`: most bars need not look at each
         jesse_state.fresh()
         jh.clear_config_caches()  # the mode helpers are cached per process: every context is 'backtest'
 
@@ -94,6 +97,7 @@ class JesseRuntime:
         self._by_account[spec.account_id] = ctx
         self._by_symbol[spec.symbol].append(ctx)
         self._next_sample[spec.key] = start_ms - start_ms % DAY_MS + DAY_MS
+        self._first_sample = min(self._first_sample, self._next_sample[spec.key])
         return ctx
 
     def remove(self, key: str) -> StrategyContext | None:
@@ -110,6 +114,8 @@ class JesseRuntime:
     def terminate(self, key: str) -> None:
         """End a backtest context the way Jesse ends a backtest (pending entries cancelled, position closed)."""
         ctx = self.contexts[key]
+        install_driver()
+        self._activate(ctx)
         self._guard(ctx, ctx.terminate)
 
     def run(self, ctx: StrategyContext, action: Callable[[], Any]) -> Any:
@@ -135,23 +141,29 @@ class JesseRuntime:
         contexts = self._by_symbol.get(symbol)
         if not contexts:
             return []
+        install_driver()
         close_ms = open_time + MINUTE_MS
         if row is None:
             o, h, lo, c = prices
             row = np.array([open_time, float(o), float(c), float(h), float(lo), float(volume)])
         due: list[StrategyContext] = []
-        exposed = False
+        o, h, lo, c = prices
+        reachable = False
         for ctx in tuple(contexts):
-            self._activate(ctx)
-            if self._guard(ctx, lambda ctx=ctx: ctx.add_bar(row, close_ms)):  # type: ignore[misc]
-                due.append(ctx)
-            exposed = exposed or ctx.exposed
-        if exposed:
-            o, h, lo, c = prices
+            jesse_state.activate(ctx.state)
+            try:
+                if ctx.add_bar(row, close_ms):
+                    due.append(ctx)
+            except Exception as error:
+                self._fail(ctx, error)
+                continue
+            reachable = reachable or ctx.reachable(lo, h)
+        if reachable:
             tickers = bar_ticks(Candle(symbol, open_time, o, h, lo, c, volume))
+        elif due:
+            tickers = [Ticker(symbol, c, c, c, c, close_ms - 1)]  # market orders at the close fill here
         else:
-            close = prices[3]
-            tickers = [Ticker(symbol, close, close, close, close, close_ms - 1)]
+            tickers = []
         for ticker in tickers:
             self.clock.now = ticker.ts
             events = self.engine.on_ticker(ticker)
@@ -159,6 +171,7 @@ class JesseRuntime:
                 if self.record is not None:
                     self.record.extend(events)
                 self._dispatch(events)
+        self.clock.now = close_ms - 1
         decided = []
         for ctx in due:
             if ctx.spec.key not in self.contexts:
@@ -166,13 +179,55 @@ class JesseRuntime:
             self._activate(ctx)
             if self._guard(ctx, ctx.execute) is not _FAILED:
                 decided.append(ctx)
-        for ctx in tuple(contexts):
-            key = ctx.spec.key
-            if close_ms >= self._next_sample.get(key, close_ms + 1):
-                self._next_sample[key] += DAY_MS
-                self._activate(ctx)
-                ctx.sample_balance()
+        if close_ms >= self._first_sample:
+            for ctx in tuple(contexts):
+                key = ctx.spec.key
+                if close_ms >= self._next_sample.get(key, close_ms + 1):
+                    self._next_sample[key] += DAY_MS
+                    self._activate(ctx)
+                    ctx.sample_balance()
+            self._first_sample = min(self._next_sample.values(), default=_NEVER)
         return decided
+
+    def quiet_run(self, symbol: str, rows: np.ndarray, start: int, stop: int) -> int:
+        """Add bars ``rows[start:stop]`` of `symbol` in bulk for as long as nothing can happen; returns how many.
+
+        `rows` are contiguous 1m bars in Jesse's layout. The stretch ends before the first bar on
+        which a context decides or samples its balance, or whose range reaches one of its orders or
+        its liquidation price: that bar goes through `on_bar`. A backtest is mostly such stretches
+        (between two decisions of a 1h strategy, with its stop-loss far away).
+        """
+        contexts = self._by_symbol.get(symbol)
+        if not contexts or start >= stop:
+            return 0
+        first_open = int(rows[start, 0])
+        end = min(stop, start + max(0, (self._first_sample - MINUTE_MS - first_open) // MINUTE_MS))
+        for ctx in contexts:
+            end = min(end, start + (ctx.next_due(first_open) - first_open) // MINUTE_MS)
+        if end <= start:
+            return 0
+        below: list[float] = []
+        above: list[float] = []
+        for ctx in contexts:
+            low, high = ctx.thresholds()
+            below += low
+            above += high
+        window = rows[start:end]
+        hit = np.zeros(len(window), dtype=bool)
+        if below:
+            hit |= window[:, 4] <= max(below)
+        if above:
+            hit |= window[:, 3] >= min(above)
+        if hit.any():
+            end = start + int(np.argmax(hit))
+            if end <= start:
+                return 0
+            window = rows[start:end]
+        for ctx in tuple(contexts):
+            self._activate(ctx)
+            self._guard(ctx, lambda ctx=ctx: ctx.add_rows(window))  # type: ignore[misc]
+        self.clock.now = int(window[-1, 0]) + MINUTE_MS - 1
+        return end - start
 
     def _dispatch(self, events: list[EngineEvent]) -> None:
         per_account: dict[str, list[EngineEvent]] = {}
@@ -188,15 +243,19 @@ class JesseRuntime:
         try:
             return action()
         except Exception as error:
-            message = _where(ctx.spec, error)
-            log.warning("strategy context %s failed: %s", ctx.spec.key, message)
-            ctx.error = message
-            self.failed[ctx.spec.key] = message
-            self.remove(ctx.spec.key)
+            self._fail(ctx, error)
             return _FAILED
+
+    def _fail(self, ctx: StrategyContext, error: Exception) -> None:
+        message = _where(ctx.spec, error)
+        log.warning("strategy context %s failed: %s", ctx.spec.key, message)
+        ctx.error = message
+        self.failed[ctx.spec.key] = message
+        self.remove(ctx.spec.key)
 
 
 _FAILED = object()
+_NEVER = 2**63
 
 
 def _where(spec: ContextSpec, error: BaseException) -> str:

@@ -82,3 +82,17 @@ def deactivate() -> None:
         current.routes = router.routes
         current.data_routes = router.data_routes
     _active[0] = None
+
+
+def release() -> None:
+    """Leave Jesse's globals to code that manages them itself (`jesse.research.backtest`, a comparison).
+
+    No context's state stays live, so nothing that code resets or fills belongs to a context.
+    """
+    deactivate()
+    store.__dict__ = {}
+    config["env"] = copy.deepcopy(backup_config["env"])
+    config["app"] = copy.deepcopy(backup_config["app"])
+    jh.CACHED_CONFIG = {}
+    router.routes = []
+    router.data_routes = []

@@ -28,15 +28,16 @@ class DonchianBreakout(Strategy):  # type: ignore[misc]
         return float(previous[:, 3].max()), float(previous[:, 4].min())
 
     def _qty(self) -> float:
+        """The size `size_percent` of the balance buys (zero when that is less than one step: no entry)."""
         return float(utils.size_to_qty(self.balance * self.hp["size_percent"] / 100, self.price))
 
     def should_long(self) -> bool:
         channel = self._channel(self.hp["entry_period"])
-        return channel is not None and self.close > channel[0]
+        return channel is not None and self.close > channel[0] and self._qty() > 0
 
     def should_short(self) -> bool:
         channel = self._channel(self.hp["entry_period"])
-        return channel is not None and self.close < channel[1]
+        return channel is not None and self.close < channel[1] and self._qty() > 0
 
     def should_cancel_entry(self) -> bool:
         return True

@@ -27,13 +27,14 @@ class RsiMeanReversion(Strategy):  # type: ignore[misc]
         return float(ta.rsi(self.candles, self.hp["period"]))
 
     def _qty(self) -> float:
+        """The size `size_percent` of the balance buys (zero when that is less than one step: no entry)."""
         return float(utils.size_to_qty(self.balance * self.hp["size_percent"] / 100, self.price))
 
     def should_long(self) -> bool:
-        return bool(self._rsi() < self.hp["oversold"])
+        return bool(self._rsi() < self.hp["oversold"]) and self._qty() > 0
 
     def should_short(self) -> bool:
-        return bool(self._rsi() > self.hp["overbought"])
+        return bool(self._rsi() > self.hp["overbought"]) and self._qty() > 0
 
     def should_cancel_entry(self) -> bool:
         return True

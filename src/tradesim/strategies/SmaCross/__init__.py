@@ -34,13 +34,14 @@ class SmaCross(Strategy):  # type: ignore[misc]
         return 0
 
     def _qty(self) -> float:
+        """The size `size_percent` of the balance buys (zero when that is less than one step: no entry)."""
         return float(utils.size_to_qty(self.balance * self.hp["size_percent"] / 100, self.price))
 
     def should_long(self) -> bool:
-        return self._cross() > 0
+        return self._cross() > 0 and self._qty() > 0
 
     def should_short(self) -> bool:
-        return self._cross() < 0
+        return self._cross() < 0 and self._qty() > 0
 
     def should_cancel_entry(self) -> bool:
         return True
