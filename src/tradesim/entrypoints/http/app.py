@@ -23,6 +23,7 @@ from tradesim.entrypoints.http.converters import IdConverter, SymbolConverter
 from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
 from tradesim.entrypoints.http.observability import install_request_hooks
 from tradesim.entrypoints.http.openapi import TradesimOpenAPI
+from tradesim.entrypoints.http.quart_app import TradesimQuart
 from tradesim.entrypoints.http.rate_limits import build_limiter
 from tradesim.entrypoints.http.routes import (
     accounts,
@@ -88,7 +89,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     """The api over `container`. Wiring binds the route modules to this container: one app per process."""
     options = options or ApiOptions()
     settings = container.settings()
-    app = Quart("tradesim.api", static_folder=None)
+    app = TradesimQuart("tradesim.api", static_folder=None)
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BODY,
         MAX_FORM_MEMORY_SIZE=64 * 1024,
