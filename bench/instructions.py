@@ -17,6 +17,10 @@ PostgreSQL's work is another process's.
 - `order POST`: POST /api/v1/orders in-process (the api's app on the composition root, Quart's
   test client, real PostgreSQL, the in-memory bus): routing, hooks, validation, the order's
   INSERT and unit of work, presentation. One order at a time, so each is its own batch.
+- `order POST over HTTP`: the same POST through the api's real HTTP server (hypercorn with
+  `hypercorn_config`, on uvloop as `tradesim api` runs it) from a bare socket client in the same
+  process (pre-encoded requests, keep-alive): adds the HTTP parsing and writing, the ASGI
+  glue and the event loop to `order POST`.
 - `worker batch`: what a worker does with a batch of four market orders: the engine's fills,
   then the outcome recorded in a single-statement unit of work (one statement).
 - `worker handle_batch`: a worker's batch of one market order (the usual size with two
@@ -35,6 +39,7 @@ import asyncio
 import contextlib
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -68,6 +73,80 @@ async def _order_posts(database_url: str, count: int) -> None:
                 body |= {"price": "20000", "qty": "0.010", "orderLinkId": f"i{n}"}
                 answer = await api.client.post("/api/v1/orders", json=body, headers=headers)
                 assert answer.status_code == 201, await answer.get_data()
+
+
+async def _order_posts_over_http(database_url: str, count: int) -> None:
+    import json
+
+    from dependency_injector import providers
+    from hypercorn.asyncio import serve
+    from tests.unit.http.conftest import api_container
+
+    from tradesim.adapters.memory.clock import FixedClock
+    from tradesim.domain import Ticker
+    from tradesim.entrypoints.http.app import ApiOptions, create_app
+    from tradesim.entrypoints.http.server import hypercorn_config
+
+    streams: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def call(request: bytes, expect: int) -> dict[str, object]:
+        if not streams:
+            streams.append(await asyncio.open_connection("127.0.0.1", port))
+        reader, writer = streams[0]
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        lines = head.lower().split(b"\r\n")
+        length = next(int(line[15:]) for line in lines if line.startswith(b"content-length:"))
+        body = await reader.readexactly(length)
+        assert status == expect, body
+        if b"connection: close" in lines:  # hypercorn's keep_alive_max_requests: a client reconnects
+            writer.close()
+            streams.clear()
+        answer: dict[str, object] = json.loads(body)
+        return answer
+
+    def post(path: str, body: dict[str, str], token: str = "") -> bytes:
+        data = json.dumps(body).encode()
+        auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        head = f"POST {path} HTTP/1.1\r\nHost: bench\r\n{auth}Content-Type: application/json\r\n"
+        return head.encode() + f"Content-Length: {len(data)}\r\n\r\n".encode() + data
+
+    with tempfile.TemporaryDirectory() as tmp:
+        clock = FixedClock(T0)
+        container = api_container(Path(tmp), clock=clock, database_url=database_url)
+        container.core.ids.override(providers.Object(lambda: uuid.uuid4().hex))
+        settings = container.settings()
+        app = create_app(container, ApiOptions())
+        stop = asyncio.Event()
+        config = hypercorn_config(settings)
+        with socket.socket() as probe:  # a free port
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        config.bind = [f"127.0.0.1:{port}"]
+        config.errorlog = None
+        server = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+        tickers = container.api.tickers()
+        price = Decimal("30000.0")
+        ticker = Ticker.of("BTCUSDT", last=price, bid=price - Decimal("0.1"), ask=price, ts=T0)
+        while tickers.last_price("BTCUSDT") is None:  # the app is serving once its price pump takes tickers
+            await container.messaging.price_bus().publish(ticker)
+            await asyncio.sleep(0.01)
+        email = f"bench-{uuid.uuid4().hex}@example.com"
+        await call(post("/api/v1/auth/register", {"email": email, "password": "correct horse"}), 201)
+        login = await call(post("/api/v1/auth/login", {"email": email, "password": "correct horse"}), 200)
+        token = str(login["accessToken"])
+        account = await call(post("/api/v1/accounts", {"name": "Main", "startingBalance": "100000000"}, token), 201)
+        for n in range(count):
+            body = {"accountId": str(account["accountId"]), "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit"}
+            body |= {"price": "20000", "qty": "0.010", "orderLinkId": f"h{n}"}
+            await call(post("/api/v1/orders", body, token), 201)
+        for _, writer in streams:
+            writer.close()
+        stop.set()
+        await server
+        container.unwire()
+        await container.persistence.database().dispose()
 
 
 async def _worker_batches(database_url: str, count: int) -> None:
@@ -150,17 +229,19 @@ async def _worker_handle_batches(database_url: str, count: int) -> None:
 
 WORKLOADS = {
     "order POST": _order_posts,
+    "order POST over HTTP": _order_posts_over_http,
     "worker batch": _worker_batches,
     "worker handle_batch": _worker_handle_batches,
 }
 
 
 def _child(workload: str, database_url: str, count: int) -> None:
+    from tradesim.entrypoints.cli.common import run_async
     from tradesim.entrypoints.http.observability import configure_logging
 
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         configure_logging()  # as `tradesim api` does: a JSON line per request, here to /dev/null
-        asyncio.run(WORKLOADS[workload](database_url, count))
+        run_async(WORKLOADS[workload](database_url, count))  # on uvloop, as `tradesim api` runs
 
 
 def _instructions(workload: str, database_url: str, count: int, *, counted: bool = True) -> int:

@@ -32,6 +32,13 @@ the api, the workers, PostgreSQL and Redis.
     uv run python bench/order_latency.py --rates 100 200 300 400 500 --workers 1   # where p99 stays < 25 ms
     uv run python bench/order_latency.py --rates 500 --workers 1 --profile /tmp/prof   # py-spy stacks
     uv run python bench/order_latency.py --smallest   # what the test suite runs: it works, figures mean nothing
+    uv run python bench/order_latency.py --search --workers 1 2   # the highest rate with p99 < 25 ms
+
+`--search` looks for the highest rate whose p99 stays under 25 ms (target: 800/s), per worker
+count: rates from `--rates`' first upward by `--step` until a run misses (or `--max-rate`),
+then halving the step between the last rate that made it and the first that missed, down to
+`--resolution`. One run per rate: on a busy machine a rate near the edge may pass in one run
+and fail in the next, so the figure is a run's, not a bound.
 
 PostgreSQL: TRADESIM_BENCH_DATABASE_URL, else TRADESIM_TEST_DATABASE_URL, else the local server;
 Redis: TRADESIM_TEST_REDIS_URL, else redis://127.0.0.1:6379/0.
@@ -71,6 +78,8 @@ USERS = 8
 WARMUP_S = 1.0
 TARGET_P99_MS = 25.0
 TARGET_RATE = 500
+#: The highest rate with p99 under target that --search is after, for one and for two workers.
+SEARCH_TARGET = 800
 
 
 def _cpu_ticks(pid: int, *, children: bool = False) -> int:
@@ -416,6 +425,38 @@ def report(apis: int, workers: int, rate: int, result: dict[str, Any]) -> bool:
     return within
 
 
+def search(
+    server: str, redis_url: str, apis: int, workers: int, args: argparse.Namespace
+) -> tuple[int | None, list[tuple[int, bool]]]:
+    """The highest rate whose run met the p99 target (None: not even the first), and every run's
+    (rate, met): step up until a run misses, then bisect between the last met and that one."""
+    runs: list[tuple[int, bool]] = []
+
+    def met(rate: int) -> bool:
+        result = run(server, redis_url, workers, rate, args.duration, None, apis, args.history)
+        within = report(apis, workers, rate, result)
+        runs.append((rate, within))
+        return within
+
+    rate = args.rates[0]
+    if not met(rate):
+        return None, runs
+    best, missed = rate, None
+    while missed is None and rate < args.max_rate:
+        rate = min(rate + args.step, args.max_rate)
+        if met(rate):
+            best = rate
+        else:
+            missed = rate
+    while missed is not None and missed - best > args.resolution:
+        middle = (best + missed) // 2
+        if met(middle):
+            best = middle
+        else:
+            missed = middle
+    return best, runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", type=int, nargs="+", default=[100, 500], help="orders per second")
@@ -429,6 +470,10 @@ def main() -> None:
     )
     parser.add_argument("--profile", type=Path, help="folder for py-spy's collapsed stacks of the api and workers")
     parser.add_argument("--smallest", action="store_true", help="the smallest run, as the tests run it")
+    parser.add_argument("--search", action="store_true", help="search for the highest rate with p99 under target")
+    parser.add_argument("--step", type=int, default=100, help="--search: orders/s added per step up")
+    parser.add_argument("--max-rate", type=int, default=1200, help="--search: the highest rate tried")
+    parser.add_argument("--resolution", type=int, default=25, help="--search: stop bisecting within this many /s")
     args = parser.parse_args()
     if args.smallest:
         args.rates, args.workers, args.apis, args.duration, args.history = [20], [1], [1], 1.0, 0
@@ -439,6 +484,17 @@ def main() -> None:
     )
     redis_url = os.environ.get("TRADESIM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     print(f"order placement -> execution push; {os.cpu_count()} CPUs; {args.duration:.0f} s per run")
+    if args.search:
+        for apis in args.apis:
+            for workers in args.workers:
+                best, runs = search(server, redis_url, apis, workers, args)
+                tried = ", ".join(f"{rate}/s {'met' if ok else 'missed'}" for rate, ok in runs)
+                found = f"{best}/s" if best is not None else f"none (from {args.rates[0]}/s)"
+                print(f"apis={apis} workers={workers}: highest rate with p99 < {TARGET_P99_MS:.0f} ms: {found}")
+                print(
+                    f"    runs: {tried}; target {SEARCH_TARGET}/s: {'PASS' if (best or 0) >= SEARCH_TARGET else 'FAIL'}"
+                )
+        return
     for apis in args.apis:
         for workers in args.workers:
             within = []

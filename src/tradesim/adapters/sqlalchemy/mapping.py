@@ -49,9 +49,14 @@ class RecordMap(Generic[R]):
         loaders = {name: _loader(hints[name]) for name in self.fields}
         self._plain = tuple(name for name, load in loaders.items() if load is None)
         self._converted = tuple((name, load) for name, load in loaders.items() if load is not None)
+        #: Only the enum fields need a look at their value; a row is written per order and fill.
+        self._enums = frozenset(name for name, _ in self._converted)
 
     def to_row(self, record: R) -> dict[str, Any]:
-        return {name: _dump(getattr(record, name)) for name in self.fields}
+        row = {name: getattr(record, name) for name in self.fields}
+        for name in self._enums:
+            row[name] = _dump(row[name])
+        return row
 
     def from_row(self, row: Mapping[Any, Any], **extra: Any) -> R:
         values = {name: row[name] for name in self._plain}

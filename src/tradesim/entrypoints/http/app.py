@@ -28,6 +28,7 @@ from tradesim.entrypoints.http.converters import IdConverter, SymbolConverter
 from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
 from tradesim.entrypoints.http.observability import install_request_hooks
 from tradesim.entrypoints.http.openapi import TradesimOpenAPI
+from tradesim.entrypoints.http.quart_app import TradesimQuart
 from tradesim.entrypoints.http.routes import (
     accounts,
     api_keys,
@@ -97,7 +98,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     """The api over `container`, whose resources are started and routes wired by the caller."""
     options = options or ApiOptions()
     settings = container.settings()
-    app = Quart("tradesim.api", static_folder=None)
+    app = TradesimQuart("tradesim.api", static_folder=None)
     app.request_class = BoundedRequest
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BODY,

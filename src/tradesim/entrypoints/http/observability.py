@@ -10,6 +10,7 @@ import re
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import msgspec
 import structlog
@@ -64,6 +65,16 @@ class ApiMetrics:
         #: Filled while the app serves (its `while_serving` installs the callback).
         self.gc_pauses = GcPauses()
         self.registry.register(GcPauseCollector(self.gc_pauses))
+        # The latency histogram's child per (method, route, status): `labels` looks one up under
+        # a lock on every call, and the set is small (routes are rules, not paths).
+        self._latency_of: dict[tuple[str, str, int], Any] = {}
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        child = self._latency_of.get(key)
+        if child is None:
+            child = self._latency_of[key] = self.request_latency.labels(method, route, str(status))
+        child.observe(seconds)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
@@ -152,7 +163,7 @@ def install_request_hooks(app: Quart, metrics: ApiMetrics) -> None:
         # Label by route rule, never the raw path: ids in paths would explode the label set.
         route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
         method = request.method if request.method in KNOWN_METHODS else "OTHER"
-        metrics.request_latency.labels(method, route, str(response.status_code)).observe(elapsed)
+        metrics.observe_request(method, route, response.status_code, elapsed)
         log.info(
             "request",
             method=request.method[:32],
