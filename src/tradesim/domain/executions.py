@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from decimal import Decimal
 from typing import Final
@@ -15,9 +16,20 @@ from tradesim.domain.numbers import ZERO
 ID_NAMESPACE: Final = uuid.UUID("7d5c8a4e-3b1f-4c6e-9a2d-5e8f1b0c7a93")
 
 
+_NAMESPACE_BYTES: Final = ID_NAMESPACE.bytes
+
+
 def derived_id(*parts: object) -> str:
-    """A UUID determined by `parts`: the same inputs always name the same record."""
-    return str(uuid.uuid5(ID_NAMESPACE, ":".join(str(p) for p in parts)))
+    """A UUID determined by `parts`: the same inputs always name the same record.
+
+    It is `str(uuid.uuid5(ID_NAMESPACE, ":".join(parts)))`, computed without building a `UUID`
+    (which checks its input and converts through an int): every fill names three records this way.
+    """
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + ":".join(map(str, parts)).encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 @attrs.frozen(slots=True)

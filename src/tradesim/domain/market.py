@@ -43,6 +43,10 @@ class Ticker:
     ask_size: Decimal | None = None
 
     def __attrs_post_init__(self) -> None:
+        last = self.last_price
+        if self.bid_price is last and self.ask_price is last and self.mark_price is last:
+            _require_decimal("last_price", last)  # a replayed bar's ticker: one price, checked once
+            return
         for name in ("last_price", "bid_price", "ask_price", "mark_price"):
             _require_decimal(name, getattr(self, name))
         if self.bid_price > self.ask_price:

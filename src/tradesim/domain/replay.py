@@ -27,19 +27,16 @@ def bar_path(candle: Candle) -> tuple[Decimal, Decimal, Decimal, Decimal]:
 
 def bar_ticks(candle: Candle) -> list[Ticker]:
     """The bar as four zero-spread tickers (see the module docstring for times and order)."""
+    start = candle.open_time
     span = INTERVAL_MS[candle.interval]
-    times = (candle.open_time, candle.open_time + span // 4, candle.open_time + span // 2, candle.close_time)
+    symbol, category = candle.symbol, candle.category
+    first, second, third, last = bar_path(candle)
+    # Positional arguments: a replay builds four of these per bar, and keywords cost more.
     return [
-        Ticker(
-            symbol=candle.symbol,
-            last_price=price,
-            bid_price=price,
-            ask_price=price,
-            mark_price=price,
-            ts=ts,
-            category=candle.category,
-        )
-        for price, ts in zip(bar_path(candle), times, strict=True)
+        Ticker(symbol, first, first, first, first, start, category),
+        Ticker(symbol, second, second, second, second, start + span // 4, category),
+        Ticker(symbol, third, third, third, third, start + span // 2, category),
+        Ticker(symbol, last, last, last, last, start + span - 1, category),  # the bar's close_time
     ]
 
 
