@@ -164,6 +164,7 @@ def run_api_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEven
 
     from tradesim.entrypoints.bootstrap import prepare_database
     from tradesim.entrypoints.container import build_container
+    from tradesim.entrypoints.heap import settled_while_serving
     from tradesim.entrypoints.http.app import create_app
     from tradesim.entrypoints.http.observability import configure_logging
     from tradesim.entrypoints.http.server import serve_api
@@ -183,6 +184,7 @@ def run_api_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEven
     settings = Settings.from_env(environ, role="api")
     container = build_container(settings)
     app = create_app(container)
+    app.while_serving(settled_while_serving)  # as `tradesim api` does
 
     async def main() -> None:
         await prepare_database(settings)  # the embedded SQLite file, migrated as `tradesim api` does
