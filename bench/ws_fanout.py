@@ -162,6 +162,7 @@ def run_api_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEven
     import logging
 
     from tradesim.entrypoints.container import build_container
+    from tradesim.entrypoints.heap import settled_while_serving
     from tradesim.entrypoints.http.app import WIRED_MODULES, create_app
     from tradesim.entrypoints.http.observability import configure_logging
     from tradesim.entrypoints.http.server import serve_api
@@ -174,6 +175,7 @@ def run_api_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEven
     container = build_container(settings)
     container.wire(modules=list(WIRED_MODULES))
     app = create_app(container)
+    app.while_serving(settled_while_serving)  # as `tradesim api` does
 
     async def main() -> None:
         await container.init_resources()  # type: ignore[misc]

@@ -46,10 +46,15 @@ async def _accepted(database_url: str, order_id: str) -> bool:
 
 
 class OrderFlow:
-    """Places a market order every `every` seconds from a thread, keeping every answer."""
+    """Places an order every `every` seconds from a thread, keeping every answer.
 
-    def __init__(self, trader: Trader, account_id: str, every: float = 0.05) -> None:
-        self._trader, self._account, self._every = trader, account_id, every
+    Each is a limit priced far through the market, alternately Buy and Sell: it fills at the book
+    as a market order would, but a worker that has no price yet (one that has just taken its
+    partitions over) keeps it until one comes instead of refusing it, so every one must fill.
+    """
+
+    def __init__(self, trader: Trader, account_id: str, pump: TickerPump, every: float = 0.05) -> None:
+        self._trader, self._account, self._pump, self._every = trader, account_id, pump, every
         self.answers: list[httpx.Response | Exception] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -65,8 +70,11 @@ class OrderFlow:
     def _run(self) -> None:
         side = "Buy"
         while not self._stop.wait(self._every):
+            through = 3000 if side == "Buy" else -3000
+            order = {"accountId": self._account, "symbol": "BTCUSDT", "side": side, "qty": "0.001"}
+            order |= {"orderType": "Limit", "price": str(self._pump.prices["BTCUSDT"] + through)}
             try:
-                self.answers.append(self._trader.place(self._account, "BTCUSDT", side, "0.001"))
+                self.answers.append(self._trader.client.post("/api/v1/orders", json=order))
             except httpx.HTTPError as error:
                 self.answers.append(error)
             side = "Sell" if side == "Buy" else "Buy"
@@ -87,7 +95,7 @@ def test_redis_restarted_mid_flow_loses_nothing_that_was_accepted(database_url: 
             trader = Trader(api.base_url, "redis-restart@example.com")
             account_id = trader.open_account()
             wait_for(lambda: pump.sent >= 3, 10, "prices to flow")
-            with OrderFlow(trader, account_id) as flow:
+            with OrderFlow(trader, account_id, pump) as flow:
                 wait_for(lambda: len(flow.accepted) >= 20, 20, "orders to flow")
                 private.stop()
                 down_from = len(flow.answers)
