@@ -54,10 +54,10 @@ VOLUME ["/srv/tradesim", "/tmp"]
 
 EXPOSE 8000
 
-# Probes the api (the default command); compose gives worker and streamer their own checks, and
-# ECS uses the health check of its task definitions instead.
+# Probes the api (the default command) on TRADESIM_HTTP_PORT; compose gives worker and streamer
+# their heartbeat checks (`... probe heartbeat <role>`), and ECS uses its task definitions' instead.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('TRADESIM_HTTP_PORT', '8000'), timeout=3)"]
+    CMD ["python", "-m", "tradesim.entrypoints.probe", "http"]
 
 ENTRYPOINT ["tradesim"]
 CMD ["api"]
