@@ -529,3 +529,24 @@ async def test_errors_speak_our_words_not_the_libraries(api: Api) -> None:
         assert "[" not in message, message
         assert words in message
         assert f"$.{field}" in message
+
+
+async def test_every_response_carries_the_security_headers(api: Api) -> None:
+    # L11: no X-Content-Type-Options, no Cache-Control: no-store on tokens, no CSP for the pages.
+    await api.register("headers@example.com")
+    login = await api.client.post(
+        "/api/v1/auth/login", json={"email": "headers@example.com", "password": "correct horse"}
+    )
+    assert login.headers["Cache-Control"] == "no-store"
+    for response in (
+        login,
+        await api.client.get("/healthz"),
+        await api.client.get("/api/v1/nowhere"),
+        await api.client.post("/api/v1/auth/login", data="{", headers={"Content-Type": "application/json"}),
+        await api.client.get("/docs"),
+    ):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp
+        assert "frame-ancestors 'none'" in csp
+    assert (await api.client.get("/api/v1/nowhere")).headers["Cache-Control"] == "no-store"
