@@ -506,3 +506,47 @@ async def test_a_user_holds_a_bounded_number_of_accounts(tmp_path: Path) -> None
         assert error["code"] == "QUOTA_EXCEEDED"
         assert "TRADESIM_MAX_ACCOUNTS_PER_USER" in error["message"]
         await api.account(await api.user("someone-else@example.com"))  # the quota is per user
+
+
+async def test_errors_speak_our_words_not_the_libraries(api: Api) -> None:
+    # L10: errors passed on the JWT library's decode errors and the validation regexes.
+    garbage = await api.client.get("/api/v1/accounts", headers={"Authorization": "Bearer not.a-token"})
+    message = (await garbage.get_json())["error"]["message"]
+    assert garbage.status_code == 401
+    assert "segments" not in message.lower()
+    assert "log in again" in message
+    headers = await api.user("words@example.com")
+    order = {"accountId": "x y", "symbol": "btc", "side": "Buy", "orderType": "Limit", "qty": "1e3"}
+    for field, words in (("qty", "decimal string"), ("accountId", "an id"), ("symbol", "a symbol")):
+        body = {
+            **order,
+            **{k: v for k, v in {"accountId": "acc", "symbol": "BTCUSDT", "qty": "1"}.items() if k != field},
+        }
+        response = await api.client.post("/api/v1/orders", json=body, headers=headers)
+        message = (await response.get_json())["error"]["message"]
+        assert response.status_code == 400
+        assert "regex" not in message
+        assert "[" not in message, message
+        assert words in message
+        assert f"$.{field}" in message
+
+
+async def test_every_response_carries_the_security_headers(api: Api) -> None:
+    # L11: no X-Content-Type-Options, no Cache-Control: no-store on tokens, no CSP for the pages.
+    await api.register("headers@example.com")
+    login = await api.client.post(
+        "/api/v1/auth/login", json={"email": "headers@example.com", "password": "correct horse"}
+    )
+    assert login.headers["Cache-Control"] == "no-store"
+    for response in (
+        login,
+        await api.client.get("/healthz"),
+        await api.client.get("/api/v1/nowhere"),
+        await api.client.post("/api/v1/auth/login", data="{", headers={"Content-Type": "application/json"}),
+        await api.client.get("/docs"),
+    ):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp
+        assert "frame-ancestors 'none'" in csp
+    assert (await api.client.get("/api/v1/nowhere")).headers["Cache-Control"] == "no-store"

@@ -50,8 +50,9 @@ class JwtTokenCodec:
                 # Expiry is checked by the caller against its injected clock.
                 options={"verify_exp": False, "require": list(_REQUIRED)},
             )
-        except jwt.PyJWTError as error:
-            raise InvalidToken(f"invalid token: {error}") from None
+        except jwt.PyJWTError:
+            # The library's own words (segments, padding, claim names) help only someone probing the format.
+            raise InvalidToken("invalid token: not one this server signed, or damaged; log in again") from None
         kind = payload.get("typ")
         issued = payload.get("iat_ms", payload["iat"] * 1000)
         expires = payload.get("exp_ms", payload["exp"] * 1000)

@@ -25,6 +25,7 @@ from tradesim.entrypoints.http import errors, security, web
 from tradesim.entrypoints.http.bodies import BoundedBody, BoundedRequest
 from tradesim.entrypoints.http.bybit.setup import register_bybit
 from tradesim.entrypoints.http.converters import IdConverter, SymbolConverter
+from tradesim.entrypoints.http.headers import install_security_headers
 from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
 from tradesim.entrypoints.http.observability import install_request_hooks
 from tradesim.entrypoints.http.openapi import TradesimOpenAPI
@@ -132,6 +133,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
     app.json = MsgspecJSONProvider(app)
     metrics = container.api.metrics()
     install_request_hooks(app, metrics)
+    install_security_headers(app)
 
     if settings.metrics_port is not None:
         metrics_port = settings.metrics_port

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -80,11 +81,32 @@ async def _tradesim_error(error: TradesimError) -> Response:
     return error_response(status, error.code, error.message, headers)
 
 
+#: What each pattern of the wire formats means, said instead of the pattern itself.
+PATTERN_MEANINGS = {
+    r"^[0-9]{1,20}(\.[0-9]{1,18})?(?!\n)$": 'a non-negative decimal string such as "30000.5"',
+    r"^[A-Za-z0-9_.:-]{1,64}(?!\n)$": "an id of 1 to 64 letters, digits or _ . : -",
+    r"^[A-Za-z0-9_.:-]{0,64}(?!\n)$": "an id of up to 64 letters, digits or _ . : -, or empty",
+    r"^[A-Z0-9]{2,20}(?!\n)$": "a symbol of 2 to 20 capital letters or digits such as BTCUSDT",
+    r"^[A-Za-z0-9_-]{1,36}(?!\n)$": "1 to 36 letters, digits, _ or -",
+}
+_REGEX = re.compile(r"Expected `str` matching regex '(.*?)'(?= - at|$)")
+
+
+def _plain(validation_error: object) -> str:
+    """msgspec's message with its regular expressions said in words (a pattern is the library's, not the caller's)."""
+
+    def say(match: re.Match[str]) -> str:
+        pattern = match.group(1).replace("\\\\", "\\")
+        return "Expected " + PATTERN_MEANINGS.get(pattern, "a string in the documented format (see /openapi.json)")
+
+    return _REGEX.sub(say, str(validation_error))
+
+
 async def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
     if isinstance(error, RequestSchemaValidationError):
         where = "query string" if isinstance(error, QuerystringValidationError) else "request body"
-        return error_response(400, "INVALID_REQUEST", f"invalid {where}: {error.validation_error}")
+        return error_response(400, "INVALID_REQUEST", f"invalid {where}: {_plain(error.validation_error)}")
     if status == 400:
         # Werkzeug's stock sentence says nothing; a description we raised ourselves says what is wrong.
         custom = error.description != type(error).description
