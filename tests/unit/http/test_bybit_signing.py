@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tradesim.entrypoints.http.bybit.signing import signature_matches, sign, within_window
+from tradesim.entrypoints.http.bybit.signing import sign, signature_matches, within_window
 
 SECRET, KEY, TS, WINDOW = "demo-secret-do-not-use", "DEMOKEY123", "1700000000000", "5000"
 POST_BODY = (
