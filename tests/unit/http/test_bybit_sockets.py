@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from decimal import Decimal
 from typing import Any
 
 from tests.unit.http.bybit_client import bybit_sign, trader
-from tests.unit.http.conftest import Api
+from tests.unit.http.conftest import T0, Api
+from tradesim.domain.enums import Side
+from tradesim.domain.market import Candle, Trade
 
 
 async def _next(ws: Any) -> dict[str, Any]:
@@ -100,3 +103,26 @@ async def test_the_public_linear_socket_pushes_tickers_and_a_depth_one_book(api:
         )
         book = await _until(ws, "orderbook.1.BTCUSDT")
         assert (book["data"]["b"][0][0], book["data"]["a"][0][0]) == ("29999.9", "30000")
+
+
+async def test_the_public_linear_socket_pushes_trades_and_one_minute_candles(api: Api) -> None:
+    bus = api.container.messaging.price_bus()
+    async with api.client.websocket("/v5/public/linear") as ws:
+        await ws.send(json.dumps({"op": "subscribe", "args": ["publicTrade.BTCUSDT", "kline.1.BTCUSDT"]}))
+        assert (await _next(ws))["success"] is True
+        await bus.publish(Trade("BTCUSDT", Decimal("30000.5"), Decimal("0.25"), Side.SELL, T0, trade_id="t-1"))
+        trade = await _until(ws, "publicTrade.BTCUSDT")
+        assert trade["data"] == [
+            {"T": T0, "s": "BTCUSDT", "S": "Sell", "v": "0.25", "p": "30000.5", "i": "t-1", "BT": False}
+        ]
+        candle = Candle("BTCUSDT", T0 - 60_000, Decimal("1"), Decimal("3"), Decimal("0.5"), Decimal("2"), Decimal("7"))
+        await bus.publish(candle)
+        kline = await _until(ws, "kline.1.BTCUSDT")
+        [bar] = kline["data"]
+        assert (bar["start"], bar["interval"], bar["open"], bar["close"], bar["confirm"]) == (
+            T0 - 60_000,
+            "1",
+            "1",
+            "2",
+            True,
+        )

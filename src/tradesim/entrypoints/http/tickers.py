@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import structlog
 
-from tradesim.domain.market import Ticker
+from tradesim.domain.market import Candle, Ticker, Trade
 from tradesim.entrypoints.http import presenters
 from tradesim.entrypoints.http.bybit import records as bybit_records
 from tradesim.entrypoints.http.ws.hub import Hub, encode
@@ -70,6 +70,42 @@ def v5_frames(ticker: Ticker) -> list[tuple[str, str]]:
     ]
 
 
+def v5_trade_frame(trade: Trade) -> tuple[str, str]:
+    """A public trade as `/v5/public/{category}` pushes `publicTrade.{symbol}`."""
+    record = {
+        "T": trade.ts,
+        "s": trade.symbol,
+        "S": trade.side.value,
+        "v": bybit_records.num(trade.qty),
+        "p": bybit_records.num(trade.price),
+        "i": trade.trade_id,
+        "BT": False,
+    }
+    message = {"topic": f"publicTrade.{trade.symbol}", "type": "snapshot", "ts": trade.ts, "data": [record]}
+    return f"v5.{trade.category.value}.publicTrade.{trade.symbol}", encode(message)
+
+
+def v5_kline_frame(candle: Candle) -> tuple[str, str] | None:
+    """A 1m candle as `/v5/public/{category}` pushes `kline.1.{symbol}` (None for other intervals)."""
+    if candle.interval != "1m":
+        return None
+    record = {
+        "start": candle.open_time,
+        "end": candle.close_time,
+        "interval": "1",
+        "open": bybit_records.num(candle.open),
+        "close": bybit_records.num(candle.close),
+        "high": bybit_records.num(candle.high),
+        "low": bybit_records.num(candle.low),
+        "volume": bybit_records.num(candle.volume),
+        "turnover": bybit_records.num(candle.turnover),
+        "confirm": candle.closed,
+        "timestamp": candle.close_time,
+    }
+    message = {"topic": f"kline.1.{candle.symbol}", "type": "snapshot", "ts": candle.close_time, "data": [record]}
+    return f"v5.{candle.category.value}.kline.1.{candle.symbol}", encode(message)
+
+
 async def pump_prices(bus: PriceBus, cache: TickerCache, hub: Hub) -> None:
     """Runs for the app's life: every ticker updates the cache; the latest one goes to its subscribers.
 
@@ -98,6 +134,13 @@ async def pump_prices(bus: PriceBus, cache: TickerCache, hub: Hub) -> None:
                 cache.update(event)
                 dirty[event.symbol] = event
                 arrived.set()
+            elif isinstance(event, Trade | Candle):
+                # Only `/v5/public` shows these, and only to its subscribers (nothing is encoded otherwise).
+                topic = f"v5.{event.category.value}.{'publicTrade' if isinstance(event, Trade) else 'kline.1'}"
+                if hub.audience(f"{topic}.{event.symbol}"):
+                    framed = v5_trade_frame(event) if isinstance(event, Trade) else v5_kline_frame(event)
+                    if framed is not None:
+                        hub.publish(*framed)
     finally:
         sender.cancel()
         await subscription.aclose()

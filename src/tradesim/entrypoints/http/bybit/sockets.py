@@ -6,7 +6,8 @@ the signature differs; then `subscribe` to `order`, `execution`, `position`, `wa
 pushes (`{id, topic, creationTime, data}`) carry Bybit's records of the key's one account, fanned
 out by the hub. Acks come some tens of ms after their request: pybit stores a subscription only
 after sending it, and an ack that arrives first loses it the socket (a loopback race).
-Public: `tickers.{symbol}` and `orderbook.1.{symbol}`, from the api's price feed.
+Public: `tickers.{symbol}`, `orderbook.1.{symbol}`, `publicTrade.{symbol}` and `kline.1.{symbol}`,
+from the api's price feed.
 `{"op": "ping"}` answers Bybit's pong on both; WebSocket ping frames are the server's to answer.
 """
 
@@ -153,7 +154,7 @@ class BybitSession:
         if self._category is None:
             return f"v5.{topic}" if topic in PRIVATE_TOPICS else None
         kind, _, symbol = topic.rpartition(".")
-        if kind in ("tickers", "orderbook.1") and symbol in self._symbols:
+        if kind in ("tickers", "orderbook.1", "publicTrade", "kline.1") and symbol in self._symbols:
             return v5_public_topic(self._category, topic)
         return None
 
