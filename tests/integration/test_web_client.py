@@ -34,6 +34,8 @@ PASSWORD = "a long password"
 #: Waits for the engine and the socket (a loaded shared machine), never a verdict on speed.
 SLOW = 30_000
 _emails = itertools.count(1)
+# Every wait is on a condition; a loaded machine (argon2 on a busy CPU) only makes it longer.
+expect.set_options(timeout=SLOW)
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +99,7 @@ def page(browser: object, stack: tuple[Serve, Feed], guard: Guard) -> Iterator[P
             route.continue_()  # type: ignore[attr-defined]
 
     context.route("**/*", route)
+    context.set_default_timeout(SLOW)
     opened = context.new_page()
     opened.on("console", lambda message: guard.console(message.type, message.text))
     opened.on("response", lambda response: guard.response(response.status, response.url))
