@@ -168,6 +168,31 @@ def test_sign_up_log_in_and_the_chart_follows_a_price_the_feed_sets(
     feed.set_price("BTCUSDT", "30000.0")
 
 
+def test_an_expired_access_token_is_refreshed_quietly_and_the_request_retried(page: Page, guard: Guard) -> None:
+    guard.allow(401)  # the expiry below, on purpose
+    sign_up(page)
+    expired = {"error": {"code": "TOKEN_EXPIRED", "message": "the access token has expired"}}
+    answered: list[str] = []
+
+    def expire_once(route: object) -> None:
+        if not answered and route.request.method == "GET":  # type: ignore[attr-defined]
+            answered.append(route.request.url)  # type: ignore[attr-defined]
+            route.fulfill(status=401, json=expired)  # type: ignore[attr-defined]
+        else:
+            route.fallback()  # type: ignore[attr-defined]
+
+    page.route("**/api/v1/accounts", expire_once)
+    page.get_by_role("button", name="New account").click()
+    page.get_by_label("Account name").fill("Second")
+    with page.expect_request("**/api/v1/auth/refresh") as refreshed:
+        page.get_by_role("button", name="Create account").click()
+    assert refreshed.value.method == "POST"
+    expect(page.get_by_label("Account", exact=True)).to_have_value(re.compile(".+"))
+    expect(page.get_by_label("Account", exact=True).get_by_role("option", name="Second")).to_have_count(1)
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    assert len(answered) == 1
+
+
 def test_a_market_buy_through_the_ticket_shows_the_position_and_the_fill(page: Page, stack: tuple[Serve, Feed]) -> None:
     _serve, feed = stack
     sign_up(page)
