@@ -9,7 +9,10 @@ Prints, each beside a baseline measured in the same run:
   browser asked for it) and decoded; target under 400 KB transferred, the chart library included;
 - frames behind while a replay plays at each `--speeds` (bars per second): how many frames a bar
   waited between arriving on the socket and being drawn beyond the one frame coalescing costs, the
-  frames' rate and the long frames (over 50 ms); baseline: the same page with the replay paused.
+  bars waiting at each frame's start (second by second: growing would be a backlog), the frames'
+  rate and long frames (over 50 ms), and the CPU the page's main thread spent (Chromium's own
+  TaskDuration and ScriptDuration, which a loaded machine does not inflate as it does wall time);
+  baseline: the same page with the replay paused.
 
 Smallest configuration (about a minute on a loaded 2-CPU machine):
 
@@ -117,19 +120,31 @@ def replay_frames(browser: Browser, base_url: str, email: str, speed: str, secon
         page.get_by_role("toolbar", name="Replay controls").wait_for()
         page.wait_for_function("() => document.getElementById('connection').textContent === 'live'")
         page.wait_for_timeout(500)  # the replay topic's subscription goes out right after the socket is live
-        idle = _probe(page, seconds)
+        cdp = context.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        idle = _probe(page, cdp, seconds)
         control = f"/api/v1/replays/{session['replayId']}/control"
         api.post(control, json={"action": "play"}).raise_for_status()
-        playing = _probe(page, seconds)
+        playing = _probe(page, cdp, seconds)
         api.post(control, json={"action": "pause"}).raise_for_status()
+        page.wait_for_timeout(1000)
+        left = page.evaluate("window.tradesimReplay.received - window.tradesimReplay.applied")
     context.close()
-    return {"speed": float(speed), **{f"idle_{k}": v for k, v in idle.items()}, **playing}
+    return {"speed": float(speed), **{f"idle_{k}": v for k, v in idle.items()}, **playing, "left_after_pause": left}
 
 
-def _probe(page: Page, seconds: float) -> dict[str, float]:
+def _busy(cdp: Any) -> dict[str, float]:
+    """Seconds the page's main thread spent in tasks and in script: CPU, whatever else the machine runs."""
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return {"task": metrics["TaskDuration"], "script": metrics["ScriptDuration"]}
+
+
+def _probe(page: Page, cdp: Any, seconds: float) -> dict[str, float]:
     before = page.evaluate("({...window.tradesimReplay})")
+    busy_before = _busy(cdp)
     page.evaluate(FRAME_PROBE)
     page.wait_for_timeout(seconds * 1000)
+    busy_after = _busy(cdp)
     result = page.evaluate(
         "(() => { window.frameProbe.running = false; return {intervals: window.frameProbe.intervals,"
         " backlog: window.frameProbe.backlog, replay: {...window.tradesimReplay}}; })()"
@@ -140,7 +155,17 @@ def _probe(page: Page, seconds: float) -> dict[str, float]:
     received = after["received"] - before["received"]
     drawn = after["applied"] - before["applied"]
     frame = statistics.median(intervals) or 1000 / 60
-    third = max(1, len(backlog) // 3)
+    # The most bars waiting at a frame's start, second by second: growing means accumulating.
+    by_second: list[int] = []
+    elapsed = 0.0
+    for interval, waiting in zip(intervals, backlog[1:], strict=False):
+        elapsed += interval
+        second = int(elapsed // 1000)
+        while len(by_second) <= second:
+            by_second.append(0)
+        by_second[second] = max(by_second[second], waiting)
+    task = busy_after["task"] - busy_before["task"]
+    script = busy_after["script"] - busy_before["script"]
     return {
         "bars_received": received,
         "bars_drawn": drawn,
@@ -150,8 +175,10 @@ def _probe(page: Page, seconds: float) -> dict[str, float]:
         # A bar that arrived just after a frame began is drawn in the next: one frame is the cost of
         # coalescing; anything beyond it is "behind".
         "max_frames_behind": max(0, math.ceil(after["maxWaitMs"] / frame) - 1),
-        "backlog_first_third": max(backlog[:third]),
-        "backlog_last_third": max(backlog[-third:]),
+        "backlog_by_second": by_second,
+        "busy": task / seconds,
+        "script_ms_per_1000_bars": script * 1000 / received * 1000 if received else 0.0,
+        "task_ms_per_1000_bars": task * 1000 / received * 1000 if received else 0.0,
         "fps": len(intervals) / seconds,
         "long_frames": sum(1 for i in intervals if i > 50),
         "worst_frame_ms": max(intervals),
@@ -191,8 +218,12 @@ def main() -> None:
                 f" max frames behind {r['max_frames_behind']:.0f}"
             )
             print(
-                f"  bars waiting at a frame's start: at most {r['backlog_first_third']:.0f} in the first third,"
-                f" {r['backlog_last_third']:.0f} in the last (accumulating if it grows)"
+                f"  bars waiting at a frame's start, most per second: {r['backlog_by_second']}"
+                f" (accumulating if it keeps growing); left 1 s after pause: {r['left_after_pause']:.0f}"
+            )
+            print(
+                f"  page main thread busy {r['busy']:.0%} of the time (idle {r['idle_busy']:.0%}); CPU per 1000"
+                f" bars: tasks {r['task_ms_per_1000_bars']:.0f} ms, script {r['script_ms_per_1000_bars']:.0f} ms"
             )
             print(
                 f"  frames/s {r['fps']:.1f} (idle {r['idle_fps']:.1f}); frames over 50 ms {r['long_frames']:.0f}"

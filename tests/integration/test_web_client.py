@@ -34,6 +34,8 @@ PASSWORD = "a long password"
 #: Waits for the engine and the socket (a loaded shared machine), never a verdict on speed.
 SLOW = 30_000
 _emails = itertools.count(1)
+# Every wait is on a condition; a loaded machine (argon2 on a busy CPU) only makes it longer.
+expect.set_options(timeout=SLOW)
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +99,7 @@ def page(browser: object, stack: tuple[Serve, Feed], guard: Guard) -> Iterator[P
             route.continue_()  # type: ignore[attr-defined]
 
     context.route("**/*", route)
+    context.set_default_timeout(SLOW)
     opened = context.new_page()
     opened.on("console", lambda message: guard.console(message.type, message.text))
     opened.on("response", lambda response: guard.response(response.status, response.url))
@@ -163,6 +166,31 @@ def test_sign_up_log_in_and_the_chart_follows_a_price_the_feed_sets(
     expect(page.get_by_role("img", name=re.compile(r"last close 30150\.2$"))).to_be_visible(timeout=SLOW)
     shot(page, "02-trade")
     feed.set_price("BTCUSDT", "30000.0")
+
+
+def test_an_expired_access_token_is_refreshed_quietly_and_the_request_retried(page: Page, guard: Guard) -> None:
+    guard.allow(401)  # the expiry below, on purpose
+    sign_up(page)
+    expired = {"error": {"code": "TOKEN_EXPIRED", "message": "the access token has expired"}}
+    answered: list[str] = []
+
+    def expire_once(route: object) -> None:
+        if not answered and route.request.method == "GET":  # type: ignore[attr-defined]
+            answered.append(route.request.url)  # type: ignore[attr-defined]
+            route.fulfill(status=401, json=expired)  # type: ignore[attr-defined]
+        else:
+            route.fallback()  # type: ignore[attr-defined]
+
+    page.route("**/api/v1/accounts", expire_once)
+    page.get_by_role("button", name="New account").click()
+    page.get_by_label("Account name").fill("Second")
+    with page.expect_request("**/api/v1/auth/refresh") as refreshed:
+        page.get_by_role("button", name="Create account").click()
+    assert refreshed.value.method == "POST"
+    expect(page.get_by_label("Account", exact=True)).to_have_value(re.compile(".+"))
+    expect(page.get_by_label("Account", exact=True).get_by_role("option", name="Second")).to_have_count(1)
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    assert len(answered) == 1
 
 
 def test_a_market_buy_through_the_ticket_shows_the_position_and_the_fill(page: Page, stack: tuple[Serve, Feed]) -> None:

@@ -76,15 +76,16 @@ export class CandleChart {
     this.describe();
   }
 
-  /** A bar in Bybit's kline shape: the last one updated or a newer one appended (older ones ignored). */
-  putBar(bar) {
+  /** A bar in Bybit's kline shape: the last one updated or a newer one appended (older ones ignored).
+   * `quiet`: the caller puts many in one frame and calls describe() once after them. */
+  putBar(bar, quiet = false) {
     const row = toRow(bar);
     if (this.last && row.candle.time < this.last.time) return;
     if (!this.last || row.candle.time > this.last.time) this.barCount += 1;
     this.candles.update(row.candle);
     this.volume.update(row.volume);
     this.last = row.candle;
-    this.describe();
+    if (!quiet) this.describe();
   }
 
   /** A trade price at `ts` (ms) moves the bar of its minute; the stored bar brings the volume later. */

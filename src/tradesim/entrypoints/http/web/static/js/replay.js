@@ -125,7 +125,7 @@ function drawBars() {
   pending = [];
   const now = performance.now();
   for (const bar of bars) {
-    chart.putBar(bar);
+    chart.putBar(bar, true);
     played.set(bar.start, bar);
     if (bar.arrived !== undefined) {
       const waited = now - bar.arrived;
@@ -134,7 +134,12 @@ function drawBars() {
       stats.applied += 1;
     }
   }
-  if (played.size > KEEP_BARS) played = new Map([...played].slice(-KEEP_BARS));
+  chart.describe();
+  // The oldest first (a Map keeps insertion order): a few per frame, never a copy of them all.
+  for (const start of played.keys()) {
+    if (played.size <= KEEP_BARS) break;
+    played.delete(start);
+  }
   const last = bars[bars.length - 1];
   if (last && state.replay) {
     state.replay = { ...state.replay, clock: Math.max(state.replay.clock, last.end), cursor: Math.max(state.replay.cursor, last.end + 1) };
