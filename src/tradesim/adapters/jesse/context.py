@@ -14,6 +14,7 @@ backtest would (a position closed by `liquidate()` is flat before `should_long` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -58,9 +59,11 @@ class StrategyContext:
         instrument: Instrument,
         engine: MatchingEngine,
         record: list[EngineEvent] | None = None,
+        before_order: Callable[[str], None] | None = None,
     ) -> None:
         self.spec = spec
         self.record = record
+        self._before_order = before_order
         self.instrument = instrument
         self.engine = engine
         self.symbol = jesse_symbol(instrument)
@@ -227,6 +230,8 @@ class StrategyContext:
             return order
         engine_side = Side.BUY if side == sides.BUY else Side.SELL
         command = self._command(order, order_type, engine_side, engine_qty, engine_price)
+        if self._before_order is not None:
+            self._before_order(self.instrument.symbol)
         events = self._recorded(self.engine.place(command))
         engine_order_id, still_open = self._own_order(events, order.id)
         if engine_order_id:
