@@ -355,33 +355,6 @@ class StrategyContext:
                 (below if self.position.qty > 0 else above).append(float(liq))
         return below, above
 
-    def reachable(self, low: Decimal, high: Decimal) -> bool:
-        """True when a bar trading between `low` and `high` could fill, trigger or liquidate anything of this context.
-
-        When no context of a symbol is reachable, the engine needs only the bar's close: the other
-        points of its path would change nothing.
-        """
-        engine = self.engine
-        for order_id in self._open:
-            order = engine.order(order_id)
-            if order is None:
-                continue
-            if order.status is not OrderStatus.UNTRIGGERED:
-                price = order.price
-                if price is None or (low <= price if order.side is Side.BUY else high >= price):
-                    return True
-            elif order.trigger_direction is TriggerDirection.RISES_TO:
-                if high >= order.trigger_price:  # type: ignore[operator]
-                    return True
-            elif low <= order.trigger_price:  # type: ignore[operator]
-                return True
-        if self.position.qty:
-            position = engine.position(self.spec.account_id, self.instrument.symbol)
-            liq = position.liq_price if position is not None else None
-            if liq is not None and (low <= liq if self.position.qty > 0 else high >= liq):
-                return True
-        return False
-
     # -- outcomes: engine -> Jesse ---------------------------------------------------------------
 
     def apply(self, events: list[EngineEvent], *, sync: bool = True) -> None:

@@ -33,6 +33,7 @@ from tradesim.domain.engine import MatchingEngine
 from tradesim.domain.events import EngineEvent
 from tradesim.domain.instruments import InstrumentCatalog
 from tradesim.domain.market import Candle, Ticker
+from tradesim.domain.numbers import ZERO
 from tradesim.domain.replay import ManualClock, bar_ticks
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ class JesseRuntime:
         self._by_symbol: dict[str, list[StrategyContext]] = defaultdict(list)
         self._next_sample: dict[str, int] = {}
         self._first_sample = _NEVER  # the earliest of `_next_sample`: most bars need not look at each
-        self._close: dict[str, tuple[Decimal, int]] = {}  # last closes the engine has not been given yet
+        # Last closes the engine has not been given yet (exact, or Jesse's float of a price on the grid).
+        self._close: dict[str, tuple[Decimal | float, int]] = {}
         self._later: list[EngineEvent] = []
         jesse_state.fresh()
         jh.clear_config_caches()  # the mode helpers are cached per process: every context is 'backtest'
@@ -145,16 +147,33 @@ class JesseRuntime:
         `row` is the bar in Jesse's float layout ``[time, open, close, high, low, volume]`` when the
         caller has it already.
         """
+        if row is None:
+            o, h, lo, c = prices
+            row = np.array([open_time, float(o), float(c), float(h), float(lo), float(volume)])
+        return self._bar(symbol, row, prices, volume)
+
+    def on_row(self, symbol: str, row: np.ndarray) -> list[StrategyContext]:
+        """`on_bar` for a bar given only as Jesse's float row (a backtest's, on the tick grid).
+
+        The exact prices the engine needs are made from the floats only when it needs them.
+        """
+        return self._bar(symbol, row, None, None)
+
+    def _bar(
+        self,
+        symbol: str,
+        row: np.ndarray,
+        prices: tuple[Decimal, Decimal, Decimal, Decimal] | None,
+        volume: Decimal | None,
+    ) -> list[StrategyContext]:
         contexts = self._by_symbol.get(symbol)
         if not contexts:
             return []
         install_driver()
+        open_time = int(row[0])
         close_ms = open_time + MINUTE_MS
-        if row is None:
-            o, h, lo, c = prices
-            row = np.array([open_time, float(o), float(c), float(h), float(lo), float(volume)])
+        low, high = row[4], row[3]
         due: list[StrategyContext] = []
-        o, h, lo, c = prices
         reachable = False
         for ctx in tuple(contexts):
             jesse_state.activate(ctx.state)
@@ -164,10 +183,21 @@ class JesseRuntime:
             except Exception as error:
                 self._fail(ctx, error)
                 continue
-            reachable = reachable or ctx.reachable(lo, h)
+            if not reachable:
+                below, above = ctx.thresholds()
+                reachable = bool((below and low <= max(below)) or (above and high >= min(above)))
         if reachable:
             self._close.pop(symbol, None)
-            for ticker in bar_ticks(Candle(symbol, open_time, o, h, lo, c, volume)):
+            if prices is None:
+                tick = contexts[0].instrument.tick_size
+                prices = (
+                    snap_price(row[1], tick),
+                    snap_price(row[3], tick),
+                    snap_price(row[4], tick),
+                    snap_price(row[2], tick),
+                )
+            o, h, lo, c = prices
+            for ticker in bar_ticks(Candle(symbol, open_time, o, h, lo, c, volume or ZERO)):
                 self.clock.now = ticker.ts
                 events = self.engine.on_ticker(ticker)
                 if events:
@@ -176,7 +206,7 @@ class JesseRuntime:
                     self._dispatch(events)
         else:
             # Nothing rests within reach: the engine needs this close only if an order is placed on it.
-            self._close[symbol] = (c, close_ms - 1)
+            self._close[symbol] = (prices[3] if prices is not None else float(row[2]), close_ms - 1)
         self.clock.now = close_ms - 1
         decided = []
         self._later = []
@@ -238,8 +268,7 @@ class JesseRuntime:
             self._guard(ctx, lambda ctx=ctx: ctx.add_rows(window))  # type: ignore[misc]
         close_ms = int(window[-1, 0]) + MINUTE_MS
         self.clock.now = close_ms - 1
-        close = snap_price(float(window[-1, 2]), contexts[0].instrument.tick_size)
-        self._close[symbol] = (close, close_ms - 1)
+        self._close[symbol] = (float(window[-1, 2]), close_ms - 1)
         return end - start
 
     def _price_for_order(self, symbol: str) -> None:
@@ -251,7 +280,8 @@ class JesseRuntime:
         pending = self._close.pop(symbol, None)
         if pending is None:
             return
-        price, ts = pending
+        close, ts = pending
+        price = close if isinstance(close, Decimal) else snap_price(close, self.catalog.get(symbol).tick_size)
         self.clock.now = ts
         events = self.engine.on_ticker(Ticker(symbol, price, price, price, price, ts))
         if events:
