@@ -28,7 +28,6 @@ import asyncio
 import gc
 import multiprocessing
 import os
-import statistics
 import sys
 import time
 from array import array
@@ -153,17 +152,23 @@ def part_a(days: int) -> None:
 def part_b(counts: Sequence[int]) -> None:
     warm, feed = 60, 30
     print(f"(b) N deployments (SmaCross on 1m, own account each, 10 symbols) fed {feed} closed bars, one process per N")
-    print(f"    {'N':>6} {'p50 ms':>9} {'p99 ms':>9} {'exec/s':>9} {'exec/cpu s':>11} {'KB each':>8}  targets")
+    print("    latency: from a minute's bars arriving to the last decision; wall clock, then CPU time of the process")
+    head = f"{'N':>6} {'p50 ms':>9} {'p99 ms':>9} {'cpu p50':>8} {'cpu p99':>8} {'exec/s':>9} {'exec/cpu s':>11}"
+    print(f"    {head} {'KB each':>8}  targets (p99 by wall clock; by CPU in brackets)")
     spawn = multiprocessing.get_context("spawn")
     for count in counts:
         with spawn.Pool(1) as pool:
             row = pool.apply(deployments, (count, warm, feed))
         p50, p99, per_kb = row["p50"], row["p99"], row["per_kb"]
         limit = {1000: 1.0, 5000: 5.0}.get(count)
-        verdicts = [f"p99 <= {limit:g} s: {'met' if p99 <= limit else 'MISSED'}"] if limit else []
+        verdicts = []
+        if limit:
+            by_cpu = "met" if row["cpu_p99"] <= limit else "MISSED"
+            verdicts.append(f"p99 <= {limit:g} s: {'met' if p99 <= limit else 'MISSED'} ({by_cpu})")
         verdicts.append(f"<= 300 KB: {'met' if per_kb <= 300 else 'MISSED'}")
         print(
-            f"    {count:>6} {p50 * 1000:>9.1f} {p99 * 1000:>9.1f} {row['executions'] / row['wall']:>9,.0f}"
+            f"    {count:>6} {p50 * 1000:>9.1f} {p99 * 1000:>9.1f} {row['cpu_p50'] * 1000:>8.1f}"
+            f" {row['cpu_p99'] * 1000:>8.1f} {row['executions'] / row['wall']:>9,.0f}"
             f" {row['executions'] / row['cpu']:>11,.0f} {per_kb:>8.0f}  {'; '.join(verdicts)}"
         )
         if row["failed"]:
@@ -208,20 +213,22 @@ def deployments(count: int, warm: int, feed: int) -> dict[str, Any]:
         runtime.add(spec, start_ms=YEAR_START_MS, warmup=warm_rows[symbol])
     gc.collect()
     per_kb = (rss_kb() - base) / count
-    latencies, executions = [], 0
+    latencies, cpu_latencies, executions = [], [], 0
     cpu = time.process_time()
     for minute in range(warm, warm + feed):
-        arrived = time.perf_counter()
+        arrived, arrived_cpu = time.perf_counter(), time.process_time()
         for s in symbols:
             b, tick = series[s], ticks[s]
             prices = (b.open[minute] * tick, b.high[minute] * tick, b.low[minute] * tick, b.close[minute] * tick)
             executions += len(runtime.on_bar(s, b.open_time[minute], prices, Decimal(b.volume[minute])))
         latencies.append(time.perf_counter() - arrived)
+        cpu_latencies.append(time.process_time() - arrived_cpu)
     cpu = time.process_time() - cpu
-    latencies.sort()
     return {
-        "p50": statistics.median(latencies),
-        "p99": latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))],
+        "p50": _percentile(latencies, 50),
+        "p99": _percentile(latencies, 99),
+        "cpu_p50": _percentile(cpu_latencies, 50),
+        "cpu_p99": _percentile(cpu_latencies, 99),
         "executions": executions,
         "wall": sum(latencies),
         "cpu": cpu,
@@ -229,6 +236,12 @@ def deployments(count: int, warm: int, feed: int) -> dict[str, Any]:
         "failed": len(runtime.failed),
         "error": next(iter(runtime.failed.values()), ""),
     }
+
+
+def _percentile(values: list[float], q: int) -> float:
+    """Nearest-rank percentile (with 30 samples, p99 is the largest)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, -(-q * len(ordered) // 100) - 1))]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

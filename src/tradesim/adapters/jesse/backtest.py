@@ -22,7 +22,7 @@ from jesse.services import metrics as jesse_metrics
 from jesse.store import store
 
 from tradesim.adapters.jesse.catalogue import StrategyCatalogue
-from tradesim.adapters.jesse.minutes import Minutes, PriceCache, contiguous
+from tradesim.adapters.jesse.minutes import Minutes, contiguous
 from tradesim.adapters.jesse.runtime import JesseRuntime, StrategyFailed
 from tradesim.adapters.jesse.spec import DEFAULT_WARMUP, TIMEFRAME_MS, ContextSpec
 from tradesim.domain.bars import day_of
@@ -138,23 +138,21 @@ class JesseStrategyRunner:
 async def _play(
     runtime: JesseRuntime, job: StrategyJob, minutes: Minutes, start: int, progress: Progress | None
 ) -> None:
-    price = PriceCache(minutes.scale)
-    times = minutes.times.tolist()
-    prices = minutes.prices.tolist()
     rows = minutes.rows
-    on_bar = runtime.on_bar
+    on_row = runtime.on_row
     symbol = job.symbol
     total = len(minutes) - start
-    quiet_run = runtime.quiet_run
+    # A strategy on 1m decides on every bar: there is no quiet stretch to look for.
+    quiet_run = runtime.quiet_run if job.timeframe != "1m" else None
     for chunk in range(start, len(minutes), _CHUNK):
         i, stop = chunk, min(chunk + _CHUNK, len(minutes))
         while i < stop:
-            skipped = quiet_run(symbol, rows, i, stop)
-            if skipped:
-                i += skipped
-                continue
-            o, h, lo, c = prices[i]
-            on_bar(symbol, times[i], (price(o), price(h), price(lo), price(c)), ZERO, rows[i])
+            if quiet_run is not None:
+                skipped = quiet_run(symbol, rows, i, stop)
+                if skipped:
+                    i += skipped
+                    continue
+            on_row(symbol, rows[i])
             i += 1
         if job.run_id in runtime.failed:
             raise StrategyRunFailed(runtime.failed[job.run_id])

@@ -14,6 +14,7 @@ backtest would (a position closed by `liquidate()` is flat before `should_long` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -58,9 +59,11 @@ class StrategyContext:
         instrument: Instrument,
         engine: MatchingEngine,
         record: list[EngineEvent] | None = None,
+        before_order: Callable[[str], None] | None = None,
     ) -> None:
         self.spec = spec
         self.record = record
+        self._before_order = before_order
         self.instrument = instrument
         self.engine = engine
         self.symbol = jesse_symbol(instrument)
@@ -227,6 +230,8 @@ class StrategyContext:
             return order
         engine_side = Side.BUY if side == sides.BUY else Side.SELL
         command = self._command(order, order_type, engine_side, engine_qty, engine_price)
+        if self._before_order is not None:
+            self._before_order(self.instrument.symbol)
         events = self._recorded(self.engine.place(command))
         engine_order_id, still_open = self._own_order(events, order.id)
         if engine_order_id:
@@ -349,33 +354,6 @@ class StrategyContext:
             if liq is not None:
                 (below if self.position.qty > 0 else above).append(float(liq))
         return below, above
-
-    def reachable(self, low: Decimal, high: Decimal) -> bool:
-        """True when a bar trading between `low` and `high` could fill, trigger or liquidate anything of this context.
-
-        When no context of a symbol is reachable, the engine needs only the bar's close: the other
-        points of its path would change nothing.
-        """
-        engine = self.engine
-        for order_id in self._open:
-            order = engine.order(order_id)
-            if order is None:
-                continue
-            if order.status is not OrderStatus.UNTRIGGERED:
-                price = order.price
-                if price is None or (low <= price if order.side is Side.BUY else high >= price):
-                    return True
-            elif order.trigger_direction is TriggerDirection.RISES_TO:
-                if high >= order.trigger_price:  # type: ignore[operator]
-                    return True
-            elif low <= order.trigger_price:  # type: ignore[operator]
-                return True
-        if self.position.qty:
-            position = engine.position(self.spec.account_id, self.instrument.symbol)
-            liq = position.liq_price if position is not None else None
-            if liq is not None and (low <= liq if self.position.qty > 0 else high >= liq):
-                return True
-        return False
 
     # -- outcomes: engine -> Jesse ---------------------------------------------------------------
 

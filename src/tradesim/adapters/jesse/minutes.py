@@ -9,7 +9,6 @@ the first stored bar.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 
 import attrs
 import numpy as np
@@ -78,17 +77,3 @@ def contiguous(days: Sequence[DayBars | None], start_ms: int, end_ms: int) -> Mi
         ]
     )
     return Minutes(full, filled, rows, scale)
-
-
-class PriceCache:
-    """Integer prices at one scale as `Decimal`, each level built once (a walk revisits the same levels)."""
-
-    def __init__(self, scale: int) -> None:
-        self._scale = -scale
-        self._cache: dict[int, Decimal] = {}
-
-    def __call__(self, units: int) -> Decimal:
-        value = self._cache.get(units)
-        if value is None:
-            value = self._cache[units] = Decimal(units).scaleb(self._scale)
-        return value

@@ -27,11 +27,13 @@ import numpy as np
 from tradesim.adapters.jesse import state as jesse_state
 from tradesim.adapters.jesse.context import StrategyContext
 from tradesim.adapters.jesse.driver import install as install_driver
+from tradesim.adapters.jesse.grid import snap_price
 from tradesim.adapters.jesse.spec import ContextSpec
 from tradesim.domain.engine import MatchingEngine
 from tradesim.domain.events import EngineEvent
 from tradesim.domain.instruments import InstrumentCatalog
 from tradesim.domain.market import Candle, Ticker
+from tradesim.domain.numbers import ZERO
 from tradesim.domain.replay import ManualClock, bar_ticks
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,9 @@ class JesseRuntime:
         self._by_symbol: dict[str, list[StrategyContext]] = defaultdict(list)
         self._next_sample: dict[str, int] = {}
         self._first_sample = _NEVER  # the earliest of `_next_sample`: most bars need not look at each
+        # Last closes the engine has not been given yet (exact, or Jesse's float of a price on the grid).
+        self._close: dict[str, tuple[Decimal | float, int]] = {}
+        self._later: list[EngineEvent] = []
         jesse_state.fresh()
         jh.clear_config_caches()  # the mode helpers are cached per process: every context is 'backtest'
 
@@ -86,7 +91,7 @@ class JesseRuntime:
         if spec.account_id in self._by_account:
             raise ValueError(f"account {spec.account_id!r} already runs a strategy")
         instrument = self.catalog.get(spec.symbol)
-        ctx = StrategyContext(spec, instrument, self.engine, self.record)
+        ctx = StrategyContext(spec, instrument, self.engine, self.record, self._price_for_order)
         install_driver()
         try:
             ctx.start(warmup, start_ms)
@@ -116,7 +121,11 @@ class JesseRuntime:
         ctx = self.contexts[key]
         install_driver()
         self._activate(ctx)
+        self._later = []
         self._guard(ctx, ctx.terminate)
+        if self._later:
+            later, self._later = self._later, []
+            self._dispatch(later)
 
     def run(self, ctx: StrategyContext, action: Callable[[], Any]) -> Any:
         """Run `action` with `ctx`'s Jesse state live (results, metrics, ...)."""
@@ -138,16 +147,33 @@ class JesseRuntime:
         `row` is the bar in Jesse's float layout ``[time, open, close, high, low, volume]`` when the
         caller has it already.
         """
+        if row is None:
+            o, h, lo, c = prices
+            row = np.array([open_time, float(o), float(c), float(h), float(lo), float(volume)])
+        return self._bar(symbol, row, prices, volume)
+
+    def on_row(self, symbol: str, row: np.ndarray) -> list[StrategyContext]:
+        """`on_bar` for a bar given only as Jesse's float row (a backtest's, on the tick grid).
+
+        The exact prices the engine needs are made from the floats only when it needs them.
+        """
+        return self._bar(symbol, row, None, None)
+
+    def _bar(
+        self,
+        symbol: str,
+        row: np.ndarray,
+        prices: tuple[Decimal, Decimal, Decimal, Decimal] | None,
+        volume: Decimal | None,
+    ) -> list[StrategyContext]:
         contexts = self._by_symbol.get(symbol)
         if not contexts:
             return []
         install_driver()
+        open_time = int(row[0])
         close_ms = open_time + MINUTE_MS
-        if row is None:
-            o, h, lo, c = prices
-            row = np.array([open_time, float(o), float(c), float(h), float(lo), float(volume)])
+        low, high = row[4], row[3]
         due: list[StrategyContext] = []
-        o, h, lo, c = prices
         reachable = False
         for ctx in tuple(contexts):
             jesse_state.activate(ctx.state)
@@ -157,28 +183,42 @@ class JesseRuntime:
             except Exception as error:
                 self._fail(ctx, error)
                 continue
-            reachable = reachable or ctx.reachable(lo, h)
+            if not reachable:
+                below, above = ctx.thresholds()
+                reachable = bool((below and low <= max(below)) or (above and high >= min(above)))
         if reachable:
-            tickers = bar_ticks(Candle(symbol, open_time, o, h, lo, c, volume))
-        elif due:
-            tickers = [Ticker(symbol, c, c, c, c, close_ms - 1)]  # market orders at the close fill here
+            self._close.pop(symbol, None)
+            if prices is None:
+                tick = contexts[0].instrument.tick_size
+                prices = (
+                    snap_price(row[1], tick),
+                    snap_price(row[3], tick),
+                    snap_price(row[4], tick),
+                    snap_price(row[2], tick),
+                )
+            o, h, lo, c = prices
+            for ticker in bar_ticks(Candle(symbol, open_time, o, h, lo, c, volume or ZERO)):
+                self.clock.now = ticker.ts
+                events = self.engine.on_ticker(ticker)
+                if events:
+                    if self.record is not None:
+                        self.record.extend(events)
+                    self._dispatch(events)
         else:
-            tickers = []
-        for ticker in tickers:
-            self.clock.now = ticker.ts
-            events = self.engine.on_ticker(ticker)
-            if events:
-                if self.record is not None:
-                    self.record.extend(events)
-                self._dispatch(events)
+            # Nothing rests within reach: the engine needs this close only if an order is placed on it.
+            self._close[symbol] = (prices[3] if prices is not None else float(row[2]), close_ms - 1)
         self.clock.now = close_ms - 1
         decided = []
+        self._later = []
         for ctx in due:
             if ctx.spec.key not in self.contexts:
                 continue
             self._activate(ctx)
             if self._guard(ctx, ctx.execute) is not _FAILED:
                 decided.append(ctx)
+        if self._later:
+            later, self._later = self._later, []
+            self._dispatch(later)
         if close_ms >= self._first_sample:
             for ctx in tuple(contexts):
                 key = ctx.spec.key
@@ -226,8 +266,28 @@ class JesseRuntime:
         for ctx in tuple(contexts):
             self._activate(ctx)
             self._guard(ctx, lambda ctx=ctx: ctx.add_rows(window))  # type: ignore[misc]
-        self.clock.now = int(window[-1, 0]) + MINUTE_MS - 1
+        close_ms = int(window[-1, 0]) + MINUTE_MS
+        self.clock.now = close_ms - 1
+        self._close[symbol] = (float(window[-1, 2]), close_ms - 1)
         return end - start
+
+    def _price_for_order(self, symbol: str) -> None:
+        """Give the engine the last bar's close of `symbol` before an order on it (see `on_bar`).
+
+        Nothing of any context rested within that bar's range, so the close changes nothing by
+        itself; should it still produce events, they are applied once the running context is done.
+        """
+        pending = self._close.pop(symbol, None)
+        if pending is None:
+            return
+        close, ts = pending
+        price = close if isinstance(close, Decimal) else snap_price(close, self.catalog.get(symbol).tick_size)
+        self.clock.now = ts
+        events = self.engine.on_ticker(Ticker(symbol, price, price, price, price, ts))
+        if events:
+            if self.record is not None:
+                self.record.extend(events)
+            self._later.extend(events)
 
     def _dispatch(self, events: list[EngineEvent]) -> None:
         per_account: dict[str, list[EngineEvent]] = {}
