@@ -84,7 +84,7 @@ async def _order_posts_over_http(database_url: str, count: int) -> None:
 
     from tradesim.adapters.memory.clock import FixedClock
     from tradesim.domain import Ticker
-    from tradesim.entrypoints.http.app import ApiOptions, create_app
+    from tradesim.entrypoints.http.app import WIRED_MODULES, ApiOptions, create_app
     from tradesim.entrypoints.http.server import hypercorn_config
 
     streams: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
@@ -117,6 +117,8 @@ async def _order_posts_over_http(database_url: str, count: int) -> None:
         container = api_container(Path(tmp), clock=clock, database_url=database_url)
         container.core.ids.override(providers.Object(lambda: uuid.uuid4().hex))
         settings = container.settings()
+        container.wire(modules=list(WIRED_MODULES))  # as the process does (`routes_wired`)
+        await container.init_resources()  # type: ignore[misc]
         app = create_app(container, ApiOptions())
         stop = asyncio.Event()
         config = hypercorn_config(settings)
@@ -236,12 +238,13 @@ WORKLOADS = {
 
 
 def _child(workload: str, database_url: str, count: int) -> None:
-    from tradesim.entrypoints.cli.common import run_async
     from tradesim.entrypoints.http.observability import configure_logging
+    from tradesim.entrypoints.roles import SERVER_GC
+    from tradesim.entrypoints.runner import run_async
 
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         configure_logging()  # as `tradesim api` does: a JSON line per request, here to /dev/null
-        run_async(WORKLOADS[workload](database_url, count))  # on uvloop, as `tradesim api` runs
+        run_async(WORKLOADS[workload](database_url, count), gc_threshold=SERVER_GC)  # type: ignore[arg-type]  # on uvloop, as `tradesim api` runs
 
 
 def _instructions(workload: str, database_url: str, count: int, *, counted: bool = True) -> int:
