@@ -29,6 +29,10 @@ def hypercorn_config(settings: Settings) -> Config:
     config.websocket_ping_interval = 20.0
     config.graceful_timeout = 5.0
     config.include_server_header = False
+    # An idle keep-alive connection outlives the load balancer's (infra/cdk edge.py: 300 s):
+    # when the server closed first, a request the client sent on the connection at that moment met
+    # a reset (a 502 behind the ALB, a `Connection reset by peer` for a bot talking to us directly).
+    config.keep_alive_timeout = 310.0
     return config
 
 
