@@ -70,9 +70,9 @@ def test_engines_name_their_own_orders_with_unique_ids(tmp_path: Path) -> None:
     container = build_container(
         Settings.from_env({"TRADESIM_DATA_DIR": str(tmp_path), "TRADESIM_DATABASE_URL": "memory://"})
     )
-    first = container.engine()._ids()
+    first = container.engine().ids()
     worker = container.worker()
-    assert first != worker._engine_factory()._ids()
+    assert first != worker._engine_factory().ids()
     assert len(first) == 36  # a UUID, not a counter that restarts with the process
 
 
