@@ -79,6 +79,11 @@ class MatchingEngine:
     def config(self) -> EngineConfig:
         return self._state.config
 
+    @property
+    def ids(self) -> Callable[[], str]:
+        """What names the orders the engine makes and those placed without an id."""
+        return self._state.ids
+
     # -- accounts -------------------------------------------------------------------------------
 
     def open_account(
