@@ -9,13 +9,16 @@ import threading
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from tests.contract import records
 from tests.integration.databases import empty_tables, sqlite_url
 from tests.integration.tcp_proxy import TcpProxy
+from tests.waiting import until
 from tradesim.adapters.sqlalchemy.database import Database, DatabaseConfig
 from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from tradesim.ports.errors import DependencyUnavailable
@@ -23,6 +26,17 @@ from tradesim.ports.errors import DependencyUnavailable
 pytestmark = pytest.mark.integration
 
 QUICK = DatabaseConfig(connect_timeout=2, statement_timeout=5, lock_timeout=0.3, network_timeout=1.0)
+
+
+def _connections_of(database: Database) -> list[Any]:
+    """The driver connections the database's pool hands out from now on (recorded at checkout)."""
+    seen: list[Any] = []
+    event.listen(database.engine.sync_engine, "checkout", lambda dbapi, _record, _proxy: seen.append(dbapi))
+    return seen
+
+
+def _all_closed(connections: list[Any]) -> bool:
+    return bool(connections) and all(c.driver_connection.is_closed() for c in connections)
 
 
 @pytest.fixture
@@ -110,11 +124,12 @@ async def test_pooled_connections_the_server_closed_are_replaced_without_an_erro
     proxy: TcpProxy, proxied: Database
 ) -> None:
     # As after a restart of the server: every idle connection in the pool was closed under it.
+    opened = _connections_of(proxied)
     async with SqlAlchemyUnitOfWork(proxied) as uow:
         await write_a_fill(uow)
         await uow.commit()
     proxy.cut()
-    await asyncio.sleep(0.2)  # the driver sees the close as soon as its loop reads the socket
+    await until(lambda: _all_closed(opened))  # the driver sees the close once its loop reads the socket
     async with SqlAlchemyUnitOfWork(proxied) as uow:
         assert await uow.balances.get("acc-1") == {"USDT": Decimal("-0.0165")}
 
@@ -228,11 +243,12 @@ async def test_a_kept_connection_the_server_closed_or_that_failed_is_replaced(
     proxy: TcpProxy, proxied: Database
 ) -> None:
     kept = proxied.keep()
+    opened = _connections_of(proxied)
     async with SqlAlchemyUnitOfWork(proxied, kept=kept) as uow:
         await write_a_fill(uow)
         await uow.commit()
     proxy.cut()  # as a restart of the server does, while the connection is kept, idle
-    await asyncio.sleep(0.2)
+    await until(lambda: _all_closed(opened))
     async with SqlAlchemyUnitOfWork(proxied, kept=kept) as uow:
         assert await uow.balances.get("acc-1") == {"USDT": Decimal("-0.0165")}
     with pytest.raises(DependencyUnavailable):
