@@ -227,6 +227,9 @@ def test_a_market_buy_through_the_ticket_shows_the_position_and_the_fill(page: P
     try:
         expect(row.get_by_role("cell").nth(4)).to_have_text("30100", timeout=SLOW)
         expect(row.get_by_role("cell").nth(5)).to_have_text("0.999")
+        wallet = page.get_by_role("region", name="Wallet").get_by_role("definition")
+        expect(wallet.filter(has_text=re.compile(r"^0\.999 USDT$"))).to_have_count(1)  # unrealised PnL, and equity:
+        expect(wallet.filter(has_text=re.compile(r"^10000\.83399945 USDT$"))).to_have_count(1)
     finally:
         feed.set_price("BTCUSDT", "30000.0")
     shot(page, "03-position-and-fill")

@@ -2,7 +2,7 @@
 // and what the chart draws for them (price lines, fill markers).
 
 import { api, ApiError } from "./api.js";
-import { compare, isDecimal, isZero, minus, snap, times } from "./decimal.js";
+import { compare, isDecimal, isZero, minus, plus, snap, times } from "./decimal.js";
 import { $, fill, h, say, utc } from "./dom.js";
 import { inFrame } from "./frames.js";
 import { accountId, instrument, OPEN, state } from "./state.js";
@@ -155,14 +155,30 @@ export function markPrice(symbol, mark) {
   if (p.markPrice === mark) return;
   const move = p.side === "Buy" ? minus(mark, p.avgPrice) : minus(p.avgPrice, mark);
   state.positions.set(symbol, { ...p, markPrice: mark, unrealisedPnl: times(move, p.size) });
-  // Two cells change in place: rebuilding the row at the ticker's pace would swallow a click on Close.
+  revalueWallet();
+  // A few cells change in place: rebuilding the rows at the ticker's pace would swallow a click on Close.
   inFrame(`mark.${symbol}`, () => {
     const now = state.positions.get(symbol);
     const row = now && $("positions").querySelector(`tr[data-symbol="${symbol}"]`);
-    if (!row) return;
-    row.querySelector(".mark").textContent = now.markPrice;
-    row.querySelector(".upnl").textContent = now.unrealisedPnl;
+    if (row) {
+      row.querySelector(".mark").textContent = now.markPrice;
+      row.querySelector(".upnl").textContent = now.unrealisedPnl;
+    }
+    for (const figure of ["equity", "unrealisedPnl"]) {
+      const cell = $("wallet").querySelector(`[data-figure="${figure}"]`);
+      if (cell && state.wallet) cell.textContent = `${state.wallet[figure]} USDT`;
+    }
   });
+}
+
+/** Equity is the wallet balance plus the positions' unrealised PnL (Bybit's definition), kept in step
+ * with the revalued positions until the next wallet push brings the server's figures. */
+function revalueWallet() {
+  const w = state.wallet;
+  if (!w || !isDecimal(w.walletBalance)) return;
+  let unrealised = "0";
+  for (const p of state.positions.values()) if (p.unrealisedPnl) unrealised = plus(unrealised, p.unrealisedPnl);
+  state.wallet = { ...w, unrealisedPnl: unrealised, equity: plus(w.walletBalance, unrealised) };
 }
 
 export function putExecution(execution) {
@@ -230,10 +246,11 @@ function drawPanels() {
 function drawWallet() {
   const w = state.wallet;
   const figures = w
-    ? [["Balance", w.walletBalance], ["Equity", w.equity], ["Available", w.availableBalance],
-      ["Unrealised PnL", w.unrealisedPnl], ["Position margin", w.totalPositionIM], ["Order margin", w.totalOrderIM]]
+    ? [["Balance", "walletBalance"], ["Equity", "equity"], ["Available", "availableBalance"],
+      ["Unrealised PnL", "unrealisedPnl"], ["Position margin", "totalPositionIM"], ["Order margin", "totalOrderIM"]]
     : [];
-  $("wallet").replaceChildren(...figures.flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, `${value} USDT`)]));
+  $("wallet").replaceChildren(...figures.flatMap(([name, key]) =>
+    [h("dt", {}, name), h("dd", { "data-figure": key }, `${w[key]} USDT`)]));
 }
 
 function drawPositions() {
