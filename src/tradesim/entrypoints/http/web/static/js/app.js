@@ -95,8 +95,10 @@ function subscribe() {
 }
 
 async function loadLiveBars() {
+  const symbol = state.symbol;
   const end = Date.now();
-  const { list } = await api("GET", `/api/v1/candles?symbol=${state.symbol}&interval=1m&start=${end - LIVE_BARS * MINUTE}&end=${end}`);
+  const { list } = await api("GET", `/api/v1/candles?symbol=${symbol}&interval=1m&start=${end - LIVE_BARS * MINUTE}&end=${end}`);
+  if (symbol !== state.symbol || state.replay) return; // the user moved on meanwhile
   chart.setBars(list);
   minute = Math.floor(end / MINUTE);
 }
