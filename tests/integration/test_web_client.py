@@ -169,6 +169,7 @@ def test_sign_up_log_in_and_the_chart_follows_a_price_the_feed_sets(
     page.get_by_label("Symbol", exact=True).select_option("ETHUSDT")
     expect(page.get_by_role("img", name=re.compile(r"^Candle chart of ETHUSDT, last close 2000$"))).to_be_visible()
     expect(page.get_by_label("Quantity")).to_have_accessible_description(re.compile("step 0.01"))
+    expect(page.get_by_label("Quantity")).to_have_value("0.01")  # the new symbol's minimum, not BTCUSDT's
 
 
 def test_an_expired_access_token_is_refreshed_quietly_and_the_request_retried(page: Page, guard: Guard) -> None:

@@ -32,9 +32,16 @@ function ticketMode() {
   $("price-hint").textContent = type === "Conditional" ? "empty: a market order when triggered" : $("price-hint").dataset.grid || "";
 }
 
+let describedSymbol = "";
+
 export function describeInstrument() {
   const i = instrument();
   if (!i) return;
+  // Another symbol's quantity and prices mean nothing here (and sit off this one's steps).
+  if (describedSymbol && describedSymbol !== i.symbol) {
+    for (const id of ["qty", "price", "trigger-price", "take-profit", "stop-loss"]) $(id).value = "";
+  }
+  describedSymbol = i.symbol;
   $("qty-hint").textContent = `step ${i.qtyStep}, min ${i.minOrderQty}, max ${i.maxOrderQty}`;
   $("price-hint").dataset.grid = `tick ${i.tickSize}`;
   ticketMode();
