@@ -9,9 +9,9 @@ import { bindReplay, onBar, setupReplay } from "./replay.js";
 import { Socket } from "./socket.js";
 import { accountId, instrument, state } from "./state.js";
 import {
-  commandRejected, describeInstrument, loadAccount, markPrice, putExecution, putOrder, putPosition, putWallet,
-  redraw, setupTrading,
-} from "./trading.js";
+  commandRejected, loadAccount, markPrice, putExecution, putOrder, putPosition, putWallet, redraw, setupPanels,
+} from "./panels.js";
+import { describeInstrument, setupTicket } from "./ticket.js";
 import { refusal } from "./words.js";
 
 const ACCOUNT_KEY = "tradesim.accountId";
@@ -200,7 +200,8 @@ function setupTabs() {
 
 function setup() {
   setupTabs();
-  setupTrading(chart);
+  setupPanels(chart);
+  setupTicket();
   setupJournal(chart);
   setupReplay(chart, {
     created: async (session) => {
