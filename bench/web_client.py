@@ -10,9 +10,9 @@ Prints, each beside a baseline measured in the same run:
 - frames behind while a replay plays at each `--speeds` (bars per second): how many frames a bar
   waited between arriving on the socket and being drawn beyond the one frame coalescing costs, the
   bars waiting at each frame's start (second by second: growing would be a backlog), the frames'
-  rate and long frames (over 50 ms), and the CPU the page's main thread spent (Chromium's own
-  TaskDuration and ScriptDuration, which a loaded machine does not inflate as it does wall time);
-  baseline: the same page with the replay paused.
+  rate and long frames (over 50 ms), and the time the page's main thread spent in tasks and in script
+  (Chromium's TaskDuration and ScriptDuration: wall time inside tasks, so a loaded machine inflates it
+  too, though less than the frame rate); baseline: the same page with the replay paused.
 
 Smallest configuration (about a minute on a loaded 2-CPU machine):
 
@@ -134,7 +134,7 @@ def replay_frames(browser: Browser, base_url: str, email: str, speed: str, secon
 
 
 def _busy(cdp: Any) -> dict[str, float]:
-    """Seconds the page's main thread spent in tasks and in script: CPU, whatever else the machine runs."""
+    """Seconds the page's main thread spent inside tasks and inside script (Chromium's counters)."""
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     return {"task": metrics["TaskDuration"], "script": metrics["ScriptDuration"]}
 
@@ -222,7 +222,7 @@ def main() -> None:
                 f" (accumulating if it keeps growing); left 1 s after pause: {r['left_after_pause']:.0f}"
             )
             print(
-                f"  page main thread busy {r['busy']:.0%} of the time (idle {r['idle_busy']:.0%}); CPU per 1000"
+                f"  page main thread busy {r['busy']:.0%} of the time (idle {r['idle_busy']:.0%}); per 1000"
                 f" bars: tasks {r['task_ms_per_1000_bars']:.0f} ms, script {r['script_ms_per_1000_bars']:.0f} ms"
             )
             print(

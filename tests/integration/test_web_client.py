@@ -166,6 +166,10 @@ def test_sign_up_log_in_and_the_chart_follows_a_price_the_feed_sets(
     expect(page.get_by_role("img", name=re.compile(r"last close 30150\.2$"))).to_be_visible(timeout=SLOW)
     shot(page, "02-trade")
     feed.set_price("BTCUSDT", "30000.0")
+    page.get_by_label("Symbol", exact=True).select_option("ETHUSDT")
+    expect(page.get_by_role("img", name=re.compile(r"^Candle chart of ETHUSDT, last close 2000$"))).to_be_visible()
+    expect(page.get_by_label("Quantity")).to_have_accessible_description(re.compile("step 0.01"))
+    expect(page.get_by_label("Quantity")).to_have_value("0.01")  # the new symbol's minimum, not BTCUSDT's
 
 
 def test_an_expired_access_token_is_refreshed_quietly_and_the_request_retried(page: Page, guard: Guard) -> None:
@@ -227,6 +231,9 @@ def test_a_market_buy_through_the_ticket_shows_the_position_and_the_fill(page: P
     try:
         expect(row.get_by_role("cell").nth(4)).to_have_text("30100", timeout=SLOW)
         expect(row.get_by_role("cell").nth(5)).to_have_text("0.999")
+        wallet = page.get_by_role("region", name="Wallet").get_by_role("definition")
+        expect(wallet.filter(has_text=re.compile(r"^0\.999 USDT$"))).to_have_count(1)  # unrealised PnL, and equity:
+        expect(wallet.filter(has_text=re.compile(r"^10000\.83399945 USDT$"))).to_have_count(1)
     finally:
         feed.set_price("BTCUSDT", "30000.0")
     shot(page, "03-position-and-fill")

@@ -9,9 +9,9 @@ import { bindReplay, onBar, setupReplay } from "./replay.js";
 import { Socket } from "./socket.js";
 import { accountId, instrument, state } from "./state.js";
 import {
-  commandRejected, describeInstrument, loadAccount, markPrice, putExecution, putOrder, putPosition, putWallet,
-  redraw, setupTrading,
-} from "./trading.js";
+  commandRejected, loadAccount, markPrice, putExecution, putOrder, putPosition, putWallet, redraw, setupPanels,
+} from "./panels.js";
+import { describeInstrument, setupTicket } from "./ticket.js";
 import { refusal } from "./words.js";
 
 const ACCOUNT_KEY = "tradesim.accountId";
@@ -95,8 +95,10 @@ function subscribe() {
 }
 
 async function loadLiveBars() {
+  const symbol = state.symbol;
   const end = Date.now();
-  const { list } = await api("GET", `/api/v1/candles?symbol=${state.symbol}&interval=1m&start=${end - LIVE_BARS * MINUTE}&end=${end}`);
+  const { list } = await api("GET", `/api/v1/candles?symbol=${symbol}&interval=1m&start=${end - LIVE_BARS * MINUTE}&end=${end}`);
+  if (symbol !== state.symbol || state.replay) return; // the user moved on meanwhile
   chart.setBars(list);
   minute = Math.floor(end / MINUTE);
 }
@@ -198,7 +200,8 @@ function setupTabs() {
 
 function setup() {
   setupTabs();
-  setupTrading(chart);
+  setupPanels(chart);
+  setupTicket();
   setupJournal(chart);
   setupReplay(chart, {
     created: async (session) => {

@@ -8,6 +8,9 @@ import {
 } from "../vendor/lightweight-charts/lightweight-charts.standalone.production.mjs";
 
 const MINUTE_S = 60;
+/** Bars the chart holds at most; past it, the oldest are dropped down to KEEP_BARS in one go. */
+const MAX_BARS = 4_000;
+const KEEP_BARS = 2_000;
 const UP = "#26a69a";
 const DOWN = "#ef5350";
 
@@ -46,6 +49,7 @@ export class CandleChart {
     });
     this.volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
     this.lines = [];
+    this.rows = [];
     this.last = null;
     this.barCount = 0;
     this.symbol = "";
@@ -67,24 +71,44 @@ export class CandleChart {
 
   /** Replace every bar (a symbol, an account or a replay position changed). */
   setBars(bars) {
-    const rows = bars.map(toRow);
-    this.candles.setData(rows.map((r) => r.candle));
-    this.volume.setData(rows.map((r) => r.volume));
-    this.last = rows.length ? rows[rows.length - 1].candle : null;
-    this.barCount = rows.length;
-    if (rows.length) this.chart.timeScale().scrollToRealTime();
+    this.rows = bars.map(toRow).slice(-KEEP_BARS);
+    this.load();
+    if (this.rows.length) this.chart.timeScale().scrollToRealTime();
     this.describe();
   }
 
-  /** A bar in Bybit's kline shape: the last one updated or a newer one appended (older ones ignored).
-   * `quiet`: the caller puts many in one frame and calls describe() once after them. */
-  putBar(bar, quiet = false) {
-    const row = toRow(bar);
+  load() {
+    this.candles.setData(this.rows.map((r) => r.candle));
+    this.volume.setData(this.rows.map((r) => r.volume));
+    this.last = this.rows.length ? this.rows[this.rows.length - 1].candle : null;
+    this.barCount = this.rows.length;
+  }
+
+  /** The last bar replaced or a newer one appended; an older one is ignored. The series is kept
+   * short: appending to the chart library's series costs more the longer it is, and a replay at
+   * 1,000 bars/s appends a thousand a second. */
+  put(row) {
     if (this.last && row.candle.time < this.last.time) return;
-    if (!this.last || row.candle.time > this.last.time) this.barCount += 1;
+    if (this.last && row.candle.time === this.last.time) {
+      this.rows[this.rows.length - 1] = row;
+    } else {
+      this.rows.push(row);
+      this.barCount += 1;
+      if (this.rows.length > MAX_BARS) {
+        this.rows = this.rows.slice(-KEEP_BARS);
+        this.load();
+        return;
+      }
+    }
     this.candles.update(row.candle);
     this.volume.update(row.volume);
     this.last = row.candle;
+  }
+
+  /** A bar in Bybit's kline shape. `quiet`: the caller puts many in one frame and calls describe()
+   * once after them. */
+  putBar(bar, quiet = false) {
+    this.put(toRow(bar));
     if (!quiet) this.describe();
   }
 
@@ -93,21 +117,12 @@ export class CandleChart {
     const time = Math.floor(ts / 1000 / MINUTE_S) * MINUTE_S;
     const value = Number(price);
     if (this.last && time < this.last.time) return;
-    let candle;
-    if (this.last && this.last.time === time) {
-      candle = {
-        ...this.last,
-        high: Math.max(this.last.high, value),
-        low: Math.min(this.last.low, value),
-        close: value,
-      };
-    } else {
-      candle = { time, open: value, high: value, low: value, close: value };
-      this.barCount += 1;
-      this.volume.update({ time, value: 0, color: UP + "80" });
-    }
-    this.candles.update(candle);
-    this.last = candle;
+    const same = this.last && this.last.time === time;
+    const candle = same
+      ? { ...this.last, high: Math.max(this.last.high, value), low: Math.min(this.last.low, value), close: value }
+      : { time, open: value, high: value, low: value, close: value };
+    const volume = same ? this.rows[this.rows.length - 1].volume : { time, value: 0, color: UP + "80" };
+    this.put({ candle, volume });
     this.describe();
   }
 

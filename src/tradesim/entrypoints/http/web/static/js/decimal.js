@@ -74,3 +74,8 @@ export function times(a, b) {
   const y = signed(b);
   return written(x.units * y.units, x.digits + y.digits);
 }
+
+/** a + b, exactly. */
+export function plus(a, b) {
+  return minus(a, b.startsWith("-") ? b.slice(1) : `-${b}`);
+}

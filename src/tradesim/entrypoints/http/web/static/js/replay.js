@@ -52,6 +52,27 @@ export function setupReplay(candleChart, { created, price }) {
   $("replay-step").addEventListener("click", () => control({ action: "step" }));
   $("replay-speed").addEventListener("change", () => control({ action: "speed", speed: $("replay-speed").value }));
   $("replay-jump-go").addEventListener("click", jump);
+  setInterval(checkQuiet, QUIET_MS);
+}
+
+const QUIET_MS = 2_000;
+let lastBarAt = 0;
+
+/** The bar pushes do not say a session finished (its history ran out): a playing session that has
+ * sent nothing for a while is read again, and the clock line shows its state. */
+async function checkQuiet() {
+  const session = state.replay;
+  if (!session || session.state !== "playing" || performance.now() - lastBarAt < QUIET_MS) return;
+  lastBarAt = performance.now();
+  try {
+    const now = await api("GET", `/api/v1/replays/${session.replayId}`);
+    if (state.replay && state.replay.replayId === now.replayId) {
+      state.replay = { ...state.replay, state: now.state };
+      showClock();
+    }
+  } catch {
+    // The next check tries again; the socket's status line tells of a lost connection.
+  }
 }
 
 /** The chosen account is `session`'s (or null: a live account). */
@@ -112,6 +133,7 @@ function jump() {
 export function onBar(replayId, bars) {
   if (!state.replay || state.replay.replayId !== replayId) return;
   const now = performance.now();
+  lastBarAt = now;
   for (const bar of bars) {
     bar.arrived = now;
     pending.push(bar);

@@ -1,8 +1,8 @@
-// The order ticket and the account's panels: wallet, positions, open orders, order history, executions;
-// and what the chart draws for them (price lines, fill markers).
+// The account's panels: wallet, positions (close, TP/SL), open orders (cancel), order history,
+// executions; and what the chart draws for them (price lines, fill markers).
 
-import { api, ApiError } from "./api.js";
-import { compare, isDecimal, isZero, minus, snap, times } from "./decimal.js";
+import { api } from "./api.js";
+import { isDecimal, isZero, minus, plus, snap, times } from "./decimal.js";
 import { $, fill, h, say, utc } from "./dom.js";
 import { inFrame } from "./frames.js";
 import { accountId, instrument, OPEN, state } from "./state.js";
@@ -10,104 +10,8 @@ import { refusal } from "./words.js";
 
 let chart = null;
 
-export function setupTrading(candleChart) {
+export function setupPanels(candleChart) {
   chart = candleChart;
-  $("order-type").addEventListener("change", ticketMode);
-  $("qty").addEventListener("change", () => snapField("qty", "qtyStep", "down"));
-  for (const id of ["price", "trigger-price", "take-profit", "stop-loss"]) {
-    $(id).addEventListener("change", () => snapField(id, "tickSize", "nearest"));
-  }
-  $("ticket").addEventListener("submit", (event) => {
-    event.preventDefault();
-    placeOrder(event.submitter ? event.submitter.value : "Buy");
-  });
-  ticketMode();
-}
-
-function ticketMode() {
-  const type = $("order-type").value;
-  $("price").disabled = type === "Market";
-  $("trigger-row").hidden = type !== "Conditional";
-  $("tif").disabled = type === "Market";
-  $("price-hint").textContent = type === "Conditional" ? "empty: a market order when triggered" : $("price-hint").dataset.grid || "";
-}
-
-export function describeInstrument() {
-  const i = instrument();
-  if (!i) return;
-  $("qty-hint").textContent = `step ${i.qtyStep}, min ${i.minOrderQty}, max ${i.maxOrderQty}`;
-  $("price-hint").dataset.grid = `tick ${i.tickSize}`;
-  ticketMode();
-  if (!$("qty").value) $("qty").value = i.minOrderQty;
-}
-
-/** The field's value on the instrument's grid; says so when it moved. */
-function snapField(id, gridField, mode) {
-  const i = instrument();
-  const input = $(id);
-  const text = input.value.trim();
-  if (!i || !text) return true;
-  if (!isDecimal(text)) {
-    say("ticket-message", `${input.labels[0].textContent} must be a plain decimal number, such as 0.01`, "error");
-    return false;
-  }
-  const snapped = snap(text, i[gridField], mode);
-  if (compare(snapped, text) !== 0) {
-    input.value = snapped;
-    say("ticket-message", `${input.labels[0].textContent} snapped to ${snapped} (step ${i[gridField]})`);
-  }
-  return true;
-}
-
-function ticketBody(side) {
-  const i = instrument();
-  const type = $("order-type").value;
-  for (const [id, grid, mode] of [["qty", "qtyStep", "down"], ["price", "tickSize", "nearest"],
-    ["trigger-price", "tickSize", "nearest"], ["take-profit", "tickSize", "nearest"], ["stop-loss", "tickSize", "nearest"]]) {
-    if (!snapField(id, grid, mode)) return null;
-  }
-  const qty = $("qty").value.trim();
-  if (!qty || isZero(qty)) return fail("Enter a quantity");
-  if (compare(qty, i.minOrderQty) < 0) return fail(`Quantity must be at least ${i.minOrderQty}`);
-  const body = { accountId: accountId(), symbol: state.symbol, side, qty, orderType: "Market" };
-  const price = $("price").value.trim();
-  if (type === "Limit") {
-    if (!price) return fail("Enter a price for a limit order");
-    Object.assign(body, { orderType: "Limit", price, timeInForce: $("tif").value });
-  }
-  if (type === "Conditional") {
-    const trigger = $("trigger-price").value.trim();
-    if (!trigger) return fail("Enter a trigger price for a conditional order");
-    if (!state.lastPrice) return fail("No market price yet to tell which way the trigger is");
-    body.triggerPrice = trigger;
-    body.triggerDirection = compare(trigger, state.lastPrice) >= 0 ? 1 : 2;
-    if (price) Object.assign(body, { orderType: "Limit", price, timeInForce: $("tif").value });
-  }
-  const tp = $("take-profit").value.trim();
-  const sl = $("stop-loss").value.trim();
-  if (tp) body.takeProfit = tp;
-  if (sl) body.stopLoss = sl;
-  if ($("reduce-only").checked) body.reduceOnly = true;
-  return body;
-}
-
-function fail(text) {
-  say("ticket-message", text, "error");
-  return null;
-}
-
-async function placeOrder(side) {
-  if (!state.account) return fail("Create or choose an account first");
-  const body = ticketBody(side);
-  if (!body) return;
-  try {
-    const order = await api("POST", "/api/v1/orders", body);
-    state.placed.add(order.orderId);
-    say("ticket-message", `${side} ${order.qty} ${order.symbol} ${order.orderType.toLowerCase()} order sent`, "ok");
-    putOrder(order);
-  } catch (error) {
-    say("ticket-message", error instanceof ApiError ? refusal(error.code, error.message) : String(error), "error");
-  }
 }
 
 const RANK = { New: 0, Untriggered: 0, Triggered: 0, PartiallyFilled: 1 };
@@ -155,14 +59,30 @@ export function markPrice(symbol, mark) {
   if (p.markPrice === mark) return;
   const move = p.side === "Buy" ? minus(mark, p.avgPrice) : minus(p.avgPrice, mark);
   state.positions.set(symbol, { ...p, markPrice: mark, unrealisedPnl: times(move, p.size) });
-  // Two cells change in place: rebuilding the row at the ticker's pace would swallow a click on Close.
+  revalueWallet();
+  // A few cells change in place: rebuilding the rows at the ticker's pace would swallow a click on Close.
   inFrame(`mark.${symbol}`, () => {
     const now = state.positions.get(symbol);
     const row = now && $("positions").querySelector(`tr[data-symbol="${symbol}"]`);
-    if (!row) return;
-    row.querySelector(".mark").textContent = now.markPrice;
-    row.querySelector(".upnl").textContent = now.unrealisedPnl;
+    if (row) {
+      row.querySelector(".mark").textContent = now.markPrice;
+      row.querySelector(".upnl").textContent = now.unrealisedPnl;
+    }
+    for (const figure of ["equity", "unrealisedPnl"]) {
+      const cell = $("wallet").querySelector(`[data-figure="${figure}"]`);
+      if (cell && state.wallet) cell.textContent = `${state.wallet[figure]} USDT`;
+    }
   });
+}
+
+/** Equity is the wallet balance plus the positions' unrealised PnL (Bybit's definition), kept in step
+ * with the revalued positions until the next wallet push brings the server's figures. */
+function revalueWallet() {
+  const w = state.wallet;
+  if (!w || !isDecimal(w.walletBalance)) return;
+  let unrealised = "0";
+  for (const p of state.positions.values()) if (p.unrealisedPnl) unrealised = plus(unrealised, p.unrealisedPnl);
+  state.wallet = { ...w, unrealisedPnl: unrealised, equity: plus(w.walletBalance, unrealised) };
 }
 
 export function putExecution(execution) {
@@ -230,10 +150,11 @@ function drawPanels() {
 function drawWallet() {
   const w = state.wallet;
   const figures = w
-    ? [["Balance", w.walletBalance], ["Equity", w.equity], ["Available", w.availableBalance],
-      ["Unrealised PnL", w.unrealisedPnl], ["Position margin", w.totalPositionIM], ["Order margin", w.totalOrderIM]]
+    ? [["Balance", "walletBalance"], ["Equity", "equity"], ["Available", "availableBalance"],
+      ["Unrealised PnL", "unrealisedPnl"], ["Position margin", "totalPositionIM"], ["Order margin", "totalOrderIM"]]
     : [];
-  $("wallet").replaceChildren(...figures.flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, `${value} USDT`)]));
+  $("wallet").replaceChildren(...figures.flatMap(([name, key]) =>
+    [h("dt", {}, name), h("dd", { "data-figure": key }, `${w[key]} USDT`)]));
 }
 
 function drawPositions() {
