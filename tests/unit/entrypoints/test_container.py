@@ -87,3 +87,35 @@ def test_outcomes_go_without_a_transaction_only_where_an_outcome_is_one_statemen
     for url, mode in expected.items():
         settings = Settings.from_env({"TRADESIM_DATA_DIR": str(tmp_path), "TRADESIM_DATABASE_URL": url})
         assert outcome_mode(settings) == mode, url
+
+
+async def test_a_process_holds_one_redis_client_and_closes_it(tmp_path: Path) -> None:
+    """Queue, events, leases, prices, replays, readiness and the login limits share the process's client."""
+    settings = Settings(
+        data_dir=tmp_path, database_url="memory://", redis_url="redis://127.0.0.1:1/0", jwt_secret="s" * 40
+    )
+    container = build_container(settings)
+    await container.init_resources()
+    client = container.messaging.redis()
+    users = [
+        container.messaging.price_bus(),
+        container.messaging.event_bus(),
+        container.messaging.order_queue(),
+        container.messaging.leases(),
+        container.messaging.health(),
+        container.replay.bar_bus(),
+        container.replay.inbox(),
+        container.messaging.rate_counters(),
+        container.messaging.revocations(),
+    ]
+    assert all(user._client is client for user in users)  # type: ignore[attr-defined]
+    closed: list[bool] = []
+    original = client.aclose
+
+    async def aclose() -> None:
+        closed.append(True)
+        await original()
+
+    client.aclose = aclose  # type: ignore[method-assign]
+    await container.shutdown_resources()
+    assert closed == [True]
