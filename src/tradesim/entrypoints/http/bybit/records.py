@@ -203,6 +203,26 @@ def wallet(view: AccountView) -> dict[str, Any]:
         "marginCollateral": True,
         "collateralSwitch": True,
     }
+    # Spot trades leave balances of other coins (the BTC a spot buy bought): each is a coin entry.
+    others = [
+        {
+            "coin": name,
+            "equity": num(amount),
+            "usdValue": "",
+            "walletBalance": num(amount),
+            "free": "",
+            "locked": "0",
+            "borrowAmount": "0",
+            "availableToWithdraw": num(amount),
+            "accruedInterest": "0",
+            "totalOrderIM": "0",
+            "totalPositionIM": "0",
+            "unrealisedPnl": "0",
+            "cumRealisedPnl": "0",
+        }
+        for name, amount in sorted(view.balances.items())
+        if name != view.coin and amount
+    ]
     return {
         "accountType": "UNIFIED",
         "accountIMRate": "0",
@@ -215,5 +235,5 @@ def wallet(view: AccountView) -> dict[str, Any]:
         "totalPerpUPL": num(view.unrealised_pnl),
         "totalInitialMargin": num(used),
         "totalMaintenanceMargin": "0",
-        "coin": [coin],
+        "coin": [coin, *others],
     }
