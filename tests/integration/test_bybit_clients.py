@@ -1,5 +1,6 @@
-"""The REAL, unmodified pybit and ccxt against a running tradesim (`tradesim serve`) priced by the
-project's protocol-faithful Bybit feed: a bot changes only its base URL and keys."""
+"""The REAL, unmodified pybit and ccxt against a running tradesim (`tradesim serve` on the real
+PostgreSQL and Redis) priced by the project's protocol-faithful Bybit feed: a bot changes only its
+base URL and keys."""
 
 from __future__ import annotations
 
@@ -19,11 +20,15 @@ import ccxt.pro
 import httpx
 import pybit.unified_trading as pybit_ws
 import pytest
+import sqlalchemy
 from pybit.exceptions import InvalidRequestError
 from pybit.unified_trading import HTTP
 
+from tests import services
 from tests.support.bybit_venue import Tradesim, Venue, running_venue, trader_key
 from tests.support.realtime import wait_for
+from tradesim.adapters.sqlalchemy.database import Database
+from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head
 
 pytestmark = pytest.mark.integration
 SYMBOL = "BTC/USDT:USDT"
@@ -31,9 +36,24 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "bybit-api.md"
 
 
 @pytest.fixture(scope="module")
-def venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Venue, Tradesim]]:
-    with running_venue(tmp_path_factory.mktemp("bybit-venue")) as running:
-        yield running
+def venue(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server: str, redis_url: str
+) -> Iterator[tuple[Venue, Tradesim]]:
+    """`tradesim serve` (api, worker and streamer in one process) on the real PostgreSQL (a fresh
+    database) and Redis (a namespace of its own), priced by the fake Bybit feed."""
+    namespace = services.unique_namespace("bybit-clients")
+    with services.fresh_postgres_database(postgres_server) as database_url:
+        upgrade_to_head(database_url)
+        env = {
+            "TRADESIM_DATABASE_URL": database_url,
+            "TRADESIM_REDIS_URL": redis_url,
+            "TRADESIM_REDIS_NAMESPACE": namespace,
+        }
+        try:
+            with running_venue(tmp_path_factory.mktemp("bybit-venue"), **env) as running:
+                yield running
+        finally:
+            services.forget_namespace(redis_url, namespace)
 
 
 @pytest.fixture
@@ -275,10 +295,19 @@ def test_a_secret_is_in_no_log_no_later_answer_and_not_in_clear_in_the_database(
     assert revoked.value.status_code == 10003
     assert all(secret not in answer for answer in answers)
     assert secret not in tradesim.output()
-    database_files = list(tradesim.data_dir.glob("tradesim.sqlite3*"))  # with its write-ahead log
-    assert database_files
-    for stored in database_files:
-        assert secret.encode() not in stored.read_bytes()
+    stored = asyncio.run(_api_key_rows(tradesim.env["TRADESIM_DATABASE_URL"]))
+    assert [row["api_key"] for row in stored] == [key["apiKey"]]
+    assert all(secret not in str(value) for row in stored for value in row.values())
+
+
+async def _api_key_rows(database_url: str) -> list[dict[str, Any]]:
+    database = Database(database_url)
+    try:
+        async with database.engine.connect() as connection:
+            rows = await connection.execute(sqlalchemy.text("SELECT * FROM api_keys WHERE revoked_time > 0"))
+            return [dict(row) for row in rows.mappings()]
+    finally:
+        await database.dispose()
 
 
 def test_the_docs_pybit_and_ccxt_examples_run_as_written(market: tuple[Venue, Tradesim]) -> None:

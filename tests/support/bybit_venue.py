@@ -93,7 +93,7 @@ class Tradesim:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         base = {k: v for k, v in os.environ.items() if not k.startswith(("TRADESIM_", "ENVIRONMENT", "DEBUG"))}
-        self._env = base | {
+        self.env = base | {
             "TRADESIM_DATA_DIR": str(data_dir),
             "TRADESIM_HTTP_PORT": str(self.port),
             "TRADESIM_BYBIT_WS_URL": venue_url,
@@ -110,7 +110,7 @@ class Tradesim:
         self._log = self.log_path.open("wb")
         self._process = subprocess.Popen(
             [sys.executable, "-m", "tradesim.entrypoints.cli.main", "serve"],
-            env=self._env,
+            env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
@@ -154,6 +154,7 @@ def trader_key(base_url: str, email: str, *, read_only: bool = False, balance: s
 
 
 @contextlib.contextmanager
-def running_venue(data_dir: Path) -> Iterator[tuple[Venue, Tradesim]]:
-    with Venue() as venue, Tradesim(venue.url, data_dir) as tradesim:
+def running_venue(data_dir: Path, **env: str) -> Iterator[tuple[Venue, Tradesim]]:
+    """`env`: more settings for `tradesim serve` (its database and Redis, say)."""
+    with Venue() as venue, Tradesim(venue.url, data_dir, **env) as tradesim:
         yield venue, tradesim

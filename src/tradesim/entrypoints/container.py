@@ -86,7 +86,7 @@ class Container(containers.DeclarativeContainer):
     api_keys = providers.Factory(
         ApiKeyService,
         uow_factory=persistence.unit_of_work.provider,
-        single_statement_uow_factory=persistence.single_statement_unit_of_work.provider,
+        single_statement_uow_factory=persistence.api_key_unit_of_work.provider,
         box=security.secret_box,
         clock=core.clock,
         ids=core.ids,

@@ -245,9 +245,11 @@ async def test_a_spot_market_buy_takes_its_qty_in_the_quote_coin_as_bybit_does(a
     bot, _ = await trader(api)
     await api.tick("BTCUSDT", last="30000.0")
     spot = api.container.core.catalog().get("BTCUSDT", Category.SPOT)
-    await api.container.messaging.price_bus().publish(
-        Ticker.of("BTCUSDT", last="30000", bid="29999.99", ask="30000", ts=api.clock.now_ms(), category=Category.SPOT)
+    spot_ticker = Ticker.of(
+        "BTCUSDT", last="30000", bid="29999.99", ask="30000", ts=api.clock.now_ms(), category=Category.SPOT
     )
+    await api.container.messaging.price_bus().publish(spot_ticker)
+    await api.container.engine_service().on_market(spot_ticker)
     order = {"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Market"}
     quote = assert_envelope(await bot.post("order/create", order | {"qty": "300"}))["orderId"]
     base = assert_envelope(await bot.post("order/create", order | {"qty": "0.002", "marketUnit": "baseCoin"}))[
@@ -260,3 +262,10 @@ async def test_a_spot_market_buy_takes_its_qty_in_the_quote_coin_as_bybit_does(a
     # 300 USDT at 30000 buys 0.01 BTC (on the spot quantity step)
     assert spot.qty_step <= Decimal("0.01")
     assert {k: Decimal(v) for k, v in realtime.items()} == {quote: Decimal("0.01"), base: Decimal("0.002")}
+    await api.drain()
+    wallet = assert_envelope(await bot.get("account/wallet-balance", "accountType=UNIFIED"))["list"][0]
+    coins = {c["coin"]: Decimal(c["walletBalance"]) for c in wallet["coin"]}
+    assert coins["BTC"] > 0  # what the two spot buys bought (less any fee taken in BTC)
+    assert coins["USDT"] < 10000
+    only = assert_envelope(await bot.get("account/wallet-balance", "accountType=UNIFIED&coin=BTC"))["list"][0]
+    assert [c["coin"] for c in only["coin"]] == ["BTC"]

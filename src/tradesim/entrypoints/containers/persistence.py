@@ -94,6 +94,13 @@ class Persistence(containers.DeclarativeContainer):
         memory=providers.Factory(MemoryUnitOfWork, database=memory_database),
         sqlalchemy=kept_unit_of_work(database),
     )
+    #: For the read that resolves a /v5 request's API key (every request, on every api process):
+    #: single statements on a connection kept between them, as the order recorder's.
+    api_key_unit_of_work = providers.Selector(
+        backend,
+        memory=providers.Factory(MemoryUnitOfWork, database=memory_database),
+        sqlalchemy=kept_unit_of_work(database),
+    )
     #: For a batch's outcome (`OutcomeRepository.record`): one statement on PostgreSQL, which
     #: needs no transaction around it, on a connection the worker keeps between batches; a
     #: transaction on the other stores.

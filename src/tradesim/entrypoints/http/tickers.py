@@ -10,6 +10,7 @@ import structlog
 
 from tradesim.domain.market import Candle, Ticker, Trade
 from tradesim.entrypoints.http import presenters
+from tradesim.entrypoints.http.bybit import market_records
 from tradesim.entrypoints.http.bybit import records as bybit_records
 from tradesim.entrypoints.http.ws.hub import Hub, encode
 from tradesim.ports.messaging import PriceBus
@@ -59,7 +60,7 @@ def v5_frames(ticker: Ticker) -> list[tuple[str, str]]:
     tickers = {
         "topic": f"tickers.{symbol}",
         "type": "snapshot",
-        "data": bybit_records.ticker(ticker),
+        "data": market_records.ticker(ticker),
         "cs": ts,
         "ts": ts,
     }

@@ -28,8 +28,8 @@ async def wallet_balance() -> Response:
     marks = await s.prices.marks(key.account_id)
     _, view = await s.portfolio.account(key.user_id, key.account_id, marks)
     wallet = records.wallet(view)
-    if coins and view.coin not in coins:
-        wallet["coin"] = []
+    if coins:
+        wallet["coin"] = [c for c in wallet["coin"] if c["coin"] in coins]
     # Every account type a client asks for is this one unified wallet.
     wallet["accountType"] = account_type if account_type in ("UNIFIED", "CONTRACT", "SPOT") else "UNIFIED"
     return ok({"list": [wallet]})

@@ -6,7 +6,7 @@ from quart import Blueprint, Response
 
 from tradesim.domain.enums import Category
 from tradesim.domain.market import INTERVAL_MS
-from tradesim.entrypoints.http.bybit import records
+from tradesim.entrypoints.http.bybit import market_records, records
 from tradesim.entrypoints.http.bybit.context import params, public, services
 from tradesim.entrypoints.http.bybit.envelope import PARAMS, BybitRefusal, now_ms, ok, page
 from tradesim.entrypoints.http.bybit.paging import paginate
@@ -37,7 +37,7 @@ async def instruments_info() -> Response:
     # Every instrument trades; ccxt asks again with status=PreLaunch and appends that answer.
     if category in ("linear", "spot") and status in ("", "Trading"):
         wanted = Category(category)
-        listed = [records.instrument(i) for i in services().catalog if i.category is wanted]
+        listed = [market_records.instrument(i) for i in services().catalog if i.category is wanted]
         if symbol:
             listed = [i for i in listed if i["symbol"] == symbol]
     items, next_cursor = paginate(listed, limit, cursor)
@@ -57,7 +57,7 @@ async def tickers() -> Response:
         for name in symbols:
             ticker = cache.get(name)
             if ticker is not None and ticker.category.value == category:
-                found.append(records.ticker(ticker))
+                found.append(market_records.ticker(ticker))
     return ok({"category": category, "list": found})
 
 
@@ -118,5 +118,5 @@ async def kline() -> Response:
     if end <= start:
         return ok({"category": category, "symbol": symbol, "list": []})
     found = await services().candles.range(symbol, KLINE_INTERVALS[interval], start, end + 1)
-    newest_first = [records.kline(c) for c in reversed(found)][:limit]
+    newest_first = [market_records.kline(c) for c in reversed(found)][:limit]
     return ok({"category": category, "symbol": symbol, "list": newest_first})
