@@ -37,10 +37,25 @@ T0 = 1_700_000_000_000
 async def service_api(
     tmp_path: Path, migrated_postgres_url: str, redis_url: str, redis_namespace: str
 ) -> AsyncIterator[Api]:
+    async with _service_api(tmp_path, migrated_postgres_url, redis_url, redis_namespace) as api:
+        yield api
+
+
+@pytest.fixture
+async def fresh_service_api(
+    tmp_path: Path, database_url: str, redis_url: str, redis_namespace: str
+) -> AsyncIterator[Api]:
+    """On a database of its own (the test api's ids repeat from one test to the next)."""
+    async with _service_api(tmp_path, database_url, redis_url, redis_namespace) as api:
+        yield api
+
+
+@contextlib.asynccontextmanager
+async def _service_api(tmp_path: Path, database_url: str, redis_url: str, redis_namespace: str) -> AsyncIterator[Api]:
     settings = Settings(
         jwt_secret=SECRET,
         data_dir=tmp_path,
-        database_url=migrated_postgres_url,
+        database_url=database_url,
         object_store_url=(tmp_path / "objects").as_uri(),
         redis_url=redis_url,
         # Its own streams and channels: entries another run left in the default namespace would
@@ -98,9 +113,9 @@ async def test_login_attempts_are_counted_in_redis(service_api: Api, redis_url: 
     assert any(b"nobody@example.com" in key for key in counters), counters
 
 
-async def test_a_logout_ends_the_logins_sockets_through_redis(service_api: Api) -> None:
+async def test_a_logout_ends_the_logins_sockets_through_redis(fresh_service_api: Api) -> None:
     # Issue 20, L5: the revocation travels on Redis, as it would to another api process's sockets.
-    api = service_api
+    api = fresh_service_api
     await api.register("revoke-it@example.com")
     tokens = await api.login("revoke-it@example.com")
     async with api.client.websocket(f"/ws?token={tokens['accessToken']}") as ws:
