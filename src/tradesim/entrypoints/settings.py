@@ -39,6 +39,7 @@ POLICY_LIMITS = {
     "login_attempts_per_email_address": (1, 100_000),
     "login_attempts_per_email": (1, 1_000_000),
     "max_replays_per_user": (1, 10_000),
+    "replays_created_per_hour": (1, 100_000),
     "max_websockets_per_user": (1, 100_000),
     "max_websockets_per_address": (1, 1_000_000),
     "max_accounts_per_user": (1, 100_000),
@@ -97,6 +98,8 @@ class Settings:
     #: Quotas per user: replay sessions not yet ended, open WebSockets, accounts, API keys, strategy
     #: runs queued or running; and open WebSockets per client address.
     max_replays_per_user: int = 5
+    #: Replay sessions (each with an account) one user may create in any hour.
+    replays_created_per_hour: int = 60
     max_websockets_per_user: int = 20
     max_websockets_per_address: int = 200
     max_accounts_per_user: int = 20

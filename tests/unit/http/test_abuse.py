@@ -20,6 +20,7 @@ from quart.datastructures import FileStorage
 from quart.testing.connections import WebsocketDisconnectError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from tests.support.candles import walk
 from tests.unit.http.conftest import SECRET, T0, Api, api_container, running_api
 from tests.unit.http.test_replays import T1, Replays, replays  # noqa: F401 (the fixture)
 from tests.waiting import until
@@ -550,3 +551,27 @@ async def test_every_response_carries_the_security_headers(api: Api) -> None:
         assert "script-src 'self'" in csp
         assert "frame-ancestors 'none'" in csp
     assert (await api.client.get("/api/v1/nowhere")).headers["Cache-Control"] == "no-store"
+
+
+async def test_replay_sessions_are_created_at_a_bounded_rate(tmp_path: Path) -> None:
+    # M3: each session opens an account; creating them is bounded per user in any hour.
+    settings = Settings(
+        jwt_secret=SECRET,
+        data_dir=tmp_path,
+        database_url="memory://",
+        object_store_url=(tmp_path / "objects").resolve().as_uri(),
+        replays_created_per_hour=2,
+    )
+    clock = FixedClock(T0)
+    container = api_container(tmp_path, clock=clock, settings=settings)
+    async with running_api(container, clock, ApiOptions(replay_dispatch="runner")) as api:
+        await api.history(walk("BTCUSDT", T1, 60))
+        headers = await api.user("replays-fast@example.com")
+        body = {"symbol": "BTCUSDT", "start": T1, "speed": "1"}
+        statuses = [(await api.client.post("/api/v1/replays", json=body, headers=headers)) for _ in range(3)]
+        assert [r.status_code for r in statuses] == [201, 201, 429]
+        assert int(statuses[-1].headers["Retry-After"]) == 3600
+        clock.advance(3_600_000)
+        headers = {"Authorization": f"Bearer {(await api.login('replays-fast@example.com'))['accessToken']}"}
+        assert (await api.client.post("/api/v1/replays", json=body, headers=headers)).status_code == 201
+        await container.replay.runner().close()

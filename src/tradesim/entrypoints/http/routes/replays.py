@@ -18,6 +18,7 @@ from quart_schema import (
     validate_response,
 )
 
+from tradesim.application.limits import Rate, Throttle
 from tradesim.application.replay.service import ReplayService
 from tradesim.entrypoints.container import Container
 from tradesim.entrypoints.http import presenters
@@ -26,13 +27,15 @@ from tradesim.entrypoints.http.schemas.replays import ReplayControlIn, ReplayCre
 from tradesim.entrypoints.http.security import BEARER, current_user, require_user
 from tradesim.entrypoints.http.ws.account_feed import AccountFeed
 
+HOUR_MS = 3_600_000
+
 bp = require_user(Blueprint("replays", __name__, url_prefix="/api/v1/replays"))
 tag_blueprint(bp, ["replays"])
 security_scheme_blueprint(bp, BEARER)
 
 
 @bp.post("")
-@errors(422)
+@errors(422, 429)
 @validate_request(ReplayCreate)
 @validate_response(ReplayOut, 201)
 @inject
@@ -40,6 +43,8 @@ async def create_replay(
     data: ReplayCreate,
     replays: ReplayService = Provide[Container.replay.api_service],
     feed: AccountFeed = Provide[Container.api.account_feed],
+    throttle: Throttle = Provide[Container.throttle],
+    per_hour: int = Provide[Container.settings.provided.replays_created_per_hour],
 ) -> tuple[ReplayOut, int]:
     """Start a paused Bar Replay session on a new replay account (`kind` "replay").
 
@@ -47,6 +52,8 @@ async def create_replay(
     socket for its bars. 422 `UNKNOWN_SYMBOL`, or `NO_HISTORY` when no candles are stored from `start` on.
     """
     user_id = current_user()
+    # Each session opens an account; what bounds them is how fast they can be made.
+    await throttle.check(Rate(f"replay:create:{user_id}", per_hour, HOUR_MS, what="replay sessions created"))
     view = await replays.create(
         user_id, data.symbol, data.start, data.speed, starting_balance=data.startingBalance, require_user=True
     )
