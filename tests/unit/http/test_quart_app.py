@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 
+import pytest
+
 from tests.unit.http.conftest import Api
+from tradesim.entrypoints.http import quart_app
 from tradesim.entrypoints.http.quart_app import NoSessions, TradesimQuart
 
 
@@ -41,3 +44,11 @@ async def test_ensure_async_is_remembered_per_function_and_still_runs_sync_ones(
 
     assert await app.ensure_async(Unhashable())() == 7
     assert await app.ensure_async(functools.partial(sync))() == 5
+
+
+async def test_functions_made_per_request_are_not_remembered_without_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(quart_app, "REMEMBERED_FUNCTIONS", 3)
+    app = TradesimQuart("test")
+    made = [functools.partial(int, str(n)) for n in range(10)]
+    assert [await app.ensure_async(f)() for f in made] == list(range(10))
+    assert len(app._async_of) == 3

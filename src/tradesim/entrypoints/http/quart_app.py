@@ -20,6 +20,9 @@ from quart import Quart
 from quart.sessions import NullSession, SecureCookieSessionInterface
 from quart.wrappers import BaseRequestWebsocket
 
+#: How many functions `TradesimQuart.ensure_async` remembers at most.
+REMEMBERED_FUNCTIONS = 1024
+
 
 class NoSessions(SecureCookieSessionInterface):
     """No session for anyone: the same empty, never-saved session for every request (a subclass of
@@ -45,7 +48,11 @@ class TradesimQuart(Quart):
         try:
             return self._async_of[func]
         except KeyError:
-            wrapped = self._async_of[func] = super().ensure_async(func)
+            wrapped = super().ensure_async(func)
+            # Hooks and views are few and live as long as the app; a function made per request
+            # (`after_this_request`) would grow the memory without end, so it stops at a bound.
+            if len(self._async_of) < REMEMBERED_FUNCTIONS:
+                self._async_of[func] = wrapped
             return wrapped
         except TypeError:  # an unhashable callable: asked every time, as Quart does
             return super().ensure_async(func)
