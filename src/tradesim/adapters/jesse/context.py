@@ -183,6 +183,11 @@ class StrategyContext:
             self._trim()
         self.position.current_price = rows[-1, 2]
 
+    @property
+    def stored_minutes(self) -> int:
+        """1m rows in the candle store now (bounded: see `_trim`)."""
+        return len(self._storage_1m)
+
     def next_due(self, open_ms: int) -> int:
         """Open time of the first bar at or after `open_ms` whose close is a close of the strategy's timeframe."""
         close_ms = open_ms + MINUTE_MS
