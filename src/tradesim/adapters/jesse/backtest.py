@@ -181,6 +181,8 @@ def _result(job: StrategyJob, engine: MatchingEngine) -> StrategyResult:
         (int(ts), _decimal(value))
         for ts, value in zip(store.app.daily_balance_timestamps, store.app.daily_balance, strict=False)
     ]
+    if equity:  # sampled at the end, everything closed: the balance itself, exactly
+        equity[-1] = (equity[-1][0], balance)
     return StrategyResult(job.run_id, trades, out, equity)
 
 

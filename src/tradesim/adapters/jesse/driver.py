@@ -22,19 +22,19 @@ class EngineDriver(Exchange):  # type: ignore[misc]
         return ctx
 
     def market_order(self, symbol: str, qty: float, current_price: float, side: str, reduce_only: bool) -> Any:
-        return self._current().submit(order_types.MARKET, qty, current_price, side, reduce_only)
+        return self._current().orders.submit(order_types.MARKET, qty, current_price, side, reduce_only)
 
     def limit_order(self, symbol: str, qty: float, price: float, side: str, reduce_only: bool) -> Any:
-        return self._current().submit(order_types.LIMIT, qty, price, side, reduce_only)
+        return self._current().orders.submit(order_types.LIMIT, qty, price, side, reduce_only)
 
     def stop_order(self, symbol: str, qty: float, price: float, side: str, reduce_only: bool) -> Any:
-        return self._current().submit(order_types.STOP, qty, price, side, reduce_only)
+        return self._current().orders.submit(order_types.STOP, qty, price, side, reduce_only)
 
     def cancel_all_orders(self, symbol: str) -> list[Any]:
-        return self._current().cancel_all()
+        return self._current().orders.cancel_all()
 
     def cancel_order(self, symbol: str, order_id: str) -> None:
-        self._current().cancel(order_id)
+        self._current().orders.cancel(order_id)
 
     def _fetch_precisions(self) -> None:
         """Nothing to fetch: the instrument catalogue has the grid."""

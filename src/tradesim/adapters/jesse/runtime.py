@@ -297,7 +297,7 @@ class JesseRuntime:
             ctx = self._by_account.get(account_id)
             if ctx is not None:
                 self._activate(ctx)
-                self._guard(ctx, lambda ctx=ctx, own=own: ctx.apply(own))  # type: ignore[misc]
+                self._guard(ctx, lambda ctx=ctx, own=own: ctx.orders.apply(own))  # type: ignore[misc]
 
     def _guard(self, ctx: StrategyContext, action: Callable[[], Any]) -> Any:
         try:

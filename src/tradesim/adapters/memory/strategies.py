@@ -145,15 +145,17 @@ class InProcessStrategyRunner:
             )
             for t in closed_trades(executions, orders)
         ]
+        # Jesse's names (DESIGN §9), as the Jesse runner reports them.
         metrics = {
-            "trades": str(stats.trades),
-            "wins": str(stats.wins),
-            "losses": str(stats.losses),
-            "winRate": "" if stats.win_rate is None else str(stats.win_rate),
-            "avgRMultiple": "" if stats.avg_r_multiple is None else str(stats.avg_r_multiple),
-            "totalPnl": str(stats.total_pnl),
-            "maxDrawdown": str(stats.max_drawdown),
-            "sharpe": "" if stats.sharpe is None else str(stats.sharpe),
-            "finalBalance": str(stats.equity_curve[-1][1]) if stats.equity_curve else str(job.starting_balance),
+            "total": str(stats.trades),
+            "total_winning_trades": str(stats.wins),
+            "total_losing_trades": str(stats.losses),
+            "win_rate": "" if stats.win_rate is None else str(stats.win_rate),
+            "avg_r_multiple": "" if stats.avg_r_multiple is None else str(stats.avg_r_multiple),
+            "net_profit": str(stats.total_pnl),
+            "max_drawdown": str(stats.max_drawdown),
+            "sharpe_ratio": "" if stats.sharpe is None else str(stats.sharpe),
+            "starting_balance": str(job.starting_balance),
+            "finishing_balance": str(stats.equity_curve[-1][1]) if stats.equity_curve else str(job.starting_balance),
         }
         return StrategyResult(job.run_id, trades, metrics, list(stats.equity_curve))

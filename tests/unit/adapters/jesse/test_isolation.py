@@ -77,7 +77,7 @@ def test_each_context_gives_alone_what_it_gives_among_others(
         links = {
             e.order.order_link_id for e in together.events if isinstance(e, OrderFilled) and e.account_id == account
         }
-        assert all(ctx.sent(link) for link in links), "a fill of this account carries another context's order"
+        assert all(ctx.orders.sent(link) for link in links), "a fill of this account carries another context's order"
         alone = _world(seed)
         alone_ctx = _add(alone, account, *c)
         alone.play()

@@ -116,7 +116,7 @@ def test_two_contexts_on_one_symbol_trade_their_own_accounts() -> None:
             f.order.order_link_id for f in world.events if isinstance(f, OrderFilled) and f.account_id == account
         }
         assert links[account], account
-        assert all(ctx.sent(link) for link in links[account])
+        assert all(ctx.orders.sent(link) for link in links[account])
         assert world.ledger_sum(account) == world.engine.balances(account)["USDT"]
     assert not links["one"] & links["two"]
     assert one.strategy.hp["width"] == 0.0005
