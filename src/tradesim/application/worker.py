@@ -58,6 +58,10 @@ class WorkerConfig:
         return self.lease_ttl_ms // 4
 
 
+class LeasesUncertain(DependencyUnavailable):
+    """The worker's leases may have lapsed before it could write: the batch waits for a renewal."""
+
+
 class Worker:
     def __init__(
         self,
@@ -106,7 +110,15 @@ class Worker:
         self._routed: tuple[list[str], list[Command]] | None = None
 
     def _service(self, symbols: frozenset[str]) -> EngineService:
-        return EngineService(self._engine_factory(), self._uow, self._events, symbols, self._outcome_uow)
+        return EngineService(
+            self._engine_factory(), self._uow, self._events, symbols, self._outcome_uow, fence=self._fence
+        )
+
+    def _fence(self) -> None:
+        """Checked again just before a batch or a price step writes: the engine work since the
+        check in `apply` may have taken long enough for the leases to lapse."""
+        if not self.holds_leases():
+            raise LeasesUncertain(f"worker {self.config.worker_id} is not sure it still holds its partitions")
 
     def symbols_of(self, partitions: frozenset[int]) -> frozenset[str]:
         return frozenset(i.symbol for i in self._catalog if self._queue.partition_of(i.symbol) in partitions)

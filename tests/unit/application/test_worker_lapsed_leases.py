@@ -10,13 +10,17 @@ step, the leases lapsing by the test's clock.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
+
+import pytest
 
 from tests.unit.application.conftest import World
 from tradesim.adapters.memory.coordination import MemoryPartitionLeases
 from tradesim.adapters.memory.messaging import MemoryPriceBus
-from tradesim.application.worker import Worker, WorkerConfig
+from tradesim.application.worker import LeasesUncertain, Router, Worker, WorkerConfig
 from tradesim.domain import MatchingEngine, OrderType, PlaceOrder, Side, Ticker, default_catalog
+from tradesim.domain.commands import Command
 from tradesim.domain.enums import OrderStatus
 from tradesim.ports.messaging import Delivery
 
@@ -24,7 +28,7 @@ TTL_MS = 300
 QTY = Decimal("0.010")
 
 
-def _worker(world: World, name: str, leases: MemoryPartitionLeases) -> Worker:
+def _worker(world: World, name: str, leases: MemoryPartitionLeases, route: Router | None = None) -> Worker:
     catalog = default_catalog()
     return Worker(
         WorkerConfig(worker_id=name, lease_ttl_ms=TTL_MS),
@@ -36,6 +40,7 @@ def _worker(world: World, name: str, leases: MemoryPartitionLeases) -> Worker:
         leases=leases,
         catalog=catalog,
         clock=world.clock,
+        route=route,
     )
 
 
@@ -129,3 +134,26 @@ async def test_a_worker_whose_lease_lapsed_rebuilds_even_when_it_takes_the_lease
     position, fills = await _audit(world, account)
     assert fills == QTY  # bought twice, sold once
     assert position == fills
+
+
+async def test_a_worker_that_stalls_mid_batch_past_its_leases_writes_nothing(world: World) -> None:
+    """The check before a batch is not enough: the batch's own work may outlast the leases."""
+    leases = MemoryPartitionLeases(world.clock.now_ms)
+    partitions = list(range(world.queue.partitions))
+    account = (await world.accounts.open("user-1", "Main", Decimal("10000"))).account_id
+
+    async def stalling(commands: Sequence[Command]) -> list[Command]:
+        world.clock.advance(TTL_MS)  # after the check in `apply`, before anything is written
+        return list(commands)
+
+    a = _worker(world, "a", leases, route=stalling)
+    await a.rebalance()
+    await _priced(world, a)
+    order_id = await _place(world, account, Side.BUY)
+    with pytest.raises(LeasesUncertain):
+        await a.apply(await world.queue.receive("a", partitions, block_ms=0))
+    async with world.uow() as uow:
+        assert await uow.executions.list_by_account(account) == []
+        order = await uow.orders.get(order_id)
+    assert order is not None
+    assert (order.status, order.accepted_time) == (OrderStatus.NEW, 0)  # for the next owner to take in
