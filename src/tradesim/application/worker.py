@@ -199,10 +199,15 @@ class Worker:
     @contextlib.asynccontextmanager
     async def _renewing(self, partitions: frozenset[int]) -> AsyncIterator[None]:
         cfg = self.config
+        # Told to stop rather than cancelled: a cancellation landing inside a Redis call can be
+        # swallowed by the client, and the loop would then renew leases we mean to release.
+        done = asyncio.Event()
 
         async def renew() -> None:
             while True:
-                await asyncio.sleep(cfg.rebalance_every_ms / 1000)
+                await _sleep_or_stop(done, cfg.rebalance_every_ms)
+                if done.is_set():
+                    return
                 started = self._clock.now_ms()
                 try:
                     await self._leases.heartbeat(cfg.worker_id, cfg.lease_ttl_ms)
@@ -216,8 +221,8 @@ class Worker:
         try:
             yield
         finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            done.set()
+            await task
 
     async def _take_over(self, partitions: frozenset[int]) -> None:
         async with self._lock:
