@@ -10,14 +10,18 @@ step, the leases lapsing by the test's clock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 import pytest
 
 from tests.unit.application.conftest import World
+from tests.waiting import until
 from tradesim.adapters.memory.coordination import MemoryPartitionLeases
 from tradesim.adapters.memory.messaging import MemoryPriceBus
+from tradesim.adapters.memory.unit_of_work import MemoryUnitOfWork
 from tradesim.application.worker import LeasesUncertain, Router, Worker, WorkerConfig
 from tradesim.domain import MatchingEngine, OrderType, PlaceOrder, Side, Ticker, default_catalog
 from tradesim.domain.commands import Command
@@ -157,3 +161,69 @@ async def test_a_worker_that_stalls_mid_batch_past_its_leases_writes_nothing(wor
         order = await uow.orders.get(order_id)
     assert order is not None
     assert (order.status, order.accepted_time) == (OrderStatus.NEW, 0)  # for the next owner to take in
+
+
+class StubbornLeases(MemoryPartitionLeases):
+    """Once armed, a renewal made during a take-over waits for the test and swallows a
+    cancellation meanwhile, as the Redis client was seen to do."""
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world.clock.now_ms)
+        self.armed = False
+        self.inside = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    async def renew(self, worker_id: str, partitions: Iterable[int], ttl_ms: int) -> set[int]:
+        task = asyncio.current_task()
+        if self.armed and task is not None and task.get_name() == "renewing":
+            self.inside.set()
+            while not self.answer.is_set():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.answer.wait()
+        return await super().renew(worker_id, partitions, ttl_ms)
+
+
+class GatedUnitOfWork(MemoryUnitOfWork):
+    """Holds a take-over's rebuild until the test opens the gate."""
+
+    gate = asyncio.Event()
+
+    async def __aenter__(self) -> GatedUnitOfWork:
+        await self.gate.wait()
+        await super().__aenter__()
+        return self
+
+
+async def test_a_take_over_hands_its_surplus_over_even_if_a_renewal_ignores_cancellation(world: World) -> None:
+    leases = StubbornLeases(world)
+    gate = GatedUnitOfWork.gate = asyncio.Event()
+    gate.set()
+    catalog = default_catalog()
+    a = Worker(
+        WorkerConfig(worker_id="a", lease_ttl_ms=TTL_MS, rebalance_every_ms=1),
+        engine_factory=lambda: MatchingEngine(catalog, world.clock.now_ms),
+        uow_factory=lambda: GatedUnitOfWork(world.database),
+        queue=world.queue,
+        prices=MemoryPriceBus(),
+        events=world.events,
+        leases=leases,
+        catalog=catalog,
+        clock=world.clock,
+    )
+    await a.rebalance()
+    assert a.owned == frozenset(range(world.queue.partitions))
+    await leases.heartbeat("b", TTL_MS)  # a second worker: a's share halves
+
+    gate.clear()
+    leases.armed = True
+    handing_over = asyncio.create_task(a.rebalance())
+    await leases.inside.wait()  # the renewal during the rebuild is waiting on the lease store
+    gate.set()
+    await until(lambda: a.owned == frozenset({0}), what="the rebuild to end")
+    for _ in range(10):  # (and the take-over to stop the renewal, which is still waiting)
+        await asyncio.sleep(0)
+    leases.answer.set()
+    await until(handing_over.done, what="the take-over to end")
+    await handing_over
+    assert a.owned == frozenset({0})
+    assert await leases.acquire("b", 1, TTL_MS)  # released to the worker it belongs to
