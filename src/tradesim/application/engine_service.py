@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from tradesim.application.engine_step import EngineStep
 from tradesim.domain.accounts import AccountKind
@@ -31,6 +31,7 @@ class EngineService:
         events: EventBus,
         symbols: frozenset[str] | None = None,
         outcome_uow_factory: UnitOfWorkFactory | None = None,
+        fence: Callable[[], None] | None = None,
     ) -> None:
         """`symbols`: the symbols this engine owns (None: all). Only their positions and orders
         are loaded, so an engine never writes back the state of a symbol another worker owns.
@@ -40,10 +41,14 @@ class EngineService:
         command: where recording an outcome is one statement, its units of work may run each
         statement on its own (the composition root's `outcome_unit_of_work`), which saves a
         batch the BEGIN and COMMIT round trips. A batch's reads need no transaction: at read
-        committed each statement sees what was committed when it began, in one or not."""
+        committed each statement sees what was committed when it began, in one or not.
+
+        `fence`: as `EngineStep` takes it."""
         self.engine = engine
         self._uow = uow_factory
-        self._step = EngineStep(engine, uow_factory, events, symbols=symbols, outcome_uow_factory=outcome_uow_factory)
+        self._step = EngineStep(
+            engine, uow_factory, events, symbols=symbols, outcome_uow_factory=outcome_uow_factory, fence=fence
+        )
 
     async def handle(self, command: Command) -> list[EngineEvent]:
         """Apply a command once: an order the store shows as already taken in is a redelivery."""

@@ -7,10 +7,12 @@ in where their input comes from and what else they keep; the rules below are the
 
 Interface (for a new driver):
 
-``step = EngineStep(engine, uow_factory, events, symbols=None, outcome_uow_factory=None)``
+``step = EngineStep(engine, uow_factory, events, symbols=None, outcome_uow_factory=None, fence=None)``
     `engine` is the driver's; the step never builds one. `symbols`: the symbols this engine owns
     (None: all), so only their positions and orders are loaded. `outcome_uow_factory`: see
-    `EngineService`.
+    `EngineService`. `fence()`, if given, runs just before anything is written and raises when
+    the driver may no longer write (a worker whose leases may have lapsed); the step then fails
+    as a refused commit does.
 
 ``events = await step.commands(commands, save=None, then=None)``
     Trading commands (`PlaceOrder`, `CancelOrder`, ...), in order. Dedupe: a `PlaceOrder` whose
@@ -69,8 +71,10 @@ class EngineStep:
         *,
         symbols: frozenset[str] | None = None,
         outcome_uow_factory: UnitOfWorkFactory | None = None,
+        fence: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
+        self._fence = fence
         self._uow = uow_factory
         self._outcome_uow = outcome_uow_factory or uow_factory
         self._events = events
@@ -123,6 +127,8 @@ class EngineStep:
 
     async def _record(self, uow: UnitOfWork, events: Sequence[EngineEvent], save: Save | None) -> None:
         with self._forgotten_on_failure(events):
+            if self._fence is not None:
+                self._fence()
             await record_events(uow, events)
             if save is not None:
                 await save(uow)

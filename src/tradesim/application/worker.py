@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import attrs
 
@@ -50,6 +50,16 @@ class WorkerConfig:
     #: A recorded order nobody took in, or a recorded command nobody applied, for this long is
     #: queued again (Redis may have lost it).
     sweep_after_ms: int = 10_000
+
+    @property
+    def lease_margin_ms(self) -> int:
+        """How long before its leases lapse a worker stops applying anything: the time a batch
+        may take from that check to its commit (a rebalance round renews well before that)."""
+        return self.lease_ttl_ms // 4
+
+
+class LeasesUncertain(DependencyUnavailable):
+    """The worker's leases may have lapsed before it could write: the batch waits for a renewal."""
 
 
 class Worker:
@@ -92,9 +102,23 @@ class Worker:
         self._price_task: asyncio.Task[None] | None = None
         self.processed = 0
         self._requeued: dict[str, int] = {}
+        # The partitions whose leases this worker surely holds, and until when (by its clock,
+        # counted from before the renewal was sent, so never later than the lease store's).
+        self._held: frozenset[int] = frozenset()
+        self._held_until = 0
+        # The batch in hand routed once: a retry must not send a replay's commands twice.
+        self._routed: tuple[list[str], list[Command]] | None = None
 
     def _service(self, symbols: frozenset[str]) -> EngineService:
-        return EngineService(self._engine_factory(), self._uow, self._events, symbols, self._outcome_uow)
+        return EngineService(
+            self._engine_factory(), self._uow, self._events, symbols, self._outcome_uow, fence=self._fence
+        )
+
+    def _fence(self) -> None:
+        """Checked again just before a batch or a price step writes: the engine work since the
+        check in `apply` may have taken long enough for the leases to lapse."""
+        if not self.holds_leases():
+            raise LeasesUncertain(f"worker {self.config.worker_id} is not sure it still holds its partitions")
 
     def symbols_of(self, partitions: frozenset[int]) -> frozenset[str]:
         return frozenset(i.symbol for i in self._catalog if self._queue.partition_of(i.symbol) in partitions)
@@ -137,20 +161,68 @@ class Worker:
     async def rebalance(self) -> None:
         """Renew what we hold, give up what is no longer ours, take what is ours and free."""
         cfg = self.config
+        started = self._clock.now_ms()
         live = await self._leases.heartbeat(cfg.worker_id, cfg.lease_ttl_ms)
         target = fair_share(cfg.worker_id, live, self._queue.partitions)
         held = await self._leases.renew(cfg.worker_id, self.owned, cfg.lease_ttl_ms)
+        # A lease that lapsed may have been another worker's meanwhile, who wrote there: the
+        # engine's state of those partitions is stale even if we take the lease again.
+        lapsed = self.owned - held
         surplus = held - target
         now_held = set(held - surplus)
         for partition in sorted(target - now_held):
             if await self._leases.acquire(cfg.worker_id, partition, cfg.lease_ttl_ms):
                 now_held.add(partition)
-        if frozenset(now_held) != self.owned:
-            await self._take_over(frozenset(now_held))
+        self._note_held(frozenset(now_held) | surplus, started)
+        if frozenset(now_held) != self.owned or lapsed:
+            # A rebuild can outlast a lease (hundreds of accounts on a busy machine): renew
+            # meanwhile, or another worker takes the partitions while this one still serves them.
+            async with self._renewing(frozenset(now_held) | surplus):
+                await self._take_over(frozenset(now_held))
         if surplus:
             # Only now: the take-over waited for any batch in flight on them, so the next owner
             # rebuilds from a store that already holds everything this worker did there.
             await self._leases.release(cfg.worker_id, surplus)
+            self._held -= surplus
+
+    def _note_held(self, partitions: frozenset[int], renewed_from: int) -> None:
+        self._held = partitions
+        self._held_until = renewed_from + self.config.lease_ttl_ms
+
+    def holds_leases(self) -> bool:
+        """Whether this worker may still write for the partitions it holds: its leases surely
+        last beyond the margin a batch needs to commit. A worker that stalled past that (its
+        rebalance stuck, its process starved) applies nothing until it has renewed them, since
+        another worker may own them by now (and overwrite positions with its own)."""
+        return self._clock.now_ms() < self._held_until - self.config.lease_margin_ms
+
+    @contextlib.asynccontextmanager
+    async def _renewing(self, partitions: frozenset[int]) -> AsyncIterator[None]:
+        cfg = self.config
+        # Told to stop rather than cancelled: a cancellation landing inside a Redis call can be
+        # swallowed by the client, and the loop would then renew leases we mean to release.
+        done = asyncio.Event()
+
+        async def renew() -> None:
+            while True:
+                await _sleep_or_stop(done, cfg.rebalance_every_ms)
+                if done.is_set():
+                    return
+                started = self._clock.now_ms()
+                try:
+                    await self._leases.heartbeat(cfg.worker_id, cfg.lease_ttl_ms)
+                    held = await self._leases.renew(cfg.worker_id, partitions, cfg.lease_ttl_ms)
+                except DependencyUnavailable as error:
+                    log.warning("worker %s: cannot renew leases (%s)", cfg.worker_id, error)
+                    continue
+                self._note_held(frozenset(held), started)
+
+        task = asyncio.create_task(renew(), name="renewing")
+        try:
+            yield
+        finally:
+            done.set()
+            await task
 
     async def _take_over(self, partitions: frozenset[int]) -> None:
         async with self._lock:
@@ -179,6 +251,8 @@ class Worker:
         try:
             async for event in subscription:
                 async with self._lock:
+                    if not self.holds_leases() or self._queue.partition_of(event.symbol) not in self._held:
+                        continue  # perhaps not ours any more; a renewal or a rebuild comes first
                     try:
                         await self.service.on_market(event)
                     except DependencyUnavailable as error:
@@ -200,7 +274,6 @@ class Worker:
         # A batch whose commit failed is retried before anything newer is read, so that commands
         # of one symbol are applied in the order they were queued (a cancel after its place).
         batch: list[Delivery] = []
-        live: list[Command] | None = None  # the batch's commands for the live engine, once routed
         last_size = 0  # commands in the batch handled before: more than one means load
         # Committed, and acknowledged with the next read (one round trip for both). A lost
         # acknowledgement means a redelivery, which is a no-op.
@@ -226,26 +299,42 @@ class Worker:
                         batch += await self._queue.receive(
                             cfg.worker_id, partitions, max_count=cfg.batch_size - len(batch), block_ms=0
                         )
-                async with self._lock:
-                    # Checked under the lock: a take-over may have given partitions away while we
-                    # read or waited, and their new owner must be the only one to apply them.
-                    owned = [d for d in batch if d.partition in self.owned]
-                    if len(owned) != len(batch):
-                        batch, live = owned, None
-                    if not batch:
-                        continue
-                    if live is None:
-                        commands = [d.command for d in batch]
-                        live = await self._route(commands) if self._route is not None else commands
-                    await self.service.handle_batch(live)
-                done, batch, live = batch, [], None
-                last_size = len(done)
-                unacked = done  # only once committed
-                self.processed += len(done)
+                applied = await self.apply(batch)
+                if applied is None:
+                    # Our leases may have lapsed: keep the batch until the next renewal says.
+                    await _sleep_or_stop(stop, cfg.rebalance_every_ms)
+                    continue
+                batch = []
+                last_size = len(applied)
+                unacked = applied  # only once committed
+                self.processed += len(applied)
             except DependencyUnavailable as error:
                 log.warning("worker %s: dependency down (%s); retrying", cfg.worker_id, error)
                 await _sleep_or_stop(stop, 500)
         await self._acknowledge(unacked)
+
+    async def apply(self, batch: list[Delivery]) -> list[Delivery] | None:
+        """Apply the deliveries of the partitions this worker owns and commit their outcome; returns
+        those applied (to acknowledge), or None if it cannot be sure it still holds its leases.
+
+        The others (their partitions moved) are left unacknowledged for their new owner to reclaim.
+        Raises DependencyUnavailable when the store refused the batch: retry it before reading on.
+        """
+        async with self._lock:
+            # Checked under the lock: a take-over may have given partitions away while we read or
+            # waited, and their new owner must be the only one to apply them.
+            if not self.holds_leases():
+                return None
+            owned = [d for d in batch if d.partition in self.owned and d.partition in self._held]
+            if not owned:
+                return []
+            ids = [d.delivery_id for d in owned]
+            if self._routed is None or self._routed[0] != ids:
+                commands = [d.command for d in owned]
+                self._routed = ids, await self._route(commands) if self._route is not None else commands
+            await self.service.handle_batch(self._routed[1])
+            self._routed = None
+            return owned
 
     async def _acknowledge(self, deliveries: list[Delivery]) -> list[Delivery]:
         """Acknowledge now; what could not be is returned, to go with the next read."""
