@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import attrs
 
+from tradesim.application.limits import Quota
 from tradesim.application.ownership import owned_account
 from tradesim.domain.api_keys import ApiKey
 from tradesim.domain.errors import NotFound, RuleViolation
@@ -63,15 +64,18 @@ class ApiKeyService:
         ids: Callable[[], str],
         random: Callable[[int], str] = random_text,
         single_statement_uow_factory: UnitOfWorkFactory | None = None,
+        quota: Quota | None = None,
     ) -> None:
         """`single_statement_uow_factory` (`ports.unit_of_work`): for the one read that resolves
-        a request's key; defaults to `uow_factory`."""
+        a request's key; defaults to `uow_factory`. `quota`: live keys per user, over all their
+        accounts (TRADESIM_MAX_API_KEYS_PER_USER); None for none beyond the per-account limit."""
         self._uow = uow_factory
         self._reads = single_statement_uow_factory or uow_factory
         self._box = box
         self._clock = clock
         self._ids = ids
         self._random = random
+        self._quota = quota
 
     async def create(self, user_id: str, account_id: str, *, label: str = "", read_only: bool = False) -> CreatedKey:
         """A new key for the user's account (18 characters, its secret 36, as Bybit's).
@@ -79,6 +83,7 @@ class ApiKeyService:
         Raises:
             NotFound: the account is missing or someone else's. InvalidInput: a bad label.
             TooManyApiKeys: the account has `MAX_KEYS_PER_ACCOUNT` live keys already.
+            QuotaExceeded: the user holds their quota of live keys over all their accounts.
         """
         secret = self._random(36)
         key = ApiKey(
@@ -93,7 +98,10 @@ class ApiKeyService:
         )
         async with self._uow() as uow:
             await owned_account(uow, user_id, account_id)
-            live = [k for k in await uow.api_keys.list_by_user(user_id) if k.account_id == account_id and not k.revoked]
+            users_live = [k for k in await uow.api_keys.list_by_user(user_id) if not k.revoked]
+            if self._quota is not None:
+                self._quota.check(len(users_live))
+            live = [k for k in users_live if k.account_id == account_id]
             if len(live) >= MAX_KEYS_PER_ACCOUNT:
                 raise TooManyApiKeys(f"an account has at most {MAX_KEYS_PER_ACCOUNT} live api keys; revoke one first")
             await uow.api_keys.add(key)

@@ -90,6 +90,7 @@ class Container(containers.DeclarativeContainer):
         box=security.secret_box,
         clock=core.clock,
         ids=core.ids,
+        quota=core.quotas.provided.api_keys,
     )
     throttle = providers.Singleton(Throttle, counters=messaging.rate_counters, clock=core.clock)
     login_throttle = providers.Singleton(

@@ -509,6 +509,36 @@ async def test_a_user_holds_a_bounded_number_of_accounts(tmp_path: Path) -> None
         await api.account(await api.user("someone-else@example.com"))  # the quota is per user
 
 
+async def test_a_user_holds_a_bounded_number_of_api_keys_over_all_their_accounts(tmp_path: Path) -> None:
+    settings = Settings(
+        jwt_secret=SECRET,
+        data_dir=tmp_path,
+        database_url="memory://",
+        object_store_url=(tmp_path / "objects").resolve().as_uri(),
+        max_api_keys_per_user=2,
+    )
+    clock = FixedClock(T0)
+    async with running_api(api_container(tmp_path, clock=clock, settings=settings), clock, ApiOptions()) as api:
+        headers = await api.user("keys@example.com")
+        first, second = [(await api.account(headers, name=name))["accountId"] for name in ("a", "b")]
+        created = [
+            await api.client.post("/api/v1/api-keys", json={"accountId": account}, headers=headers)
+            for account in (first, second)
+        ]
+        assert [r.status_code for r in created] == [201, 201]
+        refused = await api.client.post("/api/v1/api-keys", json={"accountId": first}, headers=headers)
+        assert refused.status_code == 409
+        error = (await refused.get_json())["error"]
+        assert error["code"] == "QUOTA_EXCEEDED"
+        assert "TRADESIM_MAX_API_KEYS_PER_USER" in error["message"]
+        assert len((await (await api.client.get("/api/v1/api-keys", headers=headers)).get_json())["list"]) == 2
+        # A revoked key frees its place.
+        revoked_id = (await created[0].get_json())["apiKeyId"]
+        assert (await api.client.delete(f"/api/v1/api-keys/{revoked_id}", headers=headers)).status_code == 200
+        again = await api.client.post("/api/v1/api-keys", json={"accountId": first}, headers=headers)
+        assert again.status_code == 201
+
+
 async def test_errors_speak_our_words_not_the_libraries(api: Api) -> None:
     # L10: errors passed on the JWT library's decode errors and the validation regexes.
     garbage = await api.client.get("/api/v1/accounts", headers={"Authorization": "Bearer not.a-token"})
