@@ -15,7 +15,7 @@ from pathlib import Path
 from tests.support.candles import walk
 from tests.waiting import until
 from tradesim.adapters.memory.tables import MemoryDatabase
-from tradesim.adapters.redis.replays import RedisReplayBarSubscription
+from tradesim.adapters.redis.channel_subscription import ChannelSubscription
 from tradesim.domain import OrderFilled, OrderType, PlaceOrder, Side
 from tradesim.domain.bars import day_start_ms
 from tradesim.domain.replay_session import ReplayState
@@ -53,7 +53,7 @@ async def test_an_api_controls_a_replay_held_by_a_worker_through_redis(
         replay_id, account_id = view.session.replay_id, view.session.account_id
 
         bars = (await provide(api.replay.bar_bus())).subscribe(replay_id)
-        assert isinstance(bars, RedisReplayBarSubscription)
+        assert isinstance(bars, ChannelSubscription)
         await bars.open()
         runner = await provide(worker.replay.runner())
         answer = await replays.control("user-1", replay_id, "step")

@@ -12,14 +12,15 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any, Final
 
 from redis.asyncio import Redis
 
 from tradesim.adapters.codec import Codec
-from tradesim.adapters.redis.errors import UNREACHABLE, redis_call
+from tradesim.adapters.redis.channel_subscription import ChannelSubscription
+from tradesim.adapters.redis.errors import redis_call
 from tradesim.adapters.redis.replies import text
 from tradesim.domain.enums import Category
 from tradesim.domain.market import Candle
@@ -86,42 +87,8 @@ class RedisReplayBarBus:
         async with redis_call("publishing a replay bar"):
             await self._client.publish(self.channel(bar.replay_id), encode_bar(bar))
 
-    def subscribe(self, replay_id: str) -> RedisReplayBarSubscription:
-        return RedisReplayBarSubscription(self._client, self.channel(replay_id))
-
-
-class RedisReplayBarSubscription:
-    def __init__(self, client: Redis, channel: str) -> None:
-        self._pubsub = client.pubsub(ignore_subscribe_messages=True)
-        self._channel = channel
-        self._subscribed = False
-        self._closed = False
-
-    async def open(self) -> None:
-        """Subscribe now (iterating does it too); bars published before this are not seen."""
-        if not self._subscribed:
-            async with redis_call("subscribing to replay bars"):
-                await self._pubsub.subscribe(self._channel)
-            self._subscribed = True
-
-    async def __aiter__(self) -> AsyncIterator[ReplayBar]:
-        backoff = 0.1
-        while not self._closed:
-            try:
-                await self.open()
-                message = await self._pubsub.get_message(timeout=1.0)
-                backoff = 0.1
-            except UNREACHABLE as error:
-                log.warning("replay bar subscription lost Redis (%s); retrying in %.1fs", error, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            if message is not None and message.get("type") == "message":
-                yield decode_bar(message["data"])
-
-    async def aclose(self) -> None:
-        self._closed = True
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+    def subscribe(self, replay_id: str) -> ChannelSubscription[ReplayBar]:
+        return ChannelSubscription(self._client, self.channel(replay_id), decode_bar, "replay bars")
 
 
 class RedisReplayInbox:
