@@ -28,6 +28,7 @@ from tradesim.adapters.memory.clock import FixedClock
 from tradesim.adapters.security.pool import BoundedPool
 from tradesim.entrypoints.http.app import MAX_JSON_BODY, ApiOptions
 from tradesim.entrypoints.http.bodies import BoundedBody
+from tradesim.entrypoints.roles import ContainerOptions
 from tradesim.entrypoints.settings import Settings
 from tradesim.ports.errors import Overloaded
 from tradesim.ports.security import TokenClaims
@@ -593,8 +594,10 @@ async def test_replay_sessions_are_created_at_a_bounded_rate(tmp_path: Path) -> 
         replays_created_per_hour=2,
     )
     clock = FixedClock(T0)
-    container = api_container(tmp_path, clock=clock, settings=settings)
-    async with running_api(container, clock, ApiOptions(replay_dispatch="runner")) as api:
+    container = api_container(
+        tmp_path, clock=clock, settings=settings, options=ContainerOptions(replay_dispatch="runner")
+    )
+    async with running_api(container, clock, ApiOptions()) as api:
         await api.history(walk("BTCUSDT", T1, 60))
         headers = await api.user("replays-fast@example.com")
         body = {"symbol": "BTCUSDT", "start": T1, "speed": "1"}

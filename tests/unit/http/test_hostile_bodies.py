@@ -20,6 +20,7 @@ from tests.support.candles import walk
 from tests.unit.http.conftest import T0, Api, api_container, running_api, store_history
 from tradesim.adapters.memory.clock import FixedClock
 from tradesim.entrypoints.http.app import ApiOptions, create_app
+from tradesim.entrypoints.roles import ContainerOptions
 
 CASES_PER_ROUTE = int(os.environ.get("HOSTILE_CASES", "100"))
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -94,9 +95,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp_path: Path = tmp_path_factory.mktemp("hostile")
     runner = asyncio.Runner()
     clock = FixedClock(T0)
-    container = api_container(tmp_path, clock=clock)
+    container = api_container(tmp_path, clock=clock, options=ContainerOptions(replay_dispatch="runner"))
     runner.run(store_history(container, walk("BTCUSDT", 1_704_067_200_000, 1440)))
-    started = running_api(container, clock, ApiOptions(rate_limits=False, replay_dispatch="runner"))
+    started = running_api(container, clock, ApiOptions(rate_limits=False))
     api: Api = runner.run(started.__aenter__())
 
     async def seed() -> dict[str, str]:

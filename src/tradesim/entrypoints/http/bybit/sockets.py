@@ -14,7 +14,6 @@ from the api's price feed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,6 +26,7 @@ from tradesim.domain.errors import TradesimError
 from tradesim.entrypoints.http.bybit import signing
 from tradesim.entrypoints.http.ws.account_feed import AccountFeed
 from tradesim.entrypoints.http.ws.hub import UNAUTHENTICATED, Connection, Hub, encode
+from tradesim.entrypoints.http.ws.lifetime import until_closed
 from tradesim.ports.clock import Clock
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -211,17 +211,7 @@ class BybitSocketEndpoint:
         writer = asyncio.ensure_future(connection.write(send))
         reader = asyncio.ensure_future(_read(receive, session))
         try:
-            await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (reader, writer):
-                if task.done() and not task.cancelled() and task.exception() is not None:
-                    log.error("websocket_failed", error=repr(task.exception()), conn_id=connection.conn_id)
-                    connection.close(1011, "internal error")
-            if connection.close_code is not None:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(writer, 1.0)
-                close = {"type": "websocket.close", "code": connection.close_code, "reason": connection.close_reason}
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(send(close), 1.0)
+            await until_closed(connection, send, reader, writer)
         finally:
             for task in (reader, writer):
                 task.cancel()

@@ -14,7 +14,6 @@ overflowed), 1001 the server is shutting down.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -27,6 +26,7 @@ from tradesim.entrypoints.http.tickers import TickerCache
 from tradesim.entrypoints.http.ws.account_feed import AccountFeed
 from tradesim.entrypoints.http.ws.direct import direct_writer
 from tradesim.entrypoints.http.ws.hub import UNAUTHENTICATED, Connection, Hub
+from tradesim.entrypoints.http.ws.lifetime import until_closed
 from tradesim.entrypoints.http.ws.protocol import MAX_TOPICS, Op, invalid_topics, parse, reply
 from tradesim.entrypoints.http.ws.replay_feed import ReplayFeed, replay_id_of
 from tradesim.entrypoints.http.ws.sessions import SocketSessions
@@ -210,19 +210,7 @@ class WebSocketEndpoint:
         writer = asyncio.ensure_future(connection.write(send))
         reader = asyncio.ensure_future(_read(receive, session, token))
         try:
-            await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (reader, writer):
-                if task.done() and not task.cancelled() and task.exception() is not None:
-                    log.error("websocket_failed", error=repr(task.exception()), conn_id=connection.conn_id)
-                    connection.close(1011, "internal error")
-            if connection.close_code is not None:
-                # Flush what was queued before the close (an auth refusal says why), then close.
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(writer, 1.0)
-                close = {"type": "websocket.close", "code": connection.close_code, "reason": connection.close_reason}
-                # A client that stopped reading may never take the close frame either; do not wait on it.
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(send(close), 1.0)
+            await until_closed(connection, send, reader, writer)
         finally:
             for task in (reader, writer):
                 task.cancel()
