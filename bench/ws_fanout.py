@@ -169,8 +169,16 @@ def run_api_server(port: int, rate: float, ready: Any, go: MpEvent, stop: MpEven
     from tradesim.entrypoints.settings import Settings
 
     configure_logging(level=logging.WARNING)
+    # Every client is one user on one address (loopback): the per-user and per-address socket
+    # quotas (docs/security.md) are raised to the run's size, since they are not what is measured.
     settings = Settings(
-        jwt_secret="bench-" + "s" * 40, database_url="memory://", http_host=HOST, http_port=port, symbols=(SYMBOL,)
+        jwt_secret="bench-" + "s" * 40,
+        database_url="memory://",
+        http_host=HOST,
+        http_port=port,
+        symbols=(SYMBOL,),
+        max_websockets_per_user=100_000,
+        max_websockets_per_address=1_000_000,
     )
     container = build_container(settings)
     container.wire(modules=list(WIRED_MODULES))
