@@ -171,6 +171,16 @@ def _matches(order: Order, category: str, p: Params) -> bool:
     return order.category.value == category and (not symbol or order.symbol == symbol)
 
 
+async def _named_order(p: Params, category: str) -> list[dict[str, object]]:
+    """The order `orderId` or `orderLinkId` names, as a list of its record: empty when it is not the
+    key's account's or not of `category` and the request's symbol (Bybit lists nothing, no error)."""
+    try:
+        found = await own_order(p)
+    except BybitRefusal:
+        return []
+    return [records.order(found)] if _matches(found, category, p) else []
+
+
 @bp.get("/realtime")
 @signed()
 async def realtime() -> Response:
@@ -183,12 +193,7 @@ async def realtime() -> Response:
     if category not in ("linear", "spot"):
         return ok(page(category, []))
     if p.text("orderId") or p.text("orderLinkId"):
-        try:
-            found = [await own_order(p)]
-        except BybitRefusal:
-            found = []
-        listed = [records.order(o) for o in found if _matches(o, category, p)]
-        return ok(page(category, listed))
+        return ok(page(category, await _named_order(p, category)))
     key = caller()
     depth = offset_of(cursor) + limit + 1
     open_orders = await services().orders.list(key.user_id, key.account_id, open_only=True, limit=depth)
@@ -210,11 +215,7 @@ async def history() -> Response:
     if category not in ("linear", "spot"):
         return ok(page(category, []))
     if p.text("orderId") or p.text("orderLinkId"):
-        try:
-            found = [await own_order(p)]
-        except BybitRefusal:
-            found = []
-        return ok(page(category, [records.order(o) for o in found if _matches(o, category, p)]))
+        return ok(page(category, await _named_order(p, category)))
     key = caller()
     everything = await services().orders.list(key.user_id, key.account_id, limit=MAX_OFFSET + limit + 1)
     ended = [
