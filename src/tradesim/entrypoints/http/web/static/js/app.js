@@ -1,12 +1,14 @@
 // The trader's screen: sign-in, accounts, the chart and the socket that keeps everything live.
 
 import { api, ApiError, forget, hasSession, login, logout, onSessionChange, refresh, register } from "./api.js";
+import { onRunPush, setupBacktest } from "./backtest.js";
 import { CandleChart } from "./chart.js";
 import { $, h, say } from "./dom.js";
 import { inFrame } from "./frames.js";
 import { loadJournal, setupJournal } from "./journal.js";
 import { bindReplay, onBar, setupReplay } from "./replay.js";
 import { Socket } from "./socket.js";
+import { setupStrategies, strategyChoices } from "./strategies.js";
 import { accountId, instrument, state } from "./state.js";
 import {
   commandRejected, loadAccount, markPrice, putExecution, putOrder, putPosition, putWallet, redraw, setupPanels,
@@ -52,6 +54,7 @@ async function loadAccounts(preferred) {
   state.replays = new Map(replays.list.map((r) => [r.accountId, r]));
   $("account").replaceChildren(...state.accounts.map((a) =>
     h("option", { value: a.accountId }, a.kind === "replay" ? `${a.name} (replay)` : a.name)));
+  strategyChoices();
   if (!state.accounts.length) {
     toggleAccountForm(true);
     say("account-message", "Create your first account to start trading");
@@ -148,6 +151,7 @@ function onPush(message) {
   const topic = message.topic;
   if (topic.startsWith("tickers.")) return onTicker(message.data);
   if (topic.startsWith("replay.")) return onBar(topic.slice("replay.".length), message.data);
+  if (topic.startsWith("strategy-run.")) return onRunPush(topic.slice("strategy-run.".length), message.data);
   for (const row of message.data || []) {
     if (topic === "order") putOrder(row);
     else if (topic === "execution") putExecution(row);
@@ -203,6 +207,8 @@ function setup() {
   setupPanels(chart);
   setupTicket();
   setupJournal(chart);
+  setupBacktest(socket);
+  setupStrategies();
   setupReplay(chart, {
     created: async (session) => {
       await loadAccounts(session.accountId);

@@ -200,3 +200,52 @@ export function lineChart(element) {
     chart.timeScale().fitContent();
   };
 }
+
+/** Long (bought first) or short: the api names a round trip's side Buy / Sell (Jesse: long / short). */
+export function isLong(side) {
+  return /^(buy|long)$/i.test(String(side));
+}
+
+/** A backtest's round trips on its price: candles when the api serves bars for the range, otherwise
+ * a line joining the trades' own entry and exit prices. Entries are arrows (up for a long), exits are
+ * circles coloured by the trade's result. Returns `draw(bars, trades, intervalS)`. */
+export function tradesChart(element) {
+  const chart = createChart(element, {
+    autoSize: true,
+    layout: { background: { color: "#131722" }, textColor: "#d1d4dc", attributionLogo: false },
+    grid: { vertLines: { color: "#1f2430" }, horzLines: { color: "#1f2430" } },
+    crosshair: { mode: CrosshairMode.Normal },
+    timeScale: { timeVisible: true, secondsVisible: false },
+  });
+  const candles = chart.addCandlestickSeries({
+    upColor: UP, downColor: DOWN, borderVisible: false, wickUpColor: UP, wickDownColor: DOWN,
+  });
+  const path = chart.addLineSeries({ color: "#8a92a6", lineWidth: 1, lineStyle: LineStyle.Dotted });
+  return (bars, trades, intervalS) => {
+    const onBars = bars.length > 0;
+    const at = (ms) => (onBars ? Math.floor(ms / 1000 / intervalS) * intervalS : Math.floor(ms / 1000));
+    const markers = trades.flatMap((t) => {
+      const long = isLong(t.side);
+      const won = Number(t.pnl) >= 0;
+      return [
+        { time: at(t.openedTime), position: long ? "belowBar" : "aboveBar", color: long ? UP : DOWN,
+          shape: long ? "arrowUp" : "arrowDown", text: `${long ? "Long" : "Short"} ${t.qty}` },
+        { time: at(t.closedTime), position: long ? "aboveBar" : "belowBar", color: won ? UP : DOWN,
+          shape: "circle", text: `${t.pnl}` },
+      ];
+    }).sort((a, b) => a.time - b.time);
+    candles.setData(onBars ? bars.map((b) => toRow(b).candle) : []);
+    // One value per second: an exit and the next entry often share a bar's close.
+    const points = new Map();
+    if (!onBars) {
+      for (const t of trades) {
+        points.set(at(t.openedTime), Number(t.entryPrice));
+        if (t.exitPrice) points.set(at(t.closedTime), Number(t.exitPrice));
+      }
+    }
+    path.setData([...points].sort((a, b) => a[0] - b[0]).map(([time, value]) => ({ time, value })));
+    (onBars ? candles : path).setMarkers(markers);
+    (onBars ? path : candles).setMarkers([]);
+    chart.timeScale().fitContent();
+  };
+}

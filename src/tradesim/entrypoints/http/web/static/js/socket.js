@@ -11,6 +11,9 @@ export class Socket {
     this.onPush = onPush;
     this.onStatus = onStatus;
     this.topics = new Set();
+    this.groups = new Map();
+    /** Authenticated and open: pushes can arrive (a poller stands in while not). */
+    this.live = false;
     this.ws = null;
     this.retry = 500;
     this.stopped = true;
@@ -24,6 +27,7 @@ export class Socket {
 
   stop() {
     this.stopped = true;
+    this.live = false;
     clearInterval(this.ping);
     if (this.ws) this.ws.close(1000, "bye");
     this.ws = null;
@@ -46,6 +50,7 @@ export class Socket {
     if (message.op === "auth") {
       if (!message.success) return;
       this.retry = 500;
+      this.live = true;
       this.onStatus("live");
       for (const topic of this.topics) this.send({ op: "subscribe", args: [topic] });
       clearInterval(this.ping);
@@ -61,6 +66,7 @@ export class Socket {
 
   async closed(ws, code) {
     if (ws !== this.ws) return;
+    this.live = false;
     clearInterval(this.ping);
     this.onStatus("offline");
     if (this.stopped) return;
@@ -73,9 +79,12 @@ export class Socket {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
   }
 
-  /** One subscribe per topic: a topic the server refuses must not take the others down with it. */
-  want(topics) {
-    const next = new Set(topics);
+  /** One subscribe per topic: a topic the server refuses must not take the others down with it.
+   * `group` names who wants them (the account's topics, a watched backtest): each group's topics are
+   * replaced on their own, and a topic stays subscribed while any group wants it. */
+  want(topics, group = "account") {
+    this.groups.set(group, new Set(topics));
+    const next = new Set([...this.groups.values()].flatMap((set) => [...set]));
     for (const topic of this.topics) if (!next.has(topic)) this.send({ op: "unsubscribe", args: [topic] });
     for (const topic of next) if (!this.topics.has(topic)) this.send({ op: "subscribe", args: [topic] });
     this.topics = next;
