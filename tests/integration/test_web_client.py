@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from tests.conftest import unavailable
@@ -353,6 +354,83 @@ def test_the_layout_holds_in_a_narrow_window_and_works_by_keyboard(page: Page) -
     page.get_by_label("Quantity").press("Enter")  # submits the ticket with its first button: Buy
     expect(page.get_by_role("alert").filter(has_text="filled at")).to_be_visible(timeout=SLOW)
     shot(page, "08-narrow")
+
+
+def served(serve: Serve, method: str, path: str) -> bool:
+    """Whether the api has the route at all: unauthenticated, a route that exists answers 401, not 404."""
+    with httpx.Client(base_url=serve.base_url, timeout=10) as client:
+        return client.request(method, path).status_code != 404
+
+
+def open_strategies(page: Page) -> None:
+    page.get_by_role("tab", name="Strategies").click()
+    expect(page.get_by_label("Strategy", exact=True).get_by_role("option", name="SmaCross")).to_have_count(1)
+    page.get_by_label("Strategy", exact=True).select_option("SmaCross")
+
+
+def test_a_backtest_is_started_followed_to_the_end_and_its_results_shown(
+    page: Page, stack: tuple[Serve, Feed], guard: Guard
+) -> None:
+    serve, _feed = stack
+    if not served(serve, "GET", "/api/v1/strategies"):
+        pytest.skip("the api does not serve GET /api/v1/strategies nor /api/v1/strategy-runs yet (branch h/runs)")
+    guard.allow(400, 422)  # the hyperparameter out of range, on purpose
+    sign_up(page)
+    open_strategies(page)
+    expect(page.get_by_label("fast", exact=True)).to_have_accessible_description(re.compile(r"int, 2 to \d+, default"))
+    page.get_by_label("Timeframe").select_option("1m")
+    page.get_by_label("From (UTC)").fill("2024-03-04T00:00")
+    page.get_by_label("To (UTC)").fill("2024-03-04T06:00")
+    # Out of range: the api's refusal names the hyperparameter, and is shown beside it and in the form.
+    page.get_by_label("fast", exact=True).fill("100000")
+    page.get_by_role("button", name="Start backtest").click()
+    refusal = page.get_by_role("alert").filter(has_text=re.compile(r"Refused: .*fast"))
+    expect(refusal).to_be_visible()
+    expect(page.get_by_label("fast", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("fast", exact=True)).to_have_accessible_description(re.compile("fast"))
+    shot(page, "11-strategy-refused")
+
+    page.get_by_label("fast", exact=True).fill("3")
+    page.get_by_label("slow", exact=True).fill("8")
+    page.get_by_role("button", name="Start backtest").click()
+    expect(page.get_by_label("fast", exact=True)).not_to_have_attribute("aria-invalid", "true")
+    run = page.get_by_role("region", name=re.compile("^Backtest of SmaCross"))
+    expect(run.get_by_role("status")).to_have_text("finished 100 %", timeout=120_000)
+    metrics = run.get_by_label("Backtest metrics")
+    for name in ("total", "win_rate", "net_profit", "max_drawdown", "starting_balance", "finishing_balance"):
+        expect(metrics.get_by_role("term").filter(has_text=re.compile(f"^{name}$"))).to_have_count(1)
+    trades = run.get_by_role("table", name="Backtest trades").get_by_role("row").filter(has_text="2024-03-04")
+    expect(trades.first).to_be_visible()
+    count = trades.count()
+    assert count > 0
+    # Each round trip is two markers on the chart (in and out), also listed for a screen reader.
+    expect(run.get_by_role("list", name="Backtest trade markers").get_by_role("listitem")).to_have_count(2 * count)
+    expect(run.get_by_role("img", name=re.compile(f"^Backtest trades chart: {count} round trips"))).to_be_visible()
+    expect(run.get_by_role("img", name="Backtest equity curve")).to_be_visible()
+    past = page.get_by_role("table", name="Backtests").get_by_role("row").filter(has_text="SmaCross")
+    expect(past.first).to_contain_text("finished")
+    run.scroll_into_view_if_needed()
+    shot(page, "12-backtest")
+
+
+def test_a_strategy_is_deployed_on_an_account_and_stopped(page: Page, stack: tuple[Serve, Feed]) -> None:
+    serve, _feed = stack
+    if not served(serve, "GET", "/api/v1/strategies"):
+        pytest.skip("the api does not serve GET /api/v1/strategies yet (branch h/runs)")
+    if not served(serve, "GET", "/api/v1/strategy-deployments"):
+        pytest.skip("the api does not serve /api/v1/strategy-deployments yet (branch h/deploy)")
+    sign_up(page)
+    open_strategies(page)
+    page.get_by_label("Timeframe").select_option("1m")
+    expect(page.get_by_label("Deploy on account")).to_contain_text("Main")
+    page.get_by_role("button", name="Deploy", exact=True).click()
+    row = page.get_by_role("table", name="Deployments").get_by_role("row").filter(has_text="SmaCross")
+    expect(row).to_contain_text("running")
+    expect(row).to_contain_text("Main")
+    shot(page, "13-deployed")
+    row.get_by_role("button", name="Stop SmaCross on Main BTCUSDT").click()
+    expect(row).to_contain_text("stopped")
+    expect(row.get_by_role("button")).to_have_count(0)
 
 
 def test_the_api_docs_pages_load_their_assets_from_the_api(page: Page) -> None:
