@@ -26,7 +26,10 @@ export function setupStrategies() {
   $("tab-strategies").addEventListener("focus", () => openPanel());
   // The tab may stay open a long time: the deployments' status and last decision are read again.
   setInterval(() => {
-    if (!$("panel-strategies").hidden && deployments.some((d) => d.status === "running")) loadDeployments().catch(() => {});
+    if ($("panel-strategies").hidden) return;
+    if (deployments.some((d) => d.status === "running")) loadDeployments().catch(() => {});
+    // The api learns the installed strategies from the workers: a server just started may not know them yet.
+    if (loaded && !strategies.length) loadStrategies().catch(() => {});
   }, DEPLOY_POLL_MS);
 }
 
@@ -60,7 +63,10 @@ async function loadStrategies() {
   const { list } = await api("GET", "/api/v1/strategies");
   strategies = list;
   $("strategy").replaceChildren(...list.map((s) => h("option", { value: s.name }, s.name)));
-  if (!list.length) say("strategy-message", "No strategy is installed on this server");
+  const before = $("strategy").value;
+  if (list.some((s) => s.name === before)) $("strategy").value = before;
+  if (!list.length) say("strategy-message", "No strategy is known yet: none is installed, or no worker has started");
+  else if (!$("strategy-message").classList.contains("error")) say("strategy-message", "");
   showStrategy();
 }
 
@@ -75,7 +81,9 @@ function showStrategy() {
   const timeframe = $("timeframe").value;
   $("timeframe").replaceChildren(...(s ? s.timeframes : []).map((t) => h("option", { value: t }, t)));
   if (s && s.timeframes.includes(timeframe)) $("timeframe").value = timeframe;
-  $("strategy-about").textContent = s ? `${s.source === "builtin" ? "Built in" : "Installed from a folder"}; timeframes ${s.timeframes.join(", ")}` : "";
+  const about = s ? `${s.source === "builtin" ? "Built in" : "Installed from a folder"}; timeframes ${s.timeframes.join(", ")}` : "";
+  // A strategy that failed to load is listed with its error: running it would be refused with it.
+  $("strategy-about").textContent = s && s.error ? `${about}. It cannot run: ${s.error}` : about;
   const params = s ? s.hyperparameters : [];
   $("hyperparameters").hidden = params.length === 0;
   $("hp-fields").replaceChildren(...params.map(hpField));
@@ -176,8 +184,10 @@ function refused(error) {
   const names = [...$("hp-fields").querySelectorAll("[data-hp]")].map((i) => i.dataset.hp).sort((a, b) => b.length - a.length);
   const hp = names.find((name) => new RegExp(`(^|[^\\w])${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}($|[^\\w])`).test(error.message));
   if (hp) return fieldError(`hp-${hp}`, error.message, false);
-  const field = FIELDS.find(([pattern]) => pattern.test(error.message));
-  if (field) fieldError(field[1], error.message, false);
+  // The field the message names first ("end must be after start" is about the end).
+  const named = FIELDS.map(([pattern, id]) => [error.message.search(pattern), id]).filter(([at]) => at >= 0);
+  named.sort((a, b) => a[0] - b[0]);
+  if (named.length) fieldError(named[0][1], error.message, false);
 }
 
 function fieldError(id, text, alsoForm = true) {
