@@ -412,6 +412,15 @@ def test_a_backtest_is_started_followed_to_the_end_and_its_results_shown(
     run.scroll_into_view_if_needed()
     shot(page, "12-backtest")
 
+    # A longer one, cancelled while it is queued or running: it ends cancelled, in the list too.
+    page.get_by_label("To (UTC)").fill("2024-03-05T00:00")
+    page.get_by_role("button", name="Start backtest").click()
+    expect(run.get_by_role("status")).not_to_have_text("finished 100 %")
+    run.get_by_role("button", name="Cancel backtest").click()
+    expect(run.get_by_role("status")).to_contain_text("cancelled")
+    expect(run.get_by_role("button", name="Cancel backtest")).to_be_hidden()
+    expect(past.filter(has_text="cancelled")).to_have_count(1)
+
 
 def test_a_strategy_is_deployed_on_an_account_and_stopped(page: Page, stack: tuple[Serve, Feed]) -> None:
     serve, _feed = stack
