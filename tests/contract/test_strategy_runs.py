@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -10,6 +11,8 @@ import pytest
 from tests.contract import records
 from tradesim.domain.errors import Conflict
 from tradesim.domain.strategy_runs import RunStatus, StrategyRun
+from tradesim.domain.strategy_specs import Hyperparameter, StrategySpec
+from tradesim.ports.strategy_runs import StrategyCatalogueBoard, StrategyRunUpdates
 from tradesim.ports.unit_of_work import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -127,3 +130,43 @@ async def test_a_cancelled_run_refuses_its_worker_s_writes(uow_factory: UowFacto
         stored = await uow.strategy_runs.get("run-1")
         assert stored is not None
         assert (stored.status, stored.updated_time) == (RunStatus.CANCELLED, T0 + 7)
+
+
+async def test_the_published_catalogue_reads_back_whole(strategy_catalogue_board: StrategyCatalogueBoard) -> None:
+    assert await strategy_catalogue_board.read() is None
+    specs = [
+        StrategySpec(
+            "SmaCross",
+            "builtin",
+            (
+                Hyperparameter("fast", "int", 2, 100, 10),
+                Hyperparameter("stop_percent", "float", 0.5, 10.0, 2.0),
+                Hyperparameter("mode", "categorical", default="a", options=("a", "b")),
+            ),
+        ),
+        StrategySpec("Broken", "dir", error="SyntaxError: invalid syntax"),
+    ]
+    await strategy_catalogue_board.publish(specs)
+    assert await strategy_catalogue_board.read() == specs
+    await strategy_catalogue_board.publish(specs[:1])
+    assert await strategy_catalogue_board.read() == specs[:1]
+
+
+async def test_run_updates_reach_the_run_s_subscribers_only(strategy_run_updates: StrategyRunUpdates) -> None:
+    mine, other = strategy_run_updates.subscribe("run-1"), strategy_run_updates.subscribe("run-2")
+    message = {"runId": "run-1", "status": "running", "progress": "0.5"}
+    got = asyncio.create_task(anext(aiter(mine)))
+    stray = asyncio.create_task(anext(aiter(other)))
+    async with asyncio.timeout(5.0):
+        while not got.done():  # until the subscription is live (pub/sub keeps nothing for late subscribers)
+            await strategy_run_updates.publish("run-1", message)
+            await asyncio.wait({got}, timeout=0.02)
+    assert got.result() == message
+    theirs = {"runId": "run-2", "status": "finished", "progress": "1"}
+    async with asyncio.timeout(5.0):
+        while not stray.done():
+            await strategy_run_updates.publish("run-2", theirs)
+            await asyncio.wait({stray}, timeout=0.02)
+    assert stray.result() == theirs
+    await other.aclose()
+    await mine.aclose()

@@ -8,7 +8,7 @@ result is the same). Which status may follow which is one explicit table.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Any, Final
 
@@ -40,6 +40,8 @@ TRANSITIONS: Final[dict[RunStatus, frozenset[RunStatus]]] = {
 
 ZERO: Final = Decimal(0)
 ONE: Final = Decimal(1)
+#: Progress is reported to a ten-thousandth; finer steps only make writes nobody sees.
+PROGRESS_STEP: Final = Decimal("0.0001")
 
 
 class RunNotActive(Conflict):
@@ -141,7 +143,8 @@ class StrategyRun:
     def advanced(self, progress: Decimal, now_ms: int) -> StrategyRun:
         if self.status is not RunStatus.RUNNING:
             raise InvalidRunTransition(f"strategy run {self.run_id} reports progress while {self.status.value}")
-        return attrs.evolve(self, progress=min(max(progress, ZERO), ONE), updated_time=now_ms)
+        bounded = min(max(progress, ZERO), ONE).quantize(PROGRESS_STEP, rounding=ROUND_DOWN)
+        return attrs.evolve(self, progress=bounded, updated_time=now_ms)
 
     def finished(self, result: dict[str, Any], now_ms: int) -> StrategyRun:
         return self._to(RunStatus.FINISHED, now_ms, progress=ONE, result=result)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, Protocol
 
 from tradesim.domain.strategy_runs import StrategyRun
 from tradesim.domain.strategy_specs import StrategySpec
 from tradesim.ports.messaging import Subscription
+from tradesim.ports.strategies import StrategyJob
 
 
 class StrategyRunRepository(Protocol):
@@ -67,3 +69,30 @@ class StrategyRunUpdates(Protocol):
     async def publish(self, run_id: str, message: dict[str, Any]) -> None: ...
 
     def subscribe(self, run_id: str) -> Subscription[dict[str, Any]]: ...
+
+
+class RunAborted(Exception):
+    """The backtest stopped because `Backtester.abort` was called (cancelled, lease lost, shutting down)."""
+
+
+class Backtester(Protocol):
+    """Runs one backtest at a time, away from the caller's event loop (Jesse's state is process-global).
+
+    `run` returns the run's ``{"metrics", "trades", "equityCurve"}`` (decimal strings); it raises
+    `RunAborted` after `abort()`, `InvalidInput` / `NotFound` for a job that cannot run, and
+    `StrategyRunFailed`-like `InvalidInput` subclasses when the strategy raised.
+    """
+
+    async def specs(self) -> list[StrategySpec]:
+        """The catalogue this backtester loaded (broken strategies included, with their error)."""
+        ...
+
+    async def run(self, job: StrategyJob, progress: Callable[[Decimal], None]) -> dict[str, Any]:
+        """`progress` is called on the caller's loop with the fraction done, at most every chunk of bars."""
+        ...
+
+    def abort(self) -> None:
+        """Stop the running backtest at its next chunk of bars (`run` raises `RunAborted`)."""
+        ...
+
+    async def close(self) -> None: ...
