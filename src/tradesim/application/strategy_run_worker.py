@@ -89,6 +89,9 @@ class StrategyRunWorker:
                 except DependencyUnavailable as error:
                     log.warning("strategy runs: %s; retrying", error)
                     await _wait(stop, self._idle_s)
+                except TradesimError as error:  # the backtester could not start: never take the worker down
+                    log.error("strategy runs: %s; retrying in %g s", error, self._publish_every_s)
+                    await _wait(stop, self._publish_every_s)
         finally:
             await backtester.close()
 

@@ -18,7 +18,7 @@ from tradesim.application.limits import Quota
 from tradesim.domain.bars import day_of
 from tradesim.domain.errors import InvalidInput, NotFound, RuleViolation
 from tradesim.domain.instruments import InstrumentCatalog
-from tradesim.domain.numbers import to_decimal
+from tradesim.domain.numbers import money_str, to_decimal
 from tradesim.domain.replay_session import NoHistory
 from tradesim.domain.strategy_runs import RunNotActive, StrategyRun, run_topic
 from tradesim.domain.strategy_specs import StrategySpec, check_timeframe, find_spec
@@ -177,11 +177,11 @@ def run_json(run: StrategyRun) -> dict[str, Any]:
         "timeframe": run.timeframe,
         "start": run.start_time,
         "end": run.end_time,
-        "startingBalance": str(run.starting_balance),
+        "startingBalance": money_str(run.starting_balance),
         "leverage": run.leverage,
         "hyperparameters": dict(run.hyperparameters),
         "status": run.status.value,
-        "progress": str(run.progress),
+        "progress": money_str(run.progress),
         "error": run.error,
         "createdTime": run.created_time,
         "updatedTime": run.updated_time,

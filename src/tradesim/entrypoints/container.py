@@ -129,6 +129,7 @@ class Container(containers.DeclarativeContainer):
         core=core,
         persistence=persistence,
         replay=replay,
+        strategies=strategies,
         event_bus=messaging.event_bus,
         portfolio=portfolio,
         revocations=messaging.revocations,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,6 +14,7 @@ import attrs
 import pytest
 
 from tests.support.candles import walk
+from tests.support.strategy_runs import RESULT, SPECS, ScriptedBacktester
 from tests.waiting import until
 from tradesim.adapters.memory.clock import FixedClock
 from tradesim.adapters.memory.storage import MemoryCandleStore
@@ -28,58 +29,12 @@ from tradesim.domain.bars import day_start_ms
 from tradesim.domain.errors import InvalidInput, NotFound, UnknownSymbol
 from tradesim.domain.replay_session import NoHistory
 from tradesim.domain.strategy_runs import RunNotActive, RunStatus, StrategyRun
-from tradesim.domain.strategy_specs import BadHyperparameter, Hyperparameter, StrategySpec, UnknownTimeframe
-from tradesim.ports.strategies import StrategyJob
-from tradesim.ports.strategy_runs import RunAborted
+from tradesim.domain.strategy_specs import BadHyperparameter, UnknownTimeframe
 
 DAY0 = date(2024, 2, 1)
 START = day_start_ms(DAY0)
 END = START + 86_400_000
 T0 = START + 30 * 86_400_000
-SPECS = [
-    StrategySpec("SmaCross", "builtin", (Hyperparameter("fast", "int", 2, 100, 10),)),
-    StrategySpec("Broken", "dir", error="SyntaxError: invalid syntax (line 3)"),
-]
-RESULT = {"metrics": {"total": "2"}, "trades": [], "equityCurve": [[START, "10000"]]}
-
-
-class ScriptedBacktester:
-    """Reports progress in `steps` chunks, each when `release` lets it (so tests decide when a run moves on)."""
-
-    def __init__(self, steps: int = 4, *, fail: str | None = None) -> None:
-        self.steps = steps
-        self.fail = fail
-        self.release = asyncio.Event()
-        self.jobs: list[StrategyJob] = []
-        self.aborted = 0
-        self.closed = False
-        self._abort = asyncio.Event()
-
-    async def specs(self) -> list[StrategySpec]:
-        return list(SPECS)
-
-    async def run(self, job: StrategyJob, progress: Callable[[Decimal], None]) -> dict[str, Any]:
-        self.jobs.append(job)
-        self._abort.clear()
-        for step in range(1, self.steps + 1):
-            while not self.release.is_set():
-                if self._abort.is_set():
-                    raise RunAborted(job.run_id)
-                await asyncio.sleep(0.001)
-            if self._abort.is_set():
-                raise RunAborted(job.run_id)
-            progress(Decimal(step) / Decimal(self.steps))
-            await asyncio.sleep(0)
-        if self.fail is not None:
-            raise InvalidInput(self.fail)
-        return dict(RESULT, params=dict(job.params))
-
-    def abort(self) -> None:
-        self.aborted += 1
-        self._abort.set()
-
-    async def close(self) -> None:
-        self.closed = True
 
 
 @attrs.define
