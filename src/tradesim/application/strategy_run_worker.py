@@ -22,6 +22,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from tradesim.application.strategy_runs import run_push
 from tradesim.domain.errors import Conflict, TradesimError
@@ -33,6 +34,8 @@ from tradesim.ports.strategy_runs import Backtester, RunAborted, StrategyCatalog
 from tradesim.ports.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class StrategyRunWorker:
@@ -79,7 +82,10 @@ class StrategyRunWorker:
                 try:
                     if self._monotonic() >= next_publish:
                         # Published again now and then: a Redis that lost its keys gets it back.
-                        await self._board.publish(await backtester.specs())
+                        specs = await _unless_stopped(backtester.specs(), stop)  # the first load takes seconds
+                        if specs is None:
+                            break
+                        await self._board.publish(specs)
                         next_publish = self._monotonic() + self._publish_every_s
                     run = await self._take()
                     if run is None:
@@ -187,7 +193,8 @@ class StrategyRunWorker:
             if stop.is_set():
                 await self._release(state.run_id)  # another worker restarts it without waiting for the lease
                 log.info("strategy run %s: given up (stopping); another worker restarts it", state.run_id)
-            elif not held:
+            elif not held:  # cancelled (or taken over): let it go, and say how it ended
+                await self._release(state.run_id)
                 await self._announce_stored(state.run_id)
             return
         except TradesimError as error:
@@ -229,6 +236,22 @@ class StrategyRunWorker:
             await self._updates.publish(run.run_id, run_push(run))
         except DependencyUnavailable as error:  # pushes are best effort; the stored run is the truth
             log.warning("strategy run %s: progress not pushed: %s", run.run_id, error)
+
+
+async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """`work`'s result, or None (and `work` cancelled) as soon as `stop` is set."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return None
+    return task.result()
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

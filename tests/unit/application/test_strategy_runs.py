@@ -29,7 +29,7 @@ from tradesim.domain.bars import day_start_ms
 from tradesim.domain.errors import InvalidInput, NotFound, UnknownSymbol
 from tradesim.domain.replay_session import NoHistory
 from tradesim.domain.strategy_runs import RunNotActive, RunStatus, StrategyRun
-from tradesim.domain.strategy_specs import BadHyperparameter, UnknownTimeframe
+from tradesim.domain.strategy_specs import BadHyperparameter, StrategySpec, UnknownTimeframe
 
 DAY0 = date(2024, 2, 1)
 START = day_start_ms(DAY0)
@@ -55,7 +55,7 @@ class World:
         assert run is not None
         return run
 
-    def worker(self, backtester: ScriptedBacktester, owner: str = "worker-a") -> StrategyRunWorker:
+    def worker(self, backtester: ScriptedBacktester, owner: str = "worker-a", **options: Any) -> StrategyRunWorker:
         return StrategyRunWorker(
             self.uow,
             lambda: backtester,
@@ -67,6 +67,7 @@ class World:
             idle_s=0.005,
             tick_s=0.002,
             save_every_s=0.0,
+            **options,
         )
 
 
@@ -198,7 +199,12 @@ async def test_cancelling_a_running_run_aborts_its_backtest(world: World) -> Non
         await until(lambda: _status(world, run.run_id, RunStatus.RUNNING), 5, what="the run to start")
         await world.service.cancel("user-1", run.run_id)
         await until(lambda: backtester.aborted > 0, 5, what="the backtest to be aborted")
+        await until(lambda: _released(world, run.run_id), 5, what="the worker to let the run go")
     assert (await world.stored(run.run_id)).status is RunStatus.CANCELLED
+
+
+async def _released(world: World, run_id: str) -> bool:
+    return (await world.stored(run_id)).owner == ""
 
 
 async def test_a_failing_strategy_fails_its_run_with_the_error(world: World) -> None:
@@ -249,3 +255,31 @@ async def _drain(subscription: Any) -> list[dict[str, Any]]:
             seen.append(await asyncio.wait_for(anext(iterator), 0.05))
         except TimeoutError:
             return seen
+
+
+class StillLoading(ScriptedBacktester):
+    async def specs(self) -> list[StrategySpec]:
+        await asyncio.Event().wait()  # Jesse takes seconds to load; this one never finishes
+        return []
+
+
+class CannotStart(ScriptedBacktester):
+    calls = 0
+
+    async def specs(self) -> list[StrategySpec]:
+        self.calls += 1
+        raise InvalidInput("the backtest process died (out of memory, or killed)")
+
+
+async def test_a_worker_stops_at_once_while_its_strategies_still_load(world: World) -> None:
+    backtester = StillLoading()
+    async with running(world.worker(backtester)):
+        pass  # `running` fails the test unless the worker's loop ends within its limit
+    assert backtester.closed
+
+
+async def test_a_backtester_that_cannot_start_never_takes_the_worker_down(world: World) -> None:
+    backtester = CannotStart()
+    async with running(world.worker(backtester, publish_catalogue_every_s=0.001)):  # retried at once
+        await until(lambda: backtester.calls >= 3, 5, what="the worker to try again")
+    assert backtester.closed
