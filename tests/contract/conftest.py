@@ -23,6 +23,7 @@ from tradesim.adapters.memory.messaging import MemoryEventBus, MemoryOrderQueue,
 from tradesim.adapters.memory.replays import MemoryReplayBarBus, MemoryReplayInbox
 from tradesim.adapters.memory.revocations import MemoryRevocationBus
 from tradesim.adapters.memory.storage import MemoryBlobStore, MemoryCandleStore
+from tradesim.adapters.memory.strategy_runs import MemoryStrategyCatalogueBoard, MemoryStrategyRunUpdates
 from tradesim.adapters.memory.tables import MemoryDatabase
 from tradesim.adapters.memory.unit_of_work import MemoryUnitOfWork
 from tradesim.adapters.s3.stores import S3BlobStore, s3_candle_store
@@ -34,6 +35,7 @@ from tradesim.ports.messaging import EventBus, OrderQueue, PriceBus
 from tradesim.ports.replay import ReplayBarBus, ReplayInbox
 from tradesim.ports.security import RevocationBus
 from tradesim.ports.storage import BlobStore, CandleStore
+from tradesim.ports.strategy_runs import StrategyCatalogueBoard, StrategyRunUpdates
 from tradesim.ports.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -46,6 +48,7 @@ QUEUE_BACKENDS = ["memory", "redis"]
 LEASE_BACKENDS = ["memory", "redis"]
 RATE_COUNTER_BACKENDS = ["memory", "redis"]
 REPLAY_MESSAGING_BACKENDS = ["memory", "redis"]
+STRATEGY_RUN_MESSAGING_BACKENDS = ["memory", "redis"]
 BLOB_BACKENDS = ["memory", "localfs", "s3"]
 CANDLE_STORE_BACKENDS = ["memory", "localfs", "s3"]
 
@@ -269,5 +272,31 @@ async def candle_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     elif request.param == "s3":
         moto: MotoS3 = request.getfixturevalue("moto_s3")
         yield s3_candle_store(moto.fresh_bucket(), price_scales={"BTCUSDT": 2})
+    else:  # pragma: no cover
+        raise NotImplementedError(request.param)
+
+
+@pytest.fixture(params=STRATEGY_RUN_MESSAGING_BACKENDS)
+async def strategy_catalogue_board(request: pytest.FixtureRequest) -> AsyncIterator[StrategyCatalogueBoard]:
+    if request.param == "memory":
+        yield MemoryStrategyCatalogueBoard()
+    elif request.param == "redis":
+        from tradesim.adapters.redis.strategy_runs import RedisStrategyCatalogueBoard
+
+        async with _redis_client(request) as (client, namespace):
+            yield RedisStrategyCatalogueBoard(client, namespace)
+    else:  # pragma: no cover
+        raise NotImplementedError(request.param)
+
+
+@pytest.fixture(params=STRATEGY_RUN_MESSAGING_BACKENDS)
+async def strategy_run_updates(request: pytest.FixtureRequest) -> AsyncIterator[StrategyRunUpdates]:
+    if request.param == "memory":
+        yield MemoryStrategyRunUpdates()
+    elif request.param == "redis":
+        from tradesim.adapters.redis.strategy_runs import RedisStrategyRunUpdates
+
+        async with _redis_client(request) as (client, namespace):
+            yield RedisStrategyRunUpdates(client, namespace)
     else:  # pragma: no cover
         raise NotImplementedError(request.param)

@@ -90,7 +90,8 @@ class Stack:
     processes: list[Process] = attrs.field(factory=list)
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TRADESIM_")}
+        # Not pytest's variables either: the processes are not tests (Jesse, in a worker, would behave as under test).
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TRADESIM_", "PYTEST_"))}
         env.update(
             {
                 "ENVIRONMENT": "test",
@@ -101,6 +102,9 @@ class Stack:
                 "TRADESIM_SYMBOLS": "BTCUSDT,ETHUSDT,SOLUSDT",
                 "JWT_SECRET": self.jwt_secret,
                 "PYTHONUNBUFFERED": "1",
+                # Strategy backtests keep a child process with Jesse loaded in each worker: only the
+                # tests of strategy runs turn them on (extra_env).
+                "TRADESIM_STRATEGY_RUNS": "0",
                 **self.extra_env,
                 **extra,
             }

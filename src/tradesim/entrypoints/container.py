@@ -40,6 +40,7 @@ from tradesim.entrypoints.containers.persistence import Persistence
 from tradesim.entrypoints.containers.replay import Replay
 from tradesim.entrypoints.containers.security import Security
 from tradesim.entrypoints.containers.storage import Storage
+from tradesim.entrypoints.containers.strategies import Strategies
 from tradesim.entrypoints.roles import ContainerOptions
 from tradesim.entrypoints.settings import Settings
 
@@ -66,6 +67,9 @@ class Container(containers.DeclarativeContainer):
     market_data = providers.Container(MarketData, core=core, persistence=persistence, storage=storage)
     history = providers.Container(History, core=core, persistence=persistence, storage=storage)
     replay = providers.Container(Replay, core=core, persistence=persistence, messaging=messaging, storage=storage)
+    strategies = providers.Container(
+        Strategies, core=core, persistence=persistence, messaging=messaging, storage=storage
+    )
 
     accounts = providers.Factory(
         AccountService, uow_factory=persistence.unit_of_work.provider, clock=core.clock, ids=core.ids
@@ -125,6 +129,7 @@ class Container(containers.DeclarativeContainer):
         core=core,
         persistence=persistence,
         replay=replay,
+        strategies=strategies,
         event_bus=messaging.event_bus,
         portfolio=portfolio,
         revocations=messaging.revocations,

@@ -117,6 +117,9 @@ class Settings:
     bybit_rate_limit: int = 50
     #: TRADESIM_STRATEGIES_DIR: folders of Jesse strategies (``NAME/__init__.py``) beside the built-in ones.
     strategies_dirs: tuple[Path, ...] = ()
+    #: TRADESIM_STRATEGY_RUNS: whether workers (and `serve`) run queued strategy backtests, when the
+    #: jesse extra is installed. Each such process keeps a child process with Jesse loaded (~330 MB).
+    strategy_runs: bool = True
     #: None where the process signs no tokens (`Role.signs_tokens`); the api refuses to build without it.
     jwt_secret: str | None = attrs.field(default=None, repr=False)
     db_password: str | None = attrs.field(default=None, repr=False)
@@ -233,6 +236,7 @@ class Settings:
             strategies_dirs=tuple(
                 Path(part.strip()) for part in env.get("TRADESIM_STRATEGIES_DIR", "").split(",") if part.strip()
             ),
+            strategy_runs=_flag(env.get("TRADESIM_STRATEGY_RUNS", "1")),
             jwt_secret=jwt_secret,
             db_password=db_password,
             bybit_api_key=env.get("BYBIT_API_KEY") or None,

@@ -24,6 +24,7 @@ from tradesim.ports.repositories import (
     ReplayRepository,
     UserRepository,
 )
+from tradesim.ports.strategy_runs import StrategyRunRepository
 
 
 class UnitOfWork(Protocol):
@@ -49,6 +50,7 @@ class UnitOfWork(Protocol):
     replays: ReplayRepository
     pending_commands: PendingCommandRepository
     api_keys: ApiKeyRepository
+    strategy_runs: StrategyRunRepository
 
     async def __aenter__(self) -> Self: ...
 

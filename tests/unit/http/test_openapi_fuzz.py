@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.support.candles import walk
+from tests.support.strategy_runs import SPECS
 from tests.unit.http.conftest import api_container, store_history
 from tradesim.entrypoints.http.app import WIRED_MODULES, create_app
 
@@ -59,6 +60,8 @@ def fuzzed(tmp_path: Path) -> Iterator[dict[str, Any]]:
     app = create_app(container)
     # A day of history, so that replays can be created and controlled.
     asyncio.run(store_history(container, walk("BTCUSDT", 1_704_067_200_000, 1440)))
+    # The catalogue a strategy worker would have published, so that strategy runs can be submitted.
+    asyncio.run(container.strategies.board().publish(SPECS))
     with asgi.get_client(app) as client:
         # A user with an account, a resting order, a journal entry and a replay, so ids in paths can hit something.
         client.post("/api/v1/auth/register", json={"email": "fuzz@example.com", "password": "fuzz password"})
@@ -82,6 +85,18 @@ def fuzzed(tmp_path: Path) -> Iterator[dict[str, Any]]:
             "/api/v1/replays", json={"symbol": "BTCUSDT", "start": 1_704_067_200_000, "speed": "1"}, headers=headers
         )
         assert replay.status_code == 201, replay.text
+        run = client.post(
+            "/api/v1/strategy-runs",
+            json={
+                "strategy": "SmaCross",
+                "symbol": "BTCUSDT",
+                "timeframe": "1h",
+                "start": 1_704_067_200_000,
+                "end": 1_704_153_600_000,
+            },
+            headers=headers,
+        )
+        assert run.status_code == 202, run.text
     yield {"app": app, "headers": headers}
     container.unwire()
 

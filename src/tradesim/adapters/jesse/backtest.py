@@ -31,7 +31,7 @@ from tradesim.domain.enums import Side
 from tradesim.domain.errors import InvalidInput
 from tradesim.domain.events import EngineEvent
 from tradesim.domain.instruments import InstrumentCatalog
-from tradesim.domain.numbers import ZERO
+from tradesim.domain.numbers import ZERO, money_str
 from tradesim.domain.replay import ManualClock
 from tradesim.ports.storage import CandleStore
 from tradesim.ports.strategies import Progress, StrategyJob, StrategyResult, StrategyTrade
@@ -174,7 +174,7 @@ def _result(job: StrategyJob, engine: MatchingEngine) -> StrategyResult:
     out = {key: text for key, value in metrics.items() if (text := _text(value)) is not None}
     balance = engine.balances(ACCOUNT).get("USDT", ZERO)
     # The engine's ledger is the truth; Jesse's floats only follow it.
-    out["starting_balance"] = str(job.starting_balance)
+    out["starting_balance"] = money_str(job.starting_balance)  # as given, whatever store it came through
     out["finishing_balance"] = str(balance)
     trades = [_trade(job.symbol, t) for t in closed]
     equity = [

@@ -7,16 +7,9 @@ from typing import Any
 
 import attrs
 
-#: The timeframes a strategy may decide on (DESIGN §9), in Jesse's spelling, and their length.
-TIMEFRAME_MS: dict[str, int] = {
-    "1m": 60_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": 3_600_000,
-    "4h": 14_400_000,
-    "1D": 86_400_000,
-}
+from tradesim.domain.strategy_specs import TIMEFRAME_MS
+
+__all__ = ["DEFAULT_WARMUP", "TIMEFRAME_MS", "ContextSpec"]
 
 #: Jesse's default number of warm-up bars (of the strategy's timeframe) before the first decision.
 DEFAULT_WARMUP = 240

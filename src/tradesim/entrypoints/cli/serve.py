@@ -1,6 +1,6 @@
 """`tradesim serve`: the whole simulator in one process, on the embedded defaults.
 
-api (HTTP and WebSocket), worker (matching engine), replay runner, market streamer and the
+api (HTTP and WebSocket), worker (matching engine), replay runner, strategy backtests, market streamer and the
 nightly history sync, sharing one container: SQLite under the data dir (migrated on start),
 the in-process bus and queue, the local object folder. `--feed replay` plays stored history
 as the live feed, for a machine with no internet.
@@ -61,6 +61,7 @@ async def serve_all(process: Process) -> int:
     from tradesim.adapters.stored_feed import StoredHistoryFeed
     from tradesim.application.nightly import run_nightly
     from tradesim.domain.errors import NotFound
+    from tradesim.entrypoints.cli.worker import strategy_run_worker
     from tradesim.entrypoints.container import provide
     from tradesim.entrypoints.heap import settle_heap, settled_while_serving
     from tradesim.entrypoints.http.app import create_app, routes_wired
@@ -95,14 +96,14 @@ async def serve_all(process: Process) -> int:
             file=sys.stderr,
             flush=True,
         )
-        await process.supervise(
-            {
-                "api": serve_api(app, settings, shutdown_trigger=process.stop.wait),
-                "worker": worker.run(process.stop),
-                "replay": runner.run(process.stop),
-                "streamer": streamer.run(),
-                "nightly-sync": run_nightly(nightly_sync, container.core.clock()),
-            },
-            cancel_on_stop={"streamer", "nightly-sync"},
-        )
+        jobs = {
+            "api": serve_api(app, settings, shutdown_trigger=process.stop.wait),
+            "worker": worker.run(process.stop),
+            "replay": runner.run(process.stop),
+            "streamer": streamer.run(),
+            "nightly-sync": run_nightly(nightly_sync, container.core.clock()),
+        }
+        if (strategy_runs := strategy_run_worker(process)) is not None:
+            jobs["strategy-runs"] = strategy_runs.run(process.stop)
+        await process.supervise(jobs, cancel_on_stop={"streamer", "nightly-sync"})
     return 0

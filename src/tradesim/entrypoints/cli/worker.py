@@ -1,4 +1,5 @@
-"""`tradesim worker`: the matching engine for the partitions it owns, and the replay sessions it holds."""
+"""`tradesim worker`: the matching engine for the partitions it owns, the replay sessions it holds,
+and queued strategy backtests (with the jesse extra)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from tradesim.application.strategy_run_worker import StrategyRunWorker
     from tradesim.entrypoints.runner import Process
 
 
@@ -27,5 +29,22 @@ async def serve_worker(process: Process) -> None:
     container = process.container
     worker = await provide(container.worker(on_take_over=settle_heap))
     runner = await provide(container.replay.runner())
-    # One part failing (a bug) stops the other too: the supervisor restarts the whole worker.
-    await process.supervise({"engine": worker.run(process.stop), "replays": runner.run(process.stop)})
+    jobs = {"engine": worker.run(process.stop), "replays": runner.run(process.stop)}
+    if (strategy_runs := strategy_run_worker(process)) is not None:
+        jobs["strategy-runs"] = strategy_runs.run(process.stop)
+    # One part failing (a bug) stops the others too: the supervisor restarts the whole worker.
+    await process.supervise(jobs)
+
+
+def strategy_run_worker(process: Process) -> StrategyRunWorker | None:
+    """The strategy backtest loop, where the jesse extra is installed and TRADESIM_STRATEGY_RUNS allows it."""
+    import functools
+
+    from tradesim.entrypoints.strategy_backtests import jesse_available, process_backtester
+
+    if not (process.settings.strategy_runs and jesse_available()):
+        return None
+    worker: StrategyRunWorker = process.container.strategies.worker(
+        backtester=functools.partial(process_backtester, process.settings)
+    )
+    return worker

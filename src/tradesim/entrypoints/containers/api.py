@@ -1,4 +1,4 @@
-"""What one api process keeps while it serves: metrics, latest tickers, the socket hub, the account and replay feeds."""
+"""What one api process keeps while it serves: metrics, latest tickers, the socket hub, and its feeds."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tradesim.entrypoints.http.ws.hub import Hub
 from tradesim.entrypoints.http.ws.replay_feed import ReplayFeed
 from tradesim.entrypoints.http.ws.sessions import SocketSessions
 from tradesim.entrypoints.http.ws.socket_quota import SocketQuota
+from tradesim.entrypoints.http.ws.strategy_run_feed import StrategyRunFeed
 from tradesim.ports.limits import RateCounters
 from tradesim.ports.messaging import EventBus
 from tradesim.ports.security import RevocationBus
@@ -23,6 +24,7 @@ class Api(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     persistence = providers.DependenciesContainer()
     replay = providers.DependenciesContainer()
+    strategies = providers.DependenciesContainer()
     event_bus: providers.Dependency[EventBus] = providers.Dependency()
     portfolio: providers.Dependency[PortfolioQueries] = providers.Dependency()
     directory: providers.Dependency[AccountDirectory] = providers.Dependency()
@@ -54,4 +56,7 @@ class Api(containers.DeclarativeContainer):
     )
     replay_feed = providers.Singleton(
         ReplayFeed, bus=replay.bar_bus, hub=hub, uow_factory=persistence.unit_of_work.provider
+    )
+    strategy_run_feed = providers.Singleton(
+        StrategyRunFeed, updates=strategies.updates, hub=hub, uow_factory=persistence.unit_of_work.provider
     )

@@ -43,6 +43,7 @@ from tradesim.entrypoints.http.routes import (
     orders,
     positions,
     replays,
+    strategy_runs,
     tickers,
 )
 from tradesim.entrypoints.http.tickers import pump_prices
@@ -61,6 +62,7 @@ ROUTE_MODULES = (
     ledger,
     journal,
     replays,
+    strategy_runs,
     api_keys,
     health,
 )
@@ -205,6 +207,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         replays=container.api.replay_feed(),
         sessions=container.api.sessions(),
         quota=container.api.socket_quota(),
+        runs=container.api.strategy_run_feed(),
     )
 
     @app.while_serving
@@ -224,6 +227,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         finally:
             hub.close_all(GOING_AWAY, "server shutting down")
             await container.api.replay_feed().close()
+            await container.api.strategy_run_feed().close()
             for task in tasks:
                 task.cancel()
             for task in tasks:

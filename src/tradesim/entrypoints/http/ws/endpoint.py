@@ -2,10 +2,11 @@
 
 Protocol (Bybit v5 style): authenticate with `?token=<accessToken>` or a first
 `{"op": "auth", "args": [token]}` within 10 s; then `{"op": "subscribe", "args": ["tickers.BTCUSDT",
-"order", "execution", "position", "wallet", "commandRejected", "replay.{replayId}"]}` and
-`unsubscribe`; `{"op": "ping"}` answers a pong. `commandRejected` (ours, not Bybit's) pushes the
-commands answered 202 that the engine then refused. `replay.{replayId}` is the owner's only:
-anyone else is refused as for an unknown topic.
+"order", "execution", "position", "wallet", "commandRejected", "replay.{replayId}",
+"strategy-run.{runId}"]}` and `unsubscribe`; `{"op": "ping"}` answers a pong. `commandRejected`
+(ours, not Bybit's) pushes the commands answered 202 that the engine then refused.
+`replay.{replayId}` and `strategy-run.{runId}` are the owner's only: anyone else is refused as for
+an unknown topic.
 Close codes: 4401 not authenticated (bad token or none within 10 s; later, the token expired or its
 login was revoked: logout, or reuse of a rotated refresh token), 4429 too slow (its send queue
 overflowed), 1001 the server is shutting down.
@@ -14,7 +15,7 @@ overflowed), 1001 the server is shutting down.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,10 +28,12 @@ from tradesim.entrypoints.http.ws.account_feed import AccountFeed
 from tradesim.entrypoints.http.ws.direct import direct_writer
 from tradesim.entrypoints.http.ws.hub import UNAUTHENTICATED, Connection, Hub
 from tradesim.entrypoints.http.ws.lifetime import until_closed
+from tradesim.entrypoints.http.ws.owned_feed import OwnedTopicFeed
 from tradesim.entrypoints.http.ws.protocol import MAX_TOPICS, Op, invalid_topics, parse, reply
-from tradesim.entrypoints.http.ws.replay_feed import ReplayFeed, replay_id_of
+from tradesim.entrypoints.http.ws.replay_feed import ReplayFeed
 from tradesim.entrypoints.http.ws.sessions import SocketSessions
 from tradesim.entrypoints.http.ws.socket_quota import TOO_MANY, SocketQuota
+from tradesim.entrypoints.http.ws.strategy_run_feed import StrategyRunFeed
 from tradesim.ports.security import Unauthenticated
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -53,7 +56,7 @@ class Session:
         auth: AuthService,
         accounts: AccountService,
         tickers: TickerCache,
-        replays: ReplayFeed,
+        owned: Sequence[OwnedTopicFeed[Any]],
         sessions: SocketSessions,
         quota: SocketQuota,
     ) -> None:
@@ -65,7 +68,15 @@ class Session:
         self._auth = auth
         self._accounts = accounts
         self._tickers = tickers
-        self._replays = replays
+        self._owned = owned
+
+    def _owned_topic(self, topic: str) -> tuple[OwnedTopicFeed[Any], str] | None:
+        """The feed of an owner's topic (`replay.{id}`, `strategy-run.{id}`) and the id in it."""
+        for feed in self._owned:
+            item_id = feed.id_of(topic)
+            if item_id is not None:
+                return feed, item_id
+        return None
 
     @property
     def authenticated(self) -> bool:
@@ -122,8 +133,8 @@ class Session:
         if op.op == "subscribe":
             assert conn.user_id is not None
             for topic in [t for t in good if t not in conn.topics]:
-                replay_id = replay_id_of(topic)
-                if replay_id is not None and not await self._replays.allowed(conn.user_id, replay_id):
+                owned = self._owned_topic(topic)
+                if owned is not None and not await owned[0].allowed(conn.user_id, owned[1]):
                     good.remove(topic)
                     bad.append(topic)
         if op.op == "subscribe" and len(conn.topics | set(good)) > MAX_TOPICS:
@@ -134,14 +145,14 @@ class Session:
         # The answer first, then the snapshots the subscriptions queue (as Bybit orders them).
         conn.offer(reply(op.op, conn.conn_id, success=not bad, ret_msg=message, req_id=op.req_id))
         for topic in good:
-            replay_id = replay_id_of(topic)
+            owned = self._owned_topic(topic)
             if op.op == "subscribe":
-                if replay_id is not None:
-                    self._replays.subscribe(conn, replay_id)
+                if owned is not None:
+                    owned[0].subscribe(conn, owned[1])
                 else:
                     self._hub.subscribe(conn, topic)
-            elif replay_id is not None:
-                self._replays.unsubscribe(conn, replay_id)
+            elif owned is not None:
+                owned[0].unsubscribe(conn, owned[1])
             else:
                 self._hub.unsubscribe(conn, topic)
 
@@ -168,6 +179,7 @@ class WebSocketEndpoint:
         replays: ReplayFeed,
         sessions: SocketSessions,
         quota: SocketQuota,
+        runs: StrategyRunFeed | None = None,
     ) -> None:
         self._inner = inner
         self._sessions = sessions
@@ -177,7 +189,7 @@ class WebSocketEndpoint:
         self._auth = auth
         self._accounts = accounts
         self._tickers = tickers
-        self._replays = replays
+        self._owned: list[OwnedTopicFeed[Any]] = [replays] if runs is None else [replays, runs]
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == self.path:
@@ -197,7 +209,7 @@ class WebSocketEndpoint:
             self._auth,
             self._accounts,
             self._tickers,
-            self._replays,
+            self._owned,
             self._sessions,
             self._quota,
         )
@@ -217,7 +229,8 @@ class WebSocketEndpoint:
             await self._feed.detach(connection)
             self._sessions.forget(connection)
             await self._quota.release(connection)
-            self._replays.release_unwatched()
+            for feed in self._owned:
+                feed.release_unwatched()
             log.info(
                 "websocket_closed",
                 conn_id=connection.conn_id,

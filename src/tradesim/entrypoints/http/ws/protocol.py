@@ -9,6 +9,7 @@ import msgspec
 from tradesim.entrypoints.http.json_depth import JsonTooDeep, check_depth
 from tradesim.entrypoints.http.ws.hub import PRIVATE_TOPICS, V5_PRIVATE_TOPICS, encode
 from tradesim.entrypoints.http.ws.replay_feed import replay_id_of
+from tradesim.entrypoints.http.ws.strategy_run_feed import run_id_of
 
 MAX_TOPICS = 50
 
@@ -42,6 +43,11 @@ def reply(op: str, conn_id: str, *, success: bool = True, ret_msg: str = "", req
 
 
 def invalid_topics(topics: list[Any], symbols: tuple[str, ...]) -> list[str]:
-    """The topics of `topics` this socket does not offer (whose `replay.{replayId}` is checked later)."""
+    """The topics of `topics` this socket does not offer (whose owners' topics, `replay.{replayId}` and
+    `strategy-run.{runId}`, are checked later)."""
     wanted = {f"tickers.{s}" for s in symbols} | (PRIVATE_TOPICS - V5_PRIVATE_TOPICS)
-    return [str(t) for t in topics if not isinstance(t, str) or (t not in wanted and replay_id_of(t) is None)]
+    return [str(t) for t in topics if not isinstance(t, str) or (t not in wanted and not _owned(t))]
+
+
+def _owned(topic: str) -> bool:
+    return replay_id_of(topic) is not None or run_id_of(topic) is not None
