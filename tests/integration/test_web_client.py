@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import unavailable
 from tests.support.web_stack import Feed, Serve, running_stack
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -362,6 +363,19 @@ def served(serve: Serve, method: str, path: str) -> bool:
         return client.request(method, path).status_code != 404
 
 
+def wait_for_strategies(serve: Serve, email: str) -> None:
+    """Until the api knows the strategies: `serve`'s worker publishes them once Jesse has loaded (the
+    api answers 503 before), which a fresh process on a loaded machine may take a while to do."""
+    with httpx.Client(base_url=serve.base_url, timeout=10) as client:
+        token = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}).json()["accessToken"]
+        wait_for(
+            lambda: client.get("/api/v1/strategies", headers={"Authorization": f"Bearer {token}"}).status_code == 200,
+            timeout=180,
+            what="the api to know the strategies",
+            every=0.5,
+        )
+
+
 def open_strategies(page: Page) -> None:
     page.get_by_role("tab", name="Strategies").click()
     expect(page.get_by_label("Strategy", exact=True).get_by_role("option", name="SmaCross")).to_have_count(1)
@@ -375,7 +389,7 @@ def test_a_backtest_is_started_followed_to_the_end_and_its_results_shown(
     if not served(serve, "GET", "/api/v1/strategies"):
         pytest.skip("the api does not serve GET /api/v1/strategies nor /api/v1/strategy-runs yet (branch h/runs)")
     guard.allow(400, 422)  # the hyperparameter out of range, on purpose
-    sign_up(page)
+    wait_for_strategies(serve, sign_up(page))
     open_strategies(page)
     expect(page.get_by_label("fast", exact=True)).to_have_accessible_description(re.compile(r"int, 2 to \d+, default"))
     page.get_by_label("Timeframe").select_option("1m")
@@ -428,7 +442,7 @@ def test_a_strategy_is_deployed_on_an_account_and_stopped(page: Page, stack: tup
         pytest.skip("the api does not serve GET /api/v1/strategies yet (branch h/runs)")
     if not served(serve, "GET", "/api/v1/strategy-deployments"):
         pytest.skip("the api does not serve /api/v1/strategy-deployments yet (branch h/deploy)")
-    sign_up(page)
+    wait_for_strategies(serve, sign_up(page))
     open_strategies(page)
     page.get_by_label("Timeframe").select_option("1m")
     expect(page.get_by_label("Deploy on account")).to_contain_text("Main")

@@ -105,7 +105,7 @@ const FIRST = ["total", "win_rate", "net_profit", "net_profit_percentage", "max_
 
 async function drawResults(r) {
   const names = [...FIRST.filter((n) => n in r.metrics), ...Object.keys(r.metrics).filter((n) => !FIRST.includes(n)).sort()];
-  $("run-metrics").replaceChildren(...names.flatMap((n) => [h("dt", {}, n), h("dd", {}, String(r.metrics[n] ?? "-"))]));
+  $("run-metrics").replaceChildren(...names.map((n) => h("div", {}, h("dt", {}, n), h("dd", {}, String(r.metrics[n] ?? "-")))));
   const trades = r.trades || [];
   fill($("run-trades"), trades.map((t) => h("tr", {},
     h("td", { class: isLong(t.side) ? "Buy" : "Sell" }, t.side), h("td", {}, t.qty), h("td", {}, t.entryPrice),

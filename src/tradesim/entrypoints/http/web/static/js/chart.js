@@ -201,6 +201,9 @@ export function lineChart(element) {
   };
 }
 
+/** Up to this many round trips, the markers carry words (side and size in, result out). */
+const LABELLED_TRADES = 12;
+
 /** Long (bought first) or short: the api names a round trip's side Buy / Sell (Jesse: long / short). */
 export function isLong(side) {
   return /^(buy|long)$/i.test(String(side));
@@ -223,15 +226,17 @@ export function tradesChart(element) {
   const path = chart.addLineSeries({ color: "#8a92a6", lineWidth: 1, lineStyle: LineStyle.Dotted });
   return (bars, trades, intervalS) => {
     const onBars = bars.length > 0;
+    // Words on every marker of a busy run would cover the chart: the table and the list hold them.
+    const words = trades.length <= LABELLED_TRADES;
     const at = (ms) => (onBars ? Math.floor(ms / 1000 / intervalS) * intervalS : Math.floor(ms / 1000));
     const markers = trades.flatMap((t) => {
       const long = isLong(t.side);
       const won = Number(t.pnl) >= 0;
       return [
         { time: at(t.openedTime), position: long ? "belowBar" : "aboveBar", color: long ? UP : DOWN,
-          shape: long ? "arrowUp" : "arrowDown", text: `${long ? "Long" : "Short"} ${t.qty}` },
+          shape: long ? "arrowUp" : "arrowDown", text: words ? `${long ? "Long" : "Short"} ${t.qty}` : "" },
         { time: at(t.closedTime), position: long ? "aboveBar" : "belowBar", color: won ? UP : DOWN,
-          shape: "circle", text: `${t.pnl}` },
+          shape: "circle", text: words ? `${t.pnl}` : "" },
       ];
     }).sort((a, b) => a.time - b.time);
     candles.setData(onBars ? bars.map((b) => toRow(b).candle) : []);

@@ -29,7 +29,7 @@ export function setupStrategies() {
     if ($("panel-strategies").hidden) return;
     if (deployments.some((d) => d.status === "running")) loadDeployments().catch(() => {});
     // The api learns the installed strategies from the workers: a server just started may not know them yet.
-    if (loaded && !strategies.length) loadStrategies().catch(() => {});
+    if (loaded && !strategies.length) loadStrategies().catch(shown);
   }, DEPLOY_POLL_MS);
 }
 
@@ -37,13 +37,11 @@ export function setupStrategies() {
 async function openPanel() {
   if (loaded) return;
   loaded = true;
-  try {
-    await loadStrategies();
-    await Promise.all([loadRuns(), loadDeployments()]);
-  } catch (error) {
-    loaded = false;
-    say("strategy-message", error instanceof ApiError ? refusal(error.code, error.message) : String(error), "error");
-  }
+  await Promise.all([loadStrategies(), loadRuns(), loadDeployments()].map((p) => p.catch(shown)));
+}
+
+function shown(error) {
+  say("strategy-message", error instanceof ApiError ? refusal(error.code, error.message) : String(error), "error");
 }
 
 /** Accounts or instruments changed (a new account, a new replay): the form's choices follow. */
@@ -144,7 +142,7 @@ async function startBacktest() {
   if (leverage) body.leverage = /^\d+$/.test(leverage) ? Number(leverage) : leverage;
   try {
     const run = await api("POST", "/api/v1/strategy-runs", body);
-    say("strategy-message", `Backtest of ${run.strategy || body.strategy} on ${body.symbol} queued`, "ok");
+    say("strategy-message", `Backtest of ${run.strategy || body.strategy} on ${body.symbol} started`, "ok");
     watchRun(run, loadRuns);
     await loadRuns();
   } catch (error) {
