@@ -22,6 +22,7 @@ from tradesim.ports.repositories import (
     PositionRepository,
     RefreshTokenRepository,
     ReplayRepository,
+    StrategyDeploymentRepository,
     UserRepository,
 )
 
@@ -49,6 +50,7 @@ class UnitOfWork(Protocol):
     replays: ReplayRepository
     pending_commands: PendingCommandRepository
     api_keys: ApiKeyRepository
+    deployments: StrategyDeploymentRepository
 
     async def __aenter__(self) -> Self: ...
 

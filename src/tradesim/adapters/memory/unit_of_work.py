@@ -24,6 +24,7 @@ from tradesim.adapters.memory.repositories import (
     MemoryUserRepository,
     Op,
 )
+from tradesim.adapters.memory.strategy_deployments import MemoryStrategyDeploymentRepository
 from tradesim.adapters.memory.tables import MemoryDatabase, Tables
 from tradesim.ports.errors import DependencyUnavailable
 
@@ -62,6 +63,7 @@ class MemoryUnitOfWork:
         self.replays = MemoryReplayRepository(work, self._log)
         self.pending_commands = MemoryPendingCommandRepository(work, self._log)
         self.api_keys = MemoryApiKeyRepository(work, self._log)
+        self.deployments = MemoryStrategyDeploymentRepository(work, self._log)
         return self
 
     async def __aexit__(

@@ -11,6 +11,7 @@ from tradesim.adapters.sqlalchemy import (
     pending_commands,
     positions,
     replays,
+    strategy_deployments,
     users,
 )
 from tradesim.adapters.sqlalchemy.metadata import metadata
@@ -26,6 +27,7 @@ __all__ = [
     "pending_commands",
     "positions",
     "replays",
+    "strategy_deployments",
     "users",
 ]
 
