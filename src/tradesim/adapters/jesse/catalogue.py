@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import logging
-import math
 import sys
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,36 +23,17 @@ from jesse.strategies import Strategy
 
 from tradesim.adapters.jesse.spec import TIMEFRAME_MS
 from tradesim.domain.errors import InvalidInput, NotFound
+from tradesim.domain.hyperparameters import Hyperparameter, check_values, declared
 
 log = logging.getLogger(__name__)
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "strategies"
-_TYPES = {int: "int", float: "float", bool: "bool", "int": "int", "float": "float", "bool": "bool"}
-_TYPES.update({"categorical": "categorical", str: "categorical"})
 
 
 class BrokenStrategy(InvalidInput):
     """The strategy exists but its file did not load or failed validation."""
 
     code = "BROKEN_STRATEGY"
-
-
-@attrs.frozen(slots=True)
-class Hyperparameter:
-    name: str
-    type: str
-    min: Any = None
-    max: Any = None
-    default: Any = None
-    options: tuple[Any, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "type": self.type, "default": self.default}
-        if self.type == "categorical":
-            out["options"] = list(self.options)
-        else:
-            out["min"], out["max"] = self.min, self.max
-        return out
 
 
 @attrs.frozen(slots=True)
@@ -116,16 +96,7 @@ class StrategyCatalogue:
         Raises `InvalidInput` naming the parameter for an unknown name, a value of the wrong type
         or one outside ``[min, max]``.
         """
-        info = self.get(name)
-        declared = {hp.name: hp for hp in info.hyperparameters}
-        out: dict[str, Any] = {}
-        for key, raw in given.items():
-            hp = declared.get(key)
-            if hp is None:
-                known = ", ".join(declared) or "none"
-                raise InvalidInput(f"strategy {name} has no hyperparameter {key!r}; it has: {known}")
-            out[key] = _convert(name, hp, raw)
-        return out
+        return check_values(name, self.get(name).hyperparameters, given)
 
 
 def _discover(folder: Path, source: str) -> Iterable[StrategyInfo]:
@@ -159,56 +130,8 @@ def _load(folder: Path, source: str) -> StrategyInfo:
         if missing or inspect.isabstract(cls):
             raise TypeError(f"class {name} does not implement {', '.join(missing) or 'every abstract method'}")
         instance: Any = cls()
-        hyperparameters = tuple(_declared(name, instance.hyperparameters()))
+        hyperparameters = tuple(declared(name, instance.hyperparameters()))
     except Exception as error:  # anything a strategy file can do wrong is reported, never raised
         sys.modules.pop(module_name, None)
         return StrategyInfo(name, source, path, error=f"{type(error).__name__}: {error}")
     return StrategyInfo(name, source, path, strategy=cls, hyperparameters=hyperparameters)
-
-
-def _declared(strategy: str, items: Any) -> Iterable[Hyperparameter]:
-    for item in items:
-        if not isinstance(item, Mapping) or "name" not in item:
-            raise TypeError(f"a hyperparameter of {strategy} is not a dict with a name: {item!r}")
-        kind = _TYPES.get(item.get("type", "float"))
-        if kind is None:
-            raise TypeError(f"hyperparameter {item['name']} of {strategy} has unknown type {item.get('type')!r}")
-        hp = Hyperparameter(
-            name=str(item["name"]),
-            type=kind,
-            min=item.get("min"),
-            max=item.get("max"),
-            default=item.get("default"),
-            options=tuple(item.get("options", ())),
-        )
-        if kind in ("int", "float") and (hp.min is None or hp.max is None or hp.min > hp.max):
-            raise TypeError(f"hyperparameter {hp.name} of {strategy} needs min <= max")
-        yield hp
-
-
-def _convert(strategy: str, hp: Hyperparameter, raw: Any) -> Any:
-    where = f"hyperparameter {hp.name} of {strategy}"
-    if hp.type == "categorical":
-        for option in hp.options:
-            if raw == option or str(raw) == str(option):
-                return option
-        raise InvalidInput(f"{where} must be one of {', '.join(map(str, hp.options))}; got {raw!r}")
-    if hp.type == "bool":
-        text = str(raw).strip().lower()
-        if isinstance(raw, bool) or text in ("true", "false", "1", "0"):
-            return raw if isinstance(raw, bool) else text in ("true", "1")
-        raise InvalidInput(f"{where} must be true or false; got {raw!r}")
-    try:
-        if isinstance(raw, bool):
-            raise ValueError
-        if hp.type == "int":
-            value: int | float = int(raw) if isinstance(raw, int) else int(str(raw).strip())
-        else:
-            value = float(raw) if isinstance(raw, int | float) else float(str(raw).strip())
-            if not math.isfinite(value):
-                raise ValueError
-    except ValueError:
-        raise InvalidInput(f"{where} must be {'an integer' if hp.type == 'int' else 'a number'}; got {raw!r}") from None
-    if not hp.min <= value <= hp.max:
-        raise InvalidInput(f"{where} must be between {hp.min} and {hp.max}; got {value}")
-    return value

@@ -43,6 +43,7 @@ from tradesim.entrypoints.http.routes import (
     orders,
     positions,
     replays,
+    strategy_deployments,
     tickers,
 )
 from tradesim.entrypoints.http.tickers import pump_prices
@@ -61,6 +62,7 @@ ROUTE_MODULES = (
     ledger,
     journal,
     replays,
+    strategy_deployments,
     api_keys,
     health,
 )
