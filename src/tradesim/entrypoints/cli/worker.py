@@ -1,4 +1,5 @@
-"""`tradesim worker`: the matching engine for the partitions it owns, and the replay sessions it holds."""
+"""`tradesim worker`: the matching engine for the partitions it owns, the replay sessions and the
+live strategy deployments it holds."""
 
 from __future__ import annotations
 
@@ -22,10 +23,18 @@ def run(_: argparse.Namespace) -> int:
 
 async def serve_worker(process: Process) -> None:
     from tradesim.entrypoints.container import provide
+    from tradesim.entrypoints.deployment_host import build_deployment_host
     from tradesim.entrypoints.heap import settle_heap
 
     container = process.container
     worker = await provide(container.worker(on_take_over=settle_heap))
     runner = await provide(container.replay.runner())
-    # One part failing (a bug) stops the other too: the supervisor restarts the whole worker.
-    await process.supervise({"engine": worker.run(process.stop), "replays": runner.run(process.stop)})
+    deployments = await build_deployment_host(container)
+    # One part failing (a bug) stops the others too: the supervisor restarts the whole worker.
+    await process.supervise(
+        {
+            "engine": worker.run(process.stop),
+            "replays": runner.run(process.stop),
+            "deployments": deployments.run(process.stop),
+        }
+    )

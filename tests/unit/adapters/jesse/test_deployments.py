@@ -1,0 +1,136 @@
+"""Live deployments in one process: the worker's deployment host over in-memory adapters, with the
+api's routes, a test strategy folder, and the test playing the streamer (closed 1m candles on the
+price bus) and the engine worker (`Api.drain`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.unit.http.conftest import SECRET, T0, Api, api_container, running_api
+from tests.waiting import until
+from tradesim.adapters.memory.clock import FixedClock
+from tradesim.application.deployment_host import DeploymentHost
+from tradesim.domain.market import Candle
+from tradesim.entrypoints.deployment_host import build_deployment_host
+from tradesim.entrypoints.http.app import ApiOptions
+from tradesim.entrypoints.settings import Settings
+
+STRATEGIES = Path(__file__).parents[3] / "support" / "deploy_strategies"
+URL = "/api/v1/strategy-deployments"
+MIN = 60_000
+#: A bar in slot 0 of the test strategy's runs of four (see BuySecondCloseFourth).
+B0 = T0 - T0 % (4 * MIN) + 4 * MIN
+
+
+def candle(open_time: int, close: str = "30000.0") -> Candle:
+    price = Decimal(close)
+    return Candle("BTCUSDT", open_time, price, price, price, price, Decimal(1))
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    clock = FixedClock(T0)
+    settings = Settings(
+        jwt_secret=SECRET,
+        data_dir=tmp_path,
+        database_url="memory://",
+        object_store_url=(tmp_path / "objects").resolve().as_uri(),
+        symbols=("BTCUSDT", "ETHUSDT"),
+        strategies_dirs=(STRATEGIES,),
+        worker_lease_ttl_ms=400,
+    )
+    async with running_api(
+        api_container(tmp_path, clock=clock, settings=settings), clock, ApiOptions(rate_limits=False)
+    ) as api:
+        yield api
+
+
+class World:
+    def __init__(self, api: Api, host: DeploymentHost) -> None:
+        self.api = api
+        self.host = host
+
+    async def deploy(self, headers: dict[str, str], account_id: str, strategy: str) -> dict[str, Any]:
+        body = {"strategy": strategy, "accountId": account_id, "symbol": "BTCUSDT", "timeframe": "1m"}
+        response = await self.api.client.post(URL, json=body, headers=headers)
+        assert response.status_code == 201, await response.get_data()
+        created: dict[str, Any] = await response.get_json()
+        await until(lambda: created["deploymentId"] in self.host.held, what="the host takes the deployment")
+        return created
+
+    async def bar(self, open_time: int) -> None:
+        """A closed bar, as the streamer publishes it, then what the engine worker does with the orders."""
+        self.api.clock.now = open_time + MIN
+        await self.api.tick(last="30000.0")
+        await self.api.container.messaging.price_bus().publish(candle(open_time))
+        await until(lambda: self.host.last_bar_close(open_time + MIN), what="the host sees the bar")
+        await self.drain()
+
+    async def drain(self) -> None:
+        # Until the queue is empty and the events went round (an order, its fill, the strategy's answer).
+        for _ in range(5):
+            await self.api.drain()
+            await asyncio.sleep(0)
+
+    async def orders(self, headers: dict[str, str], account_id: str) -> list[dict[str, Any]]:
+        response = await self.api.client.get(f"/api/v1/orders?accountId={account_id}", headers=headers)
+        return list((await response.get_json())["list"])
+
+    async def deployment(self, headers: dict[str, str], deployment_id: str) -> dict[str, Any]:
+        return dict(await (await self.api.client.get(f"{URL}/{deployment_id}", headers=headers)).get_json())
+
+
+@pytest.fixture
+async def world(api: Api) -> AsyncIterator[World]:
+    host = await build_deployment_host(api.container)
+    stop = asyncio.Event()
+    task = asyncio.create_task(host.run(stop))
+    try:
+        yield World(api, host)
+    finally:
+        stop.set()
+        await task
+
+
+async def test_a_deployment_trades_through_the_order_path_decides_each_bar_and_stops(world: World) -> None:
+    alice = await world.api.user("alice@example.com")
+    account = (await world.api.account(alice))["accountId"]
+    deployment = await world.deploy(alice, account, "BuySecondCloseFourth")
+    for n in range(4):
+        await world.bar(B0 + n * MIN)
+    await until(lambda: world.orders(alice, account), what="orders")
+    orders = await world.orders(alice, account)
+    assert sorted((o["side"], o["orderStatus"]) for o in orders) == [("Buy", "Filled"), ("Sell", "Filled")]
+    link_ids = {o["orderLinkId"] for o in orders}
+    assert all(link.startswith(deployment["deploymentId"][-16:]) for link in link_ids)
+    read = await world.deployment(alice, deployment["deploymentId"])
+    assert (read["status"], read["lastDecisionTime"]) == ("running", B0 + 4 * MIN)
+
+    stopped = await world.api.client.post(f"{URL}/{deployment['deploymentId']}/stop", headers=alice)
+    assert (await stopped.get_json())["status"] == "stopped"
+    await until(lambda: deployment["deploymentId"] not in world.host.held, what="the host lets it go")
+
+
+async def test_a_strategy_that_raises_fails_its_own_deployment_only(world: World) -> None:
+    alice = await world.api.user("alice@example.com")
+    first = (await world.api.account(alice, name="A"))["accountId"]
+    second = (await world.api.account(alice, name="B"))["accountId"]
+    broken = await world.deploy(alice, first, "RaisesOnSecondBar")
+    healthy = await world.deploy(alice, second, "BuySecondCloseFourth")
+    for n in range(2):
+        await world.bar(B0 + n * MIN)
+    failed = await until(lambda: _failed(world, alice, broken["deploymentId"]), what="the broken deployment fails")
+    assert "RaisesOnSecondBar raised ValueError in should_long" in failed["error"]
+    assert (await world.deployment(alice, healthy["deploymentId"]))["status"] == "running"
+    await until(lambda: world.orders(alice, second), what="the healthy deployment's order")
+
+
+async def _failed(world: World, headers: dict[str, str], deployment_id: str) -> dict[str, Any] | None:
+    found = await world.deployment(headers, deployment_id)
+    return found if found["status"] == "failed" else None
