@@ -6,19 +6,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 
+from tests.support.candles import walk
+from tests.support.replay_world import Monotonic
 from tests.unit.http.conftest import SECRET, T0, Api, api_container, running_api
 from tests.waiting import until
 from tradesim.adapters.memory.clock import FixedClock
 from tradesim.application.deployment_host import DeploymentHost
+from tradesim.application.replay.runner import ReplayRunner
+from tradesim.domain.bars import day_start_ms
 from tradesim.domain.market import Candle
 from tradesim.entrypoints.deployment_host import build_deployment_host
 from tradesim.entrypoints.http.app import ApiOptions
+from tradesim.entrypoints.roles import ContainerOptions
 from tradesim.entrypoints.settings import Settings
 
 STRATEGIES = Path(__file__).parents[3] / "support" / "deploy_strategies"
@@ -33,10 +40,8 @@ def candle(open_time: int, close: str = "30000.0") -> Candle:
     return Candle("BTCUSDT", open_time, price, price, price, price, Decimal(1))
 
 
-@pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    clock = FixedClock(T0)
-    settings = Settings(
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(
         jwt_secret=SECRET,
         data_dir=tmp_path,
         database_url="memory://",
@@ -45,6 +50,12 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
         strategies_dirs=(STRATEGIES,),
         worker_lease_ttl_ms=400,
     )
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    clock = FixedClock(T0)
+    settings = _settings(tmp_path)
     async with running_api(
         api_container(tmp_path, clock=clock, settings=settings), clock, ApiOptions(rate_limits=False)
     ) as api:
@@ -134,3 +145,65 @@ async def test_a_strategy_that_raises_fails_its_own_deployment_only(world: World
 async def _failed(world: World, headers: dict[str, str], deployment_id: str) -> dict[str, Any] | None:
     found = await world.deployment(headers, deployment_id)
     return found if found["status"] == "failed" else None
+
+
+# -- a replay account ---------------------------------------------------------------------------
+
+REPLAY_DAY_START = day_start_ms(date(2024, 1, 1))
+#: Two hours of stored 1m bars to replay, around 42000.
+REPLAY_CANDLES = walk("BTCUSDT", REPLAY_DAY_START, 120, seed=5, price="42000.0")
+
+
+@pytest.fixture
+async def replay_world(tmp_path: Path) -> AsyncIterator[World]:
+    clock = FixedClock(T0)
+    settings = _settings(tmp_path)
+    container = api_container(
+        tmp_path, clock=clock, settings=settings, options=ContainerOptions(replay_dispatch="runner")
+    )
+    replay = container.replay
+    container.replay.runner.override(
+        providers.Singleton(
+            ReplayRunner,
+            ports=replay.ports,
+            cache=replay.cache,
+            inbox=replay.inbox,
+            owner="test",
+            monotonic_ns=Monotonic(),
+        )
+    )
+    async with running_api(container, clock, ApiOptions(rate_limits=False)) as api:
+        await api.history(REPLAY_CANDLES)
+        host = await build_deployment_host(api.container)
+        stop = asyncio.Event()
+        task = asyncio.create_task(host.run(stop))
+        try:
+            yield World(api, host)
+        finally:
+            stop.set()
+            await task
+            await container.replay.runner().close()
+
+
+async def test_a_deployment_on_a_replay_account_decides_on_the_replays_bars(replay_world: World) -> None:
+    world = replay_world
+    alice = await world.api.user("alice@example.com")
+    start = REPLAY_DAY_START + 92 * MIN  # slot 0 of the strategy's runs of four
+    response = await world.api.client.post(
+        "/api/v1/replays", json={"symbol": "BTCUSDT", "start": start, "speed": "10"}, headers=alice
+    )
+    created = await response.get_json()
+    replay_id, account_id = created["replayId"], created["accountId"]
+    deployment = await world.deploy(alice, account_id, "BuySecondCloseFourth")
+    for n in range(4):
+        step = await world.api.client.post(
+            f"/api/v1/replays/{replay_id}/control", json={"action": "step"}, headers=alice
+        )
+        assert step.status_code == 200, await step.get_data()
+        await until(lambda n=n: world.host.last_bar_close(start + (n + 1) * MIN), what=f"replay bar {n}")
+        await world.drain()
+    read = await world.deployment(alice, deployment["deploymentId"])
+    assert read["lastDecisionTime"] == start + 4 * MIN  # the replay's time, not the wall clock's
+    placed = await world.orders(alice, account_id)
+    assert sorted(o["side"] for o in placed) == ["Buy", "Sell"]
+    assert {o["orderStatus"] for o in placed} == {"Filled"}
