@@ -5,12 +5,14 @@ price bus) and the engine worker (`Api.drain`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from dependency_injector import providers
 
@@ -77,11 +79,14 @@ class World:
 
     async def bar(self, open_time: int) -> None:
         """A closed bar, as the streamer publishes it, then what the engine worker does with the orders."""
+        await self.publish(open_time)
+        await self.drain()
+
+    async def publish(self, open_time: int) -> None:
         self.api.clock.now = open_time + MIN
         await self.api.tick(last="30000.0")
         await self.api.container.messaging.price_bus().publish(candle(open_time))
         await until(lambda: self.host.last_bar_close(open_time + MIN), what="the host sees the bar")
-        await self.drain()
 
     async def drain(self) -> None:
         # Until the queue is empty and the events went round (an order, its fill, the strategy's answer).
@@ -97,16 +102,22 @@ class World:
         return dict(await (await self.api.client.get(f"{URL}/{deployment_id}", headers=headers)).get_json())
 
 
-@pytest.fixture
-async def world(api: Api) -> AsyncIterator[World]:
+@contextlib.asynccontextmanager
+async def running_host(api: Api) -> AsyncIterator[DeploymentHost]:
     host = await build_deployment_host(api.container)
     stop = asyncio.Event()
     task = asyncio.create_task(host.run(stop))
     try:
-        yield World(api, host)
+        yield host
     finally:
         stop.set()
         await task
+
+
+@pytest.fixture
+async def world(api: Api) -> AsyncIterator[World]:
+    async with running_host(api) as host:
+        yield World(api, host)
 
 
 async def test_a_deployment_trades_through_the_order_path_decides_each_bar_and_stops(world: World) -> None:
@@ -140,6 +151,28 @@ async def test_a_strategy_that_raises_fails_its_own_deployment_only(world: World
     assert "RaisesOnSecondBar raised ValueError in should_long" in failed["error"]
     assert (await world.deployment(alice, healthy["deploymentId"]))["status"] == "running"
     await until(lambda: world.orders(alice, second), what="the healthy deployment's order")
+
+
+async def test_a_bar_decided_again_after_a_take_over_places_no_second_order(api: Api) -> None:
+    alice = await api.user("alice@example.com")
+    account = (await api.account(alice))["accountId"]
+    async with running_host(api) as first:
+        world = World(api, first)
+        deployment_id = (await world.deploy(alice, account, "BuySecondCloseFourth"))["deploymentId"]
+        await world.bar(B0)
+        await world.publish(B0 + MIN)  # the buy is sent; the engine worker has not seen it yet
+        assert [o["orderStatus"] for o in await world.orders(alice, account)] == ["New"]
+    # As if the first worker had died before recording that decision:
+    tables = api.container.persistence.memory_database().tables
+    tables.deployments[deployment_id] = attrs.evolve(tables.deployments[deployment_id], last_decision_time=B0 + MIN)
+    async with running_host(api) as second:
+        world.host = second
+        await until(lambda: deployment_id in second.held, what="the take-over")
+        await world.bar(B0 + MIN)  # decided again: the same orderLinkId answers the first order
+        await world.bar(B0 + 2 * MIN)
+        await world.bar(B0 + 3 * MIN)
+        placed = await world.orders(alice, account)
+    assert sorted((o["side"], o["orderStatus"]) for o in placed) == [("Buy", "Filled"), ("Sell", "Filled")]
 
 
 async def _failed(world: World, headers: dict[str, str], deployment_id: str) -> dict[str, Any] | None:
