@@ -20,6 +20,7 @@ from dependency_injector import containers, providers
 from tradesim.application.accounts import AccountService
 from tradesim.application.api_keys import ApiKeyService
 from tradesim.application.auth import AuthService
+from tradesim.application.deployments import DeploymentService
 from tradesim.application.directory import AccountDirectory
 from tradesim.application.engine_service import EngineService
 from tradesim.application.journal import JournalService
@@ -28,6 +29,7 @@ from tradesim.application.market import CandleQueries
 from tradesim.application.orders import OrderService
 from tradesim.application.portfolio import PortfolioQueries
 from tradesim.application.replay.routing import ReplayCommandRouter
+from tradesim.application.strategy_catalogue import SourceStrategyCatalogue
 from tradesim.application.streaming import CandleWriter, MarketStreamer
 from tradesim.application.worker import Worker, WorkerConfig
 from tradesim.domain.engine import MatchingEngine
@@ -113,6 +115,17 @@ class Container(containers.DeclarativeContainer):
         catalog=core.catalog,
         replays=replay.prices,
         single_statement_uow_factory=persistence.single_statement_unit_of_work.provider,
+    )
+    #: What the api knows of the strategies (read from their source: the api never imports Jesse).
+    strategy_catalogue = providers.Singleton(SourceStrategyCatalogue, dirs=settings.provided.strategies_dirs)
+    deployments = providers.Factory(
+        DeploymentService,
+        uow_factory=persistence.unit_of_work.provider,
+        directory=directory,
+        strategies=strategy_catalogue,
+        catalog=core.catalog,
+        clock=core.clock,
+        ids=core.ids,
     )
     candles = providers.Factory(CandleQueries, uow_factory=persistence.unit_of_work.provider, catalog=core.catalog)
     journal = providers.Factory(

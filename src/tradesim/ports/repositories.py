@@ -20,6 +20,7 @@ from tradesim.domain.orders import Order
 from tradesim.domain.outcomes import Outcome
 from tradesim.domain.positions import Position
 from tradesim.domain.replay_session import ReplaySession
+from tradesim.domain.strategy_deployment import DeploymentStatus, StrategyDeployment
 from tradesim.domain.users import RefreshToken, User
 
 
@@ -243,6 +244,48 @@ class ReplayRepository(Protocol):
         ...
 
     async def release(self, replay_id: str, owner: str) -> None:
+        """Give the lease up (owner '' and lease_until 0) if `owner` holds it."""
+        ...
+
+
+class StrategyDeploymentRepository(Protocol):
+    """Live strategy deployments (table `strategy_deployments`).
+
+    Nothing here overwrites a whole record: the api changes a status (`change_status`), the
+    worker running a deployment records its decisions (`record_decision`), and the lease columns
+    belong to `claim` and `release` alone; each is one conditional UPDATE, so a stop the api
+    records is never undone by a worker saving its progress.
+    """
+
+    async def add(self, deployment: StrategyDeployment) -> None:
+        """Raises `DeploymentExists` when the account runs a deployment on the symbol already,
+        `Conflict` when the id is taken."""
+        ...
+
+    async def get(self, deployment_id: str) -> StrategyDeployment | None: ...
+
+    async def list_by_user(self, user_id: str, *, limit: int = 100) -> list[StrategyDeployment]:
+        """Newest first (by `created_time`)."""
+        ...
+
+    async def change_status(self, changed: StrategyDeployment, expected: DeploymentStatus) -> bool:
+        """Write `changed`'s status, error and updated_time if the stored status is `expected`."""
+        ...
+
+    async def record_decision(self, deployment_id: str, owner: str, bar_close_ms: int, now_ms: int) -> bool:
+        """Set `last_decision_time` if the deployment is running and `owner` holds its lease."""
+        ...
+
+    async def list_claimable(self, owner: str, now_ms: int, *, limit: int = 100) -> list[StrategyDeployment]:
+        """Running deployments whose lease has expired or that `owner` holds, least recently updated first."""
+        ...
+
+    async def claim(self, deployment_id: str, owner: str, now_ms: int, until_ms: int) -> bool:
+        """Take or renew the lease of a running deployment, atomically against other workers
+        (as `ReplayRepository.claim`); False when another owner holds a live lease, or it is not running."""
+        ...
+
+    async def release(self, deployment_id: str, owner: str) -> None:
         """Give the lease up (owner '' and lease_until 0) if `owner` holds it."""
         ...
 

@@ -22,6 +22,7 @@ from tradesim.ports.repositories import (
     PositionRepository,
     RefreshTokenRepository,
     ReplayRepository,
+    StrategyDeploymentRepository,
     UserRepository,
 )
 from tradesim.ports.strategy_runs import StrategyRunRepository
@@ -51,6 +52,7 @@ class UnitOfWork(Protocol):
     pending_commands: PendingCommandRepository
     api_keys: ApiKeyRepository
     strategy_runs: StrategyRunRepository
+    deployments: StrategyDeploymentRepository
 
     async def __aenter__(self) -> Self: ...
 

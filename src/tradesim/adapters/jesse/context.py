@@ -46,6 +46,7 @@ class StrategyContext:
         engine: MatchingEngine,
         record: list[EngineEvent] | None = None,
         before_order: Callable[[str], None] | None = None,
+        link_ids: Callable[[], str] | None = None,
     ) -> None:
         self.spec = spec
         self.instrument = instrument
@@ -60,6 +61,7 @@ class StrategyContext:
         self.state.owner = self
         self._keep_minutes = max(2 * spec.warmup_candles * self.minutes, _DAY_MINUTES)
         self._keep_minutes += -self._keep_minutes % _DAY_MINUTES
+        self._link_ids = link_ids
         self._configure(record, before_order)
 
     # -- setup ------------------------------------------------------------------------------------
@@ -96,7 +98,14 @@ class StrategyContext:
             store.candles.get_storage(EXCHANGE, self.symbol, spec.timeframe) if self.minutes > 1 else None
         )
         self.orders = EngineOrders(
-            spec.account_id, self.instrument, self.engine, self.wallet, self.position, record, before_order
+            spec.account_id,
+            self.instrument,
+            self.engine,
+            self.wallet,
+            self.position,
+            record,
+            before_order,
+            self._link_ids,
         )
         self.orders.set_leverage(Decimal(spec.leverage))
 

@@ -10,6 +10,10 @@ fills anything itself, and after every fill its wallet is set to the engine's le
 A market order the engine fills at once stays in Jesse's `to_execute` list with the engine's
 price and fee written on it, so that Jesse executes it at the point of its loop where its own
 backtest would (a position closed by `liquidate()` is flat before `should_long` is asked again).
+A context whose orders travel the order path of a person's (a live deployment) gets no events
+back from `place`: the order is on its way. It stays working in Jesse, known by its
+orderLinkId (`link_ids` names them), until the account's events about it arrive through `apply`.
+
 Every method expects the context's Jesse state live.
 """
 
@@ -44,7 +48,9 @@ class EngineOrders:
         position: Any,
         record: list[EngineEvent] | None = None,
         before_order: Callable[[str], None] | None = None,
+        link_ids: Callable[[], str] | None = None,
     ) -> None:
+        """`link_ids`: the orderLinkId (and Jesse id) of each new order; Jesse's own unique ids by default."""
         self.account_id = account_id
         self.instrument = instrument
         self.engine = engine
@@ -57,6 +63,9 @@ class EngineOrders:
         self._by_engine_id: dict[str, Any] = {}
         self._engine_ids: dict[str, str] = {}
         self._open: set[str] = set()
+        self._link_ids = link_ids
+        #: Orders sent but not yet heard of (see the module docstring), by orderLinkId.
+        self._by_link: dict[str, Any] = {}
 
     def set_leverage(self, leverage: Decimal) -> None:
         self._recorded(self.engine.handle(SetLeverage(self.account_id, self.instrument.symbol, leverage)))
@@ -70,7 +79,7 @@ class EngineOrders:
         engine_price = snap_price(price, tick) if order_type != order_types.MARKET else None
         order = order_service.create_order(
             {
-                "id": jh.generate_unique_id(),
+                "id": self._link_ids() if self._link_ids is not None else jh.generate_unique_id(),
                 "symbol": self.symbol,
                 "exchange": EXCHANGE,
                 "side": side,
@@ -93,6 +102,10 @@ class EngineOrders:
             self._before_order(self.instrument.symbol)
         events = self._recorded(self.engine.place(command))
         engine_order_id, still_open = self._own_order(events, order.id)
+        if not engine_order_id and not events:
+            # On its way through the order path: the account's events will say what became of it.
+            self._by_link[order.id] = order
+            return order
         if engine_order_id:
             self._by_engine_id[engine_order_id] = order
             self._engine_ids[order.id] = engine_order_id
@@ -118,6 +131,8 @@ class EngineOrders:
         if order is None or order.is_canceled or order.is_executed:
             return
         engine_order_id = self._engine_ids.get(order.id)
+        if engine_order_id is None and order.id in self._by_link:
+            engine_order_id = order.id  # not heard of yet: the order path finds it by its orderLinkId
         events: list[EngineEvent] = []
         if engine_order_id is not None:
             command = CancelOrder(self.account_id, engine_order_id, self.instrument.symbol)
@@ -200,6 +215,7 @@ class EngineOrders:
         the engine's balance already holds that fill, Jesse's does not yet.
         """
         for event in events:
+            self._bind(event)
             if isinstance(event, OrderFilled):
                 self._on_fill(event)
             elif isinstance(event, OrderCancelled | OrderRejected):
@@ -209,6 +225,24 @@ class EngineOrders:
                     order_service.cancel_order(order)
         if sync and events:
             self.sync_wallet()
+
+    def _bind(self, event: EngineEvent) -> None:
+        """The first event about an order sent through the order path gives its id: know it by that from now on."""
+        engine_order = getattr(event, "order", None)
+        if engine_order is None or not self._by_link:
+            return
+        order = self._by_link.pop(engine_order.order_link_id, None)
+        if order is not None:
+            self._by_engine_id[engine_order.order_id] = order
+            self._engine_ids[order.id] = engine_order.order_id
+            if engine_order.status.is_open:
+                self._open.add(engine_order.order_id)
+
+    def adopt(self, order: Any, engine_order_id: str) -> None:
+        """Know a Jesse order made again for an order the account has open (a deployment resumed)."""
+        self._by_engine_id[engine_order_id] = order
+        self._engine_ids[order.id] = engine_order_id
+        self._open.add(engine_order_id)
 
     def _on_fill(self, event: OrderFilled) -> None:
         engine_order = event.order

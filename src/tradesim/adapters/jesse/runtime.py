@@ -97,7 +97,7 @@ class JesseRuntime:
             ctx.start(warmup, start_ms)
         except Exception as error:
             jesse_state.deactivate()
-            raise StrategyFailed(_where(spec, error)) from error
+            raise StrategyFailed(describe_failure(spec, error)) from error
         self.contexts[spec.key] = ctx
         self._by_account[spec.account_id] = ctx
         self._by_symbol[spec.symbol].append(ctx)
@@ -307,7 +307,7 @@ class JesseRuntime:
             return _FAILED
 
     def _fail(self, ctx: StrategyContext, error: Exception) -> None:
-        message = _where(ctx.spec, error)
+        message = describe_failure(ctx.spec, error)
         log.warning("strategy context %s failed: %s", ctx.spec.key, message)
         ctx.error = message
         self.failed[ctx.spec.key] = message
@@ -318,7 +318,7 @@ _FAILED = object()
 _NEVER = 2**63
 
 
-def _where(spec: ContextSpec, error: BaseException) -> str:
+def describe_failure(spec: ContextSpec, error: BaseException) -> str:
     """ "strategy X raised E in should_long (file:line): message": the deepest frame in the strategy's own file."""
     module = sys.modules.get(spec.strategy.__module__)
     source = getattr(module, "__file__", None)

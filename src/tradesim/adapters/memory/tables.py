@@ -17,6 +17,7 @@ from tradesim.domain.market import Candle
 from tradesim.domain.orders import Order
 from tradesim.domain.positions import Position
 from tradesim.domain.replay_session import ReplaySession
+from tradesim.domain.strategy_deployment import StrategyDeployment
 from tradesim.domain.strategy_runs import StrategyRun
 from tradesim.domain.users import RefreshToken, User
 
@@ -40,6 +41,7 @@ class Tables:
     pending_commands: dict[str, tuple[RecordedCommand, int]] = attrs.field(factory=dict)
     api_keys: dict[str, ApiKey] = attrs.field(factory=dict)
     strategy_runs: dict[str, StrategyRun] = attrs.field(factory=dict)
+    deployments: dict[str, StrategyDeployment] = attrs.field(factory=dict)
 
     def copy(self) -> Tables:
         # Records are immutable, so copying the dicts isolates a transaction completely.

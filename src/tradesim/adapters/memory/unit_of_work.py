@@ -24,6 +24,7 @@ from tradesim.adapters.memory.repositories import (
     MemoryUserRepository,
     Op,
 )
+from tradesim.adapters.memory.strategy_deployments import MemoryStrategyDeploymentRepository
 from tradesim.adapters.memory.strategy_runs import MemoryStrategyRunRepository
 from tradesim.adapters.memory.tables import MemoryDatabase, Tables
 from tradesim.ports.errors import DependencyUnavailable
@@ -64,6 +65,7 @@ class MemoryUnitOfWork:
         self.pending_commands = MemoryPendingCommandRepository(work, self._log)
         self.api_keys = MemoryApiKeyRepository(work, self._log)
         self.strategy_runs = MemoryStrategyRunRepository(work, self._log)
+        self.deployments = MemoryStrategyDeploymentRepository(work, self._log)
         return self
 
     async def __aexit__(

@@ -11,6 +11,7 @@ from tradesim.adapters.sqlalchemy import (
     pending_commands,
     positions,
     replays,
+    strategy_deployments,
     strategy_runs,
     users,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "pending_commands",
     "positions",
     "replays",
+    "strategy_deployments",
     "strategy_runs",
     "users",
 ]

@@ -43,6 +43,7 @@ from tradesim.adapters.sqlalchemy.outcomes import SqlOutcomeRepository
 from tradesim.adapters.sqlalchemy.pending_commands import SqlPendingCommandRepository
 from tradesim.adapters.sqlalchemy.positions import SqlPositionRepository
 from tradesim.adapters.sqlalchemy.replays import SqlReplayRepository
+from tradesim.adapters.sqlalchemy.strategy_deployments import SqlStrategyDeploymentRepository
 from tradesim.adapters.sqlalchemy.strategy_runs import SqlStrategyRunRepository
 from tradesim.adapters.sqlalchemy.transaction import Transaction
 from tradesim.adapters.sqlalchemy.users import SqlRefreshTokenRepository, SqlUserRepository
@@ -92,6 +93,7 @@ class SqlAlchemyUnitOfWork:
         self.pending_commands = SqlPendingCommandRepository(tx)
         self.api_keys = SqlApiKeyRepository(tx)
         self.strategy_runs = SqlStrategyRunRepository(tx)
+        self.deployments = SqlStrategyDeploymentRepository(tx)
         return self
 
     async def __aexit__(

@@ -1,5 +1,5 @@
-"""`tradesim worker`: the matching engine for the partitions it owns, the replay sessions it holds,
-and queued strategy backtests (with the jesse extra)."""
+"""`tradesim worker`: the matching engine for the partitions it owns, the replay sessions and the
+live strategy deployments it holds, and queued strategy backtests (with the jesse extra)."""
 
 from __future__ import annotations
 
@@ -24,12 +24,18 @@ def run(_: argparse.Namespace) -> int:
 
 async def serve_worker(process: Process) -> None:
     from tradesim.entrypoints.container import provide
+    from tradesim.entrypoints.deployment_host import build_deployment_host
     from tradesim.entrypoints.heap import settle_heap
 
     container = process.container
     worker = await provide(container.worker(on_take_over=settle_heap))
     runner = await provide(container.replay.runner())
-    jobs = {"engine": worker.run(process.stop), "replays": runner.run(process.stop)}
+    deployments = await build_deployment_host(container)
+    jobs = {
+        "engine": worker.run(process.stop),
+        "replays": runner.run(process.stop),
+        "deployments": deployments.run(process.stop),
+    }
     if (strategy_runs := strategy_run_worker(process)) is not None:
         jobs["strategy-runs"] = strategy_runs.run(process.stop)
     # One part failing (a bug) stops the others too: the supervisor restarts the whole worker.

@@ -43,6 +43,7 @@ from tradesim.entrypoints.http.routes import (
     orders,
     positions,
     replays,
+    strategy_deployments,
     strategy_runs,
     tickers,
 )
@@ -63,6 +64,7 @@ ROUTE_MODULES = (
     journal,
     replays,
     strategy_runs,
+    strategy_deployments,
     api_keys,
     health,
 )

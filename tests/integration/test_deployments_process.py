@@ -1,0 +1,180 @@
+"""Live strategy deployments across real processes: an api, workers, PostgreSQL and Redis, the test
+playing the streamer (tickers, and closed 1m candles on `ticker.{SYMBOL}`).
+
+The strategy (tests/support/deploy_strategies/BuySecondCloseFourth) buys on the close of the 2nd
+bar of every run of four and closes on the 4th, by the bars' times alone. A bar is published again
+until the deployment says it decided on it (`lastDecisionTime`): the worker ignores a bar it has
+seen, so this waits on a condition rather than on the worker's speed. As on a live market, where
+bars are a minute apart, the test lets a fill reach the database before it plays the bars that
+follow: the worker hears of it on the account's events in the same moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from websockets.sync.client import connect
+
+from tests.support.realtime import Process, Stack, TickerPump, Trader, audit, running_stack
+from tests.waiting import wait_for
+from tradesim.adapters.redis.market_codec import encode_events
+from tradesim.domain.market import Candle
+from tradesim.ports.messaging import price_channel
+
+pytestmark = pytest.mark.integration
+
+STRATEGIES = Path(__file__).parents[1] / "support" / "deploy_strategies"
+URL = "/api/v1/strategy-deployments"
+MIN = 60_000
+
+
+class Bars:
+    """Closed 1m candles of BTCUSDT as the streamer publishes them, at the ticker pump's price."""
+
+    def __init__(self, stack: Stack, pump: TickerPump, trader: Trader, deployment_id: str) -> None:
+        self._client = redis.Redis.from_url(stack.redis_url)
+        self._channel = stack.namespace + price_channel("BTCUSDT")
+        self._pump = pump
+        self._trader = trader
+        self._deployment_id = deployment_id
+        now = int(time.time() * 1000)
+        self.first = now - now % (4 * MIN) - 40 * MIN  # slot 0 of a run of four, safely closed
+
+    def play(self, n: int) -> None:
+        """Bar `n` (from `first`), published until the deployment decided on it."""
+        open_time = self.first + n * MIN
+        price = self._pump.prices["BTCUSDT"]
+        candle = Candle("BTCUSDT", open_time, price, price, price, price, Decimal(1))
+
+        def decided() -> bool:
+            self._client.publish(self._channel, encode_events([candle]))
+            found = self._trader.client.get(f"{URL}/{self._deployment_id}").json()
+            assert found["status"] == "running", found
+            return bool(found["lastDecisionTime"] and found["lastDecisionTime"] >= open_time + MIN)
+
+        wait_for(decided, 30, f"the deployment to decide on bar {n}")
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def orders(trader: Trader, account_id: str) -> list[dict[str, Any]]:
+    return list(trader.client.get("/api/v1/orders", params={"accountId": account_id}).json()["list"])
+
+
+def filled(trader: Trader, account_id: str, count: int) -> list[dict[str, Any]]:
+    found = orders(trader, account_id)
+    done = [o for o in found if o["orderStatus"] == "Filled"]
+    return found if len(done) >= count else []
+
+
+def deploy(trader: Trader, account_id: str) -> str:
+    body = {"strategy": "BuySecondCloseFourth", "accountId": account_id, "symbol": "BTCUSDT", "timeframe": "1m"}
+    answer = trader.client.post(URL, json=body)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["deploymentId"])
+
+
+def start(stack: Stack) -> tuple[Process, Process]:
+    return stack.api(), stack.worker()
+
+
+def test_a_deployment_trades_on_the_accounts_routes_and_socket_and_stops(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    stack = Stack(
+        database_url,
+        redis_url,
+        tmp_path,
+        extra_env={"TRADESIM_STRATEGIES_DIR": str(STRATEGIES), "TRADESIM_WORKER_LEASE_TTL_MS": "2000"},
+    )
+    with running_stack(stack), TickerPump(redis_url, stack.namespace, ("BTCUSDT",)) as pump:
+        api, _ = start(stack)
+        trader = Trader(api.base_url, "deployer@example.com")
+        account_id = trader.open_account()
+        wait_for(lambda: pump.sent >= 3, 10, "prices to flow")
+        deployment_id = deploy(trader, account_id)
+        bars = Bars(stack, pump, trader, deployment_id)
+        with connect(trader.ws_url()) as ws:
+            assert json.loads(ws.recv(timeout=5))["op"] == "auth"
+            ws.send(json.dumps({"op": "subscribe", "args": ["order"]}))
+            assert json.loads(ws.recv(timeout=5))["success"] is True
+            bars.play(0)
+            bars.play(1)
+            pushed = None
+            while pushed is None:
+                message = json.loads(ws.recv(timeout=15))
+                if message.get("topic") == "order":
+                    pushed = next((o for o in message["data"] if o["orderLinkId"]), None)
+        assert pushed["side"] == "Buy"
+        placed = wait_for(lambda: filled(trader, account_id, 1), 15, "the strategy's buy to fill")
+        assert [o["orderLinkId"] for o in placed] == [pushed["orderLinkId"]]
+
+        stopped = trader.client.post(f"{URL}/{deployment_id}/stop")
+        assert stopped.json()["status"] == "stopped"
+        bars.close()
+        # Stopped: bars decide nothing more, and no order follows.
+        position = trader.client.get("/api/v1/positions", params={"accountId": account_id}).json()["list"]
+        assert [(p["side"], p["size"]) for p in position if Decimal(p["size"])] == [("Buy", "0.001")]
+        assert len(orders(trader, account_id)) == 1
+
+
+def test_a_worker_killed_mid_deployment_is_taken_over_with_no_order_lost_or_doubled(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    stack = Stack(
+        database_url,
+        redis_url,
+        tmp_path,
+        extra_env={"TRADESIM_STRATEGIES_DIR": str(STRATEGIES), "TRADESIM_WORKER_LEASE_TTL_MS": "2000"},
+    )
+    with running_stack(stack), TickerPump(redis_url, stack.namespace, ("BTCUSDT",)) as pump:
+        api, worker = start(stack)
+        trader = Trader(api.base_url, "survivor@example.com")
+        account_id = trader.open_account()
+        wait_for(lambda: pump.sent >= 3, 10, "prices to flow")
+        deployment_id = deploy(trader, account_id)
+        bars = Bars(stack, pump, trader, deployment_id)
+        fills = 0
+
+        def round_trip(first_bar: int) -> None:
+            nonlocal fills
+            for n in range(first_bar, first_bar + 4):
+                bars.play(n)
+                if n % 4 in (1, 3):  # a buy, then a sell: filled before the next bar
+                    fills += 1
+                    wait_for(lambda count=fills: filled(trader, account_id, count), 15, f"fill {fills}")
+
+        round_trip(0)
+        bars.play(4)
+        bars.play(5)  # the second buy
+        fills += 1
+        wait_for(lambda: filled(trader, account_id, fills), 15, "the second buy to fill")
+
+        worker.kill9()
+        stack.worker()
+        for n in (6, 7):  # the rest of this round trip, decided by the worker that took over
+            bars.play(n)
+        fills += 1
+        wait_for(lambda: filled(trader, account_id, fills), 30, "the sell after the take-over")
+        round_trip(8)
+        placed = orders(trader, account_id)
+        bars.close()
+
+        links = Counter(o["orderLinkId"] for o in placed)
+        assert len(placed) == 6
+        assert set(links.values()) == {1}, links
+        assert Counter(o["side"] for o in placed) == {"Buy": 3, "Sell": 3}
+        assert all(o["orderStatus"] == "Filled" for o in placed)
+        position = trader.client.get("/api/v1/positions", params={"accountId": account_id}).json()["list"]
+        assert all(Decimal(p["size"]) == 0 for p in position)
+        assert trader.client.get(f"{URL}/{deployment_id}").json()["status"] == "running"
+        assert asyncio.run(audit(database_url, [account_id])).problems == []
