@@ -389,6 +389,11 @@ def test_a_backtest_is_started_followed_to_the_end_and_its_results_shown(
     if not served(serve, "GET", "/api/v1/strategies"):
         pytest.skip("the api does not serve GET /api/v1/strategies nor /api/v1/strategy-runs yet (branch h/runs)")
     guard.allow(400, 422)  # the hyperparameter out of range, on purpose
+    pushes: list[str] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on("framereceived", lambda frame: '"strategy-run.' in str(frame) and pushes.append(str(frame))),
+    )
     wait_for_strategies(serve, sign_up(page))
     open_strategies(page)
     expect(page.get_by_label("fast", exact=True)).to_have_accessible_description(re.compile(r"int, 2 to \d+, default"))
@@ -410,6 +415,9 @@ def test_a_backtest_is_started_followed_to_the_end_and_its_results_shown(
     expect(page.get_by_label("fast", exact=True)).not_to_have_attribute("aria-invalid", "true")
     run = page.get_by_role("region", name=re.compile("^Backtest of SmaCross"))
     expect(run.get_by_role("status")).to_have_text("finished 100 %", timeout=120_000)
+    # The progress came on the socket's topic (a refused topic would show beside "live").
+    expect(page.get_by_role("status").filter(has_text=re.compile("^live"))).to_have_text("live")
+    assert any('"topic":"strategy-run.' in push.replace(" ", "") for push in pushes), pushes
     metrics = run.get_by_label("Backtest metrics")
     for name in ("total", "win_rate", "net_profit", "max_drawdown", "starting_balance", "finishing_balance"):
         expect(metrics.get_by_role("term").filter(has_text=re.compile(f"^{name}$"))).to_have_count(1)
