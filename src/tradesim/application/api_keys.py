@@ -1,7 +1,9 @@
 """API keys: created by a user for one of their accounts, listed, revoked; resolved per request.
 
 Every request resolves its key with a read of the store, never from a copy kept in the process:
-a revoked key then fails on its very next request, on every api process alike.
+a revoked key then fails on its very next request, on every api process alike. A revocation is
+also told on the revocation bus (`revoked_key_name`), so that every api process closes the
+`/v5/private` sockets that authenticated with the key.
 """
 
 from __future__ import annotations
@@ -17,12 +19,17 @@ from tradesim.application.ownership import owned_account
 from tradesim.domain.api_keys import ApiKey
 from tradesim.domain.errors import NotFound, RuleViolation
 from tradesim.ports.clock import Clock
-from tradesim.ports.security import SecretBox, Unauthenticated
+from tradesim.ports.security import RevocationBus, SecretBox, Unauthenticated
 from tradesim.ports.unit_of_work import UnitOfWorkFactory
 
 #: As Bybit: at most this many live keys per account.
 MAX_KEYS_PER_ACCOUNT = 20
 _ALPHABET = string.ascii_letters + string.digits
+
+
+def revoked_key_name(api_key: str) -> str:
+    """What the revocation bus carries for a revoked key (token families are uuids: no clash)."""
+    return f"api-key:{api_key}"
 
 
 def random_text(length: int) -> str:
@@ -65,10 +72,12 @@ class ApiKeyService:
         random: Callable[[int], str] = random_text,
         single_statement_uow_factory: UnitOfWorkFactory | None = None,
         quota: Quota | None = None,
+        revocations: RevocationBus | None = None,
     ) -> None:
         """`single_statement_uow_factory` (`ports.unit_of_work`): for the one read that resolves
         a request's key; defaults to `uow_factory`. `quota`: live keys per user, over all their
-        accounts (TRADESIM_MAX_API_KEYS_PER_USER); None for none beyond the per-account limit."""
+        accounts (TRADESIM_MAX_API_KEYS_PER_USER); None for none beyond the per-account limit.
+        `revocations`: where revoked keys are told, so that sockets authenticated with them close."""
         self._uow = uow_factory
         self._reads = single_statement_uow_factory or uow_factory
         self._box = box
@@ -76,6 +85,7 @@ class ApiKeyService:
         self._ids = ids
         self._random = random
         self._quota = quota
+        self._revocations = revocations
 
     async def create(self, user_id: str, account_id: str, *, label: str = "", read_only: bool = False) -> CreatedKey:
         """A new key for the user's account (18 characters, its secret 36, as Bybit's).
@@ -123,6 +133,8 @@ class ApiKeyService:
             if not await uow.api_keys.revoke(api_key_id, now):
                 raise NotFound(f"api key {api_key_id} not found")
             await uow.commit()
+        if self._revocations is not None:
+            await self._revocations.publish(revoked_key_name(key.api_key))
         return attrs.evolve(key, revoked_time=now)
 
     async def credentials(self, api_key: str) -> KeyCredentials:

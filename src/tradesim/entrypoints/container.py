@@ -91,6 +91,7 @@ class Container(containers.DeclarativeContainer):
         clock=core.clock,
         ids=core.ids,
         quota=core.quotas.provided.api_keys,
+        revocations=messaging.revocations,
     )
     throttle = providers.Singleton(Throttle, counters=messaging.rate_counters, clock=core.clock)
     login_throttle = providers.Singleton(

@@ -72,6 +72,7 @@ def register_bybit(app: Quart, container: Container) -> None:
         hub=container.api.hub(),
         feed=container.api.account_feed(),
         api_keys=app.extensions["bybit"].api_keys,
+        sessions=container.api.sessions(),
         clock=app.extensions["bybit"].clock,
         symbols=tuple(container.settings().symbols),
     )
