@@ -118,7 +118,7 @@ def signed(*, trade: bool = False, group: str = "read") -> Callable[[View[P]], V
                 key = await _authenticate(s)
             except (BybitRefusal, TradesimError) as error:
                 return refusal_of(error)
-            status = s.limits.take(key.api_key, group, s.clock.now_ms())
+            status = await s.limits.take(key.api_key, group, s.clock.now_ms())
             if status.exceeded:
                 response = refusal(RATE_LIMIT, "Too many visits. Exceeded the API Rate Limit.")
             elif trade and key.read_only:

@@ -1,13 +1,18 @@
 """Per-key request limits with Bybit's headers: `X-Bapi-Limit` (requests per window),
 `X-Bapi-Limit-Status` (left in this window), `X-Bapi-Limit-Reset-Timestamp` (ms when it resets).
 
-Fixed one-second windows per (key, group of endpoints), counted in this process: each api process
-counts its own requests (behind sticky sessions a bot's requests go to one process).
+Fixed one-second windows per (key, group of endpoints), counted on the shared rate counters
+(`ports.limits`: Redis when configured), so that a key's requests count alike on every api process.
+While Redis is unreachable requests are admitted uncounted (as sockets are by their quota): the limit
+protects the service, and refusing every bot for it would be the larger harm.
 """
 
 from __future__ import annotations
 
 import attrs
+
+from tradesim.ports.errors import DependencyUnavailable
+from tradesim.ports.limits import RateCounters
 
 WINDOW_MS = 1000
 
@@ -31,17 +36,15 @@ class LimitStatus:
 
 
 class KeyLimits:
-    def __init__(self, per_second: int) -> None:
+    def __init__(self, counters: RateCounters, per_second: int) -> None:
         self.per_second = per_second
-        self._windows: dict[tuple[str, str], tuple[int, int]] = {}
+        self._counters = counters
 
-    def take(self, key: str, group: str, now_ms: int) -> LimitStatus:
-        window = now_ms - now_ms % WINDOW_MS
-        start, used = self._windows.get((key, group), (window, 0))
-        if start != window:
-            start, used = window, 0
-            if len(self._windows) > 100_000:  # forget the windows of keys that went quiet
-                self._windows = {k: v for k, v in self._windows.items() if v[0] == window}
-        used += 1
-        self._windows[(key, group)] = (start, used)
+    async def take(self, key: str, group: str, now_ms: int) -> LimitStatus:
+        """Count one request of `key` to `group`; a refused request counts too (as Bybit's)."""
+        try:
+            used = await self._counters.count(f"bybit:{group}:{key}", WINDOW_MS, now_ms)
+        except DependencyUnavailable:
+            used = 1
+        start = now_ms - now_ms % WINDOW_MS
         return LimitStatus(self.per_second, self.per_second - used, start + WINDOW_MS)
