@@ -1,9 +1,9 @@
 """API keys: created by a user for one of their accounts, listed, revoked; resolved per request.
 
-Every request resolves its key with a read of the store, never from a copy kept in the process:
-a revoked key then fails on its very next request, on every api process alike. A revocation is
-also told on the revocation bus (`revoked_key_name`), so that every api process closes the
-`/v5/private` sockets that authenticated with the key.
+A request resolves its key from the keys the process read lately (`key_cache`), else from the
+store. A revocation drops the key from that cache and is told on the revocation bus
+(`revoked_key_name`), so that every api process drops it too and closes the `/v5/private` sockets
+that authenticated with it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import attrs
 
+from tradesim.application.key_cache import KeyCache, revoked_key_name
 from tradesim.application.limits import Quota
 from tradesim.application.ownership import owned_account
 from tradesim.domain.api_keys import ApiKey
@@ -25,11 +26,6 @@ from tradesim.ports.unit_of_work import UnitOfWorkFactory
 #: As Bybit: at most this many live keys per account.
 MAX_KEYS_PER_ACCOUNT = 20
 _ALPHABET = string.ascii_letters + string.digits
-
-
-def revoked_key_name(api_key: str) -> str:
-    """What the revocation bus carries for a revoked key (token families are uuids: no clash)."""
-    return f"api-key:{api_key}"
 
 
 def random_text(length: int) -> str:
@@ -73,11 +69,13 @@ class ApiKeyService:
         single_statement_uow_factory: UnitOfWorkFactory | None = None,
         quota: Quota | None = None,
         revocations: RevocationBus | None = None,
+        cache: KeyCache | None = None,
     ) -> None:
         """`single_statement_uow_factory` (`ports.unit_of_work`): for the one read that resolves
         a request's key; defaults to `uow_factory`. `quota`: live keys per user, over all their
         accounts (TRADESIM_MAX_API_KEYS_PER_USER); None for none beyond the per-account limit.
-        `revocations`: where revoked keys are told, so that sockets authenticated with them close."""
+        `revocations`: where revoked keys are told, so that sockets authenticated with them close.
+        `cache`: live keys read lately (`key_cache`), shared by the process; None to read every time."""
         self._uow = uow_factory
         self._reads = single_statement_uow_factory or uow_factory
         self._box = box
@@ -86,6 +84,7 @@ class ApiKeyService:
         self._random = random
         self._quota = quota
         self._revocations = revocations
+        self._cache = cache
 
     async def create(self, user_id: str, account_id: str, *, label: str = "", read_only: bool = False) -> CreatedKey:
         """A new key for the user's account (18 characters, its secret 36, as Bybit's).
@@ -133,14 +132,23 @@ class ApiKeyService:
             if not await uow.api_keys.revoke(api_key_id, now):
                 raise NotFound(f"api key {api_key_id} not found")
             await uow.commit()
+        if self._cache is not None:
+            self._cache.drop(key.api_key)
         if self._revocations is not None:
             await self._revocations.publish(revoked_key_name(key.api_key))
         return attrs.evolve(key, revoked_time=now)
 
     async def credentials(self, api_key: str) -> KeyCredentials:
         """The live key named `api_key` and its secret. Raises `UnknownApiKey`."""
+        cache = self._cache
+        if cache is not None and (kept := cache.get(api_key)) is not None:
+            return kept
+        revocations = 0 if cache is None else cache.revocations
         async with self._reads() as uow:
             key = await uow.api_keys.get_by_key(api_key) if api_key else None
         if key is None or key.revoked:
             raise UnknownApiKey("api key is unknown or revoked")
-        return KeyCredentials(key, self._box.open(key.sealed_secret))
+        credentials = KeyCredentials(key, self._box.open(key.sealed_secret))
+        if cache is not None:
+            cache.keep(credentials, read_after=revocations)
+        return credentials

@@ -12,7 +12,7 @@ import itertools
 
 import structlog
 
-from tradesim.application.api_keys import revoked_key_name
+from tradesim.application.key_cache import revoked_key_name
 from tradesim.entrypoints.http.ws.hub import UNAUTHENTICATED, Connection
 from tradesim.ports.clock import Clock
 from tradesim.ports.messaging import Subscription
