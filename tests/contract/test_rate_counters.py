@@ -56,3 +56,4 @@ async def test_fixed_windows_count_every_event_and_start_afresh(rate_counters: R
     assert await rate_counters.count("w", window, start + window - 1) == 4, "the last ms is in the window"
     assert await rate_counters.count("w", window, start + window) == 1, "a new window starts at zero"
     assert await rate_counters.count("w", window, start + 2 * window + 7) == 1
+    assert await rate_counters.count("w", window, start + 2 * window + 8, n=5) == 6, "several at once"

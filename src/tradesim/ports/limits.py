@@ -13,9 +13,9 @@ class RateCounters(Protocol):
         A refused event does not count."""
         ...
 
-    async def count(self, key: str, window_ms: int, now_ms: int) -> int:
-        """Count one event under `key` in the fixed window of `window_ms` that holds `now_ms` (windows
-        start at multiples of `window_ms`) and return how many were counted in it, this one included.
+    async def count(self, key: str, window_ms: int, now_ms: int, n: int = 1) -> int:
+        """Count `n` events under `key` in the fixed window of `window_ms` that holds `now_ms` (windows
+        start at multiples of `window_ms`) and return how many were counted in it, these included.
         Every call counts, whatever the caller then does with it."""
         ...
 

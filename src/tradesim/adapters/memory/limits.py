@@ -46,15 +46,15 @@ class MemoryRateCounters:
             self._prune(now_ms, window_ms)
         return 0
 
-    async def count(self, key: str, window_ms: int, now_ms: int) -> int:
+    async def count(self, key: str, window_ms: int, now_ms: int, n: int = 1) -> int:
         window = now_ms - now_ms % window_ms
         start, used = self._windows.get(key, (window, 0))
         if start != window:
             start, used = window, 0
             if len(self._windows) > 100_000:  # forget the windows of keys that went quiet
                 self._windows = {k: v for k, v in self._windows.items() if v[0] == window}
-        self._windows[key] = (start, used + 1)
-        return used + 1
+        self._windows[key] = (start, used + n)
+        return used + n
 
     async def remember(self, key: str, ttl_ms: int) -> None:
         self._facts[key] = time.monotonic() + ttl_ms / 1000

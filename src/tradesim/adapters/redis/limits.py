@@ -35,8 +35,8 @@ return 1
 
 
 _COUNT = """
-local used = redis.call('incr', KEYS[1])
-if used == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end
+local used = redis.call('incrby', KEYS[1], ARGV[2])
+if used == tonumber(ARGV[2]) then redis.call('pexpire', KEYS[1], ARGV[1]) end
 return used
 """
 
@@ -58,11 +58,11 @@ class RedisRateCounters:
             wait = await self._take(keys=[self._prefix + key], args=[now_ms, limit, window_ms, member])
         return max(int(wait), 0)
 
-    async def count(self, key: str, window_ms: int, now_ms: int) -> int:
+    async def count(self, key: str, window_ms: int, now_ms: int, n: int = 1) -> int:
         window = now_ms - now_ms % window_ms
         # Kept a window past its end: clocks of two processes may differ a little.
         async with redis_call("counting requests"):
-            used = await self._count(keys=[f"{self._prefix}{key}:{window}"], args=[2 * window_ms])
+            used = await self._count(keys=[f"{self._prefix}{key}:{window}"], args=[2 * window_ms, n])
         return int(used)
 
     async def hold(self, key: str, member: str, limit: int, ttl_ms: int, now_ms: int) -> bool:
