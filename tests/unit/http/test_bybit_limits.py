@@ -3,6 +3,8 @@ several, and a round trip to the counters once per lease of places rather than p
 
 from __future__ import annotations
 
+import asyncio
+
 from tradesim.adapters.memory.limits import MemoryRateCounters
 from tradesim.entrypoints.http.bybit.limits import WINDOW_MS, KeyLimits
 
@@ -40,3 +42,26 @@ async def test_processes_sharing_the_counters_never_admit_past_the_limit() -> No
     for i in range(200):
         admitted += not (await processes[i % 3].take("key", "order", T + i % WINDOW_MS)).exceeded
     assert 40 <= admitted <= 50, "at most the places the other processes leased and left unused are lost"
+
+
+class ReorderingCounters(MemoryRateCounters):
+    """Answers come back in the reverse of the order they were counted in (as over several
+    connections to Redis): the later a count, the fewer turns of the loop its answer waits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    async def count(self, key: str, window_ms: int, now_ms: int, n: int = 1) -> int:
+        used = await super().count(key, window_ms, now_ms, n)
+        self.calls += 1
+        for _ in range(100 - self.calls):
+            await asyncio.sleep(0)
+        return used
+
+
+async def test_concurrent_requests_are_not_refused_while_their_places_are_on_the_way() -> None:
+    limits = KeyLimits(ReorderingCounters(), 50)
+    statuses = await asyncio.gather(*(limits.take("key", "order", T + i) for i in range(20)))
+    assert not any(s.exceeded for s in statuses)
+    assert sorted(s.remaining for s in statuses) == list(range(30, 50))

@@ -14,6 +14,8 @@ the limit protects the service, and refusing every bot for it would be the large
 
 from __future__ import annotations
 
+import asyncio
+
 import attrs
 
 from tradesim.ports.errors import DependencyUnavailable
@@ -45,11 +47,14 @@ class LimitStatus:
 @attrs.define
 class _Lease:
     """A key's places in one window: `left` of this process's leases unused, `used` over every process
-    when the last lease was counted."""
+    when the last lease was counted. One lease is asked for at a time (`asking`): answers of
+    concurrent ones could come back out of order, and a request could then be refused while places
+    leased for it were still on their way."""
 
     window: int
     left: int = 0
     used: int = 0
+    asking: asyncio.Lock = attrs.field(factory=asyncio.Lock)
 
 
 class KeyLimits:
@@ -68,14 +73,15 @@ class KeyLimits:
         window = now_ms - now_ms % WINDOW_MS
         lease = self._lease(name, window)
         if lease.left == 0:
-            size = self.lease_size
-            try:
-                used = await self._counters.count(name, WINDOW_MS, now_ms, n=size)
-            except DependencyUnavailable:
-                used = 0
-            lease = self._lease(name, window)  # another request of the key may have leased meanwhile
-            lease.left += max(0, min(size, self.per_second - (used - size)))
-            lease.used = max(lease.used, min(used, self.per_second))
+            async with lease.asking:
+                if lease.left == 0:  # no lease came back while this request waited its turn
+                    size = self.lease_size
+                    try:
+                        used = await self._counters.count(name, WINDOW_MS, now_ms, n=size)
+                    except DependencyUnavailable:
+                        used = 0
+                    lease.left += max(0, min(size, self.per_second - (used - size)))
+                    lease.used = max(lease.used, min(used, self.per_second))
         reset = window + WINDOW_MS
         if lease.left == 0:
             return LimitStatus(self.per_second, -1, reset)
