@@ -141,14 +141,15 @@ class ApiKeyService:
     async def credentials(self, api_key: str) -> KeyCredentials:
         """The live key named `api_key` and its secret. Raises `UnknownApiKey`."""
         cache = self._cache
-        if cache is not None and (kept := cache.get(api_key)) is not None:
+        if cache is None:
+            return await self._read_credentials(api_key)
+        if (kept := cache.get(api_key)) is not None:
             return kept
-        revocations = 0 if cache is None else cache.revocations
+        return await cache.read_once(api_key, self._read_credentials)
+
+    async def _read_credentials(self, api_key: str) -> KeyCredentials:
         async with self._reads() as uow:
             key = await uow.api_keys.get_by_key(api_key) if api_key else None
         if key is None or key.revoked:
             raise UnknownApiKey("api key is unknown or revoked")
-        credentials = KeyCredentials(key, self._box.open(key.sealed_secret))
-        if cache is not None:
-            cache.keep(credentials, read_after=revocations)
-        return credentials
+        return KeyCredentials(key, self._box.open(key.sealed_secret))

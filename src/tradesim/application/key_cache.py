@@ -9,8 +9,10 @@ the store again within that time. Unknown keys are never kept: each attempt read
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from tradesim.ports.clock import Clock
@@ -39,6 +41,7 @@ class KeyCache:
         self._entries: OrderedDict[str, tuple[int, KeyCredentials]] = OrderedDict()
         #: Revocations seen so far: a read that began before one may not keep what it read.
         self.revocations = 0
+        self._reading: dict[str, asyncio.Future[KeyCredentials]] = {}
 
     def get(self, api_key: str) -> KeyCredentials | None:
         entry = self._entries.get(api_key)
@@ -48,6 +51,35 @@ class KeyCache:
             del self._entries[api_key]
             return None
         return entry[1]
+
+    async def read_once(self, api_key: str, read: Callable[[str], Awaitable[KeyCredentials]]) -> KeyCredentials:
+        """`read(api_key)` from the store and keep what it finds; requests of the key that arrive while
+        it reads share its answer (a bot's burst as its entry expires costs one read, not one each)."""
+        pending = self._reading.get(api_key)
+        if pending is not None:
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                if not pending.cancelled():
+                    raise  # this request was cancelled, not the read it waited for
+                return await read(api_key)
+        future: asyncio.Future[KeyCredentials] = asyncio.get_running_loop().create_future()
+        self._reading[api_key] = future
+        began = self.revocations
+        try:
+            credentials = await read(api_key)
+        except Exception as error:
+            future.set_exception(error)
+            future.exception()  # marked retrieved: a read nobody waited for is no bug
+            raise
+        except BaseException:
+            future.cancel()  # its waiters read for themselves
+            raise
+        finally:
+            del self._reading[api_key]
+        future.set_result(credentials)
+        self.keep(credentials, read_after=began)
+        return credentials
 
     def keep(self, credentials: KeyCredentials, *, read_after: int) -> None:
         """Keep credentials read from the store, unless a revocation was told since the read began

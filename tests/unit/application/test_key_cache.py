@@ -70,3 +70,39 @@ async def test_a_revocation_told_on_the_bus_drops_the_key_and_nothing_else() -> 
         follower.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await follower
+
+
+async def test_requests_of_a_key_arriving_while_it_is_read_share_one_read() -> None:
+    cache = KeyCache(FixedClock(T0))
+    reads: list[str] = []
+    reading, release = asyncio.Event(), asyncio.Event()
+
+    async def read(api_key: str) -> KeyCredentials:
+        reads.append(api_key)
+        reading.set()
+        await release.wait()
+        return credentials(api_key)
+
+    burst = [asyncio.create_task(cache.read_once("k1", read)) for _ in range(5)]
+    await reading.wait()
+    await asyncio.sleep(0)  # the other four reach the shared read
+    release.set()
+    assert await asyncio.gather(*burst) == [credentials("k1")] * 5
+    assert reads == ["k1"]
+    assert cache.get("k1") == credentials("k1")
+
+
+async def test_a_failed_read_fails_every_request_waiting_for_it_and_keeps_nothing() -> None:
+    cache = KeyCache(FixedClock(T0))
+    release = asyncio.Event()
+
+    async def unknown(api_key: str) -> KeyCredentials:
+        await release.wait()
+        raise LookupError(api_key)
+
+    burst = [asyncio.create_task(cache.read_once("gone", unknown)) for _ in range(3)]
+    await asyncio.sleep(0)
+    release.set()
+    outcomes = await asyncio.gather(*burst, return_exceptions=True)
+    assert all(isinstance(o, LookupError) for o in outcomes)
+    assert cache.get("gone") is None
