@@ -46,3 +46,14 @@ async def test_places_are_held_up_to_the_limit_and_freed(rate_counters: RateCoun
     assert not await rate_counters.hold("ws", "d", 2, 10_000, T + 9_000)
     assert await rate_counters.hold("ws", "d", 2, 10_000, T + 15_001), "a's place lapsed unrenewed"
     assert await rate_counters.hold("other", "a", 1, 10_000, T), "keys hold apart"
+
+
+async def test_fixed_windows_count_every_event_and_start_afresh(rate_counters: RateCounters) -> None:
+    window = 1000
+    start = T - T % window
+    assert [await rate_counters.count("w", window, start + i) for i in range(3)] == [1, 2, 3]
+    assert await rate_counters.count("other", window, start + 5) == 1, "keys count apart"
+    assert await rate_counters.count("w", window, start + window - 1) == 4, "the last ms is in the window"
+    assert await rate_counters.count("w", window, start + window) == 1, "a new window starts at zero"
+    assert await rate_counters.count("w", window, start + 2 * window + 7) == 1
+    assert await rate_counters.count("w", window, start + 2 * window + 8, n=5) == 6, "several at once"

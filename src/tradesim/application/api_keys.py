@@ -1,7 +1,9 @@
 """API keys: created by a user for one of their accounts, listed, revoked; resolved per request.
 
-Every request resolves its key with a read of the store, never from a copy kept in the process:
-a revoked key then fails on its very next request, on every api process alike.
+A request resolves its key from the keys the process read lately (`key_cache`), else from the
+store. A revocation drops the key from that cache and is told on the revocation bus
+(`revoked_key_name`), so that every api process drops it too and closes the `/v5/private` sockets
+that authenticated with it.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from collections.abc import Callable
 
 import attrs
 
+from tradesim.application.key_cache import KeyCache, revoked_key_name
 from tradesim.application.limits import Quota
 from tradesim.application.ownership import owned_account
 from tradesim.domain.api_keys import ApiKey
 from tradesim.domain.errors import NotFound, RuleViolation
 from tradesim.ports.clock import Clock
-from tradesim.ports.security import SecretBox, Unauthenticated
+from tradesim.ports.security import RevocationBus, SecretBox, Unauthenticated
 from tradesim.ports.unit_of_work import UnitOfWorkFactory
 
 #: As Bybit: at most this many live keys per account.
@@ -65,10 +68,14 @@ class ApiKeyService:
         random: Callable[[int], str] = random_text,
         single_statement_uow_factory: UnitOfWorkFactory | None = None,
         quota: Quota | None = None,
+        revocations: RevocationBus | None = None,
+        cache: KeyCache | None = None,
     ) -> None:
         """`single_statement_uow_factory` (`ports.unit_of_work`): for the one read that resolves
         a request's key; defaults to `uow_factory`. `quota`: live keys per user, over all their
-        accounts (TRADESIM_MAX_API_KEYS_PER_USER); None for none beyond the per-account limit."""
+        accounts (TRADESIM_MAX_API_KEYS_PER_USER); None for none beyond the per-account limit.
+        `revocations`: where revoked keys are told, so that sockets authenticated with them close.
+        `cache`: live keys read lately (`key_cache`), shared by the process; None to read every time."""
         self._uow = uow_factory
         self._reads = single_statement_uow_factory or uow_factory
         self._box = box
@@ -76,6 +83,8 @@ class ApiKeyService:
         self._ids = ids
         self._random = random
         self._quota = quota
+        self._revocations = revocations
+        self._cache = cache
 
     async def create(self, user_id: str, account_id: str, *, label: str = "", read_only: bool = False) -> CreatedKey:
         """A new key for the user's account (18 characters, its secret 36, as Bybit's).
@@ -123,10 +132,22 @@ class ApiKeyService:
             if not await uow.api_keys.revoke(api_key_id, now):
                 raise NotFound(f"api key {api_key_id} not found")
             await uow.commit()
+        if self._cache is not None:
+            self._cache.drop(key.api_key)
+        if self._revocations is not None:
+            await self._revocations.publish(revoked_key_name(key.api_key))
         return attrs.evolve(key, revoked_time=now)
 
     async def credentials(self, api_key: str) -> KeyCredentials:
         """The live key named `api_key` and its secret. Raises `UnknownApiKey`."""
+        cache = self._cache
+        if cache is None:
+            return await self._read_credentials(api_key)
+        if (kept := cache.get(api_key)) is not None:
+            return kept
+        return await cache.read_once(api_key, self._read_credentials)
+
+    async def _read_credentials(self, api_key: str) -> KeyCredentials:
         async with self._reads() as uow:
             key = await uow.api_keys.get_by_key(api_key) if api_key else None
         if key is None or key.revoked:

@@ -12,12 +12,45 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+import attrs
+
 from tradesim.application.directory import AccountDirectory
 from tradesim.application.replay.prices import ReplayPrices
 from tradesim.domain.accounts import AccountKind
 from tradesim.domain.enums import Category
+from tradesim.domain.market import Candle, Ticker
+from tradesim.domain.replay_session import ReplaySession
 from tradesim.ports.prices import LiveQuotes
 from tradesim.ports.unit_of_work import UnitOfWorkFactory
+
+
+@attrs.frozen
+class ReplayMarket:
+    """The market as a replay account sees it: its one symbol at its session's price and time, and
+    the bars it has played (never one ahead of its cursor)."""
+
+    session: ReplaySession | None
+    price: Decimal | None
+    _bars: ReplayPrices
+    _uow: UnitOfWorkFactory
+
+    @property
+    def symbol(self) -> str | None:
+        return None if self.session is None else self.session.symbol
+
+    def ticker(self) -> Ticker | None:
+        """The replay's last price as a zero-spread ticker at replay time (as its engine sees it)."""
+        session, price = self.session, self.price
+        if session is None or price is None:
+            return None
+        return Ticker(session.symbol, price, price, price, price, session.clock or session.cursor, session.category)
+
+    async def bars(self, start_ms: int, end_ms: int) -> list[Candle]:
+        """Played 1m bars with `start_ms` <= open time < `end_ms`, oldest first."""
+        if self.session is None:
+            return []
+        async with self._uow() as uow:
+            return await self._bars.played_bars(uow, self.session, start_ms, end_ms)
 
 
 class AccountPrices:
@@ -49,3 +82,15 @@ class AccountPrices:
             return self._live.marks()
         async with self._uow() as uow:
             return await self._replays.marks(uow, account_id) or {}
+
+    async def replay_market(self, account_id: str) -> ReplayMarket | None:
+        """The market a replay account sees; None for any other account (it sees the live market)."""
+        entry = await self._directory.find(account_id)
+        if entry is None or entry.kind is not AccountKind.REPLAY:
+            return None
+        if entry.replay_id is None:  # its session is not written yet: nothing played, no price
+            return ReplayMarket(None, None, self._replays, self._uow)
+        async with self._uow() as uow:
+            session = await uow.replays.get(entry.replay_id)
+            price = None if session is None else await self._replays.last_price(uow, session)
+        return ReplayMarket(session, price, self._replays, self._uow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import attrs
@@ -139,6 +140,38 @@ class Candle:
     def close_time(self) -> int:
         """The last millisecond inside the bar (Bybit's `end`)."""
         return self.open_time + INTERVAL_MS[self.interval] - 1
+
+
+def roll_up(candles: Sequence[Candle], interval: str) -> list[Candle]:
+    """1m bars (oldest first) as bars of `interval`, each opened at a multiple of it: first open, highest
+    high, lowest low, last close, summed volume and turnover; closed only once its last minute is in.
+    Raises InvalidInput for an unknown interval."""
+    if interval not in INTERVAL_MS:
+        raise InvalidInput(f"unsupported candle interval {interval!r}; known: {', '.join(INTERVAL_MS)}")
+    step = INTERVAL_MS[interval]
+    groups: dict[int, list[Candle]] = {}
+    for candle in candles:
+        groups.setdefault(candle.open_time - candle.open_time % step, []).append(candle)
+    rolled = []
+    for open_time, group in groups.items():
+        first, last = group[0], group[-1]
+        turnovers = [c.turnover for c in group if c.turnover is not None]
+        rolled.append(
+            Candle(
+                symbol=first.symbol,
+                open_time=open_time,
+                open=first.open,
+                high=max(c.high for c in group),
+                low=min(c.low for c in group),
+                close=last.close,
+                volume=sum((c.volume for c in group), Decimal(0)),
+                interval=interval,
+                turnover=sum(turnovers, Decimal(0)) if turnovers else None,
+                closed=last.closed and last.close_time == open_time + step - 1,
+                category=first.category,
+            )
+        )
+    return rolled
 
 
 @attrs.frozen(slots=True)

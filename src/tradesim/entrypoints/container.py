@@ -24,6 +24,7 @@ from tradesim.application.deployments import DeploymentService
 from tradesim.application.directory import AccountDirectory
 from tradesim.application.engine_service import EngineService
 from tradesim.application.journal import JournalService
+from tradesim.application.key_cache import KeyCache
 from tradesim.application.limits import LoginPolicy, LoginThrottle, Throttle
 from tradesim.application.market import CandleQueries
 from tradesim.application.orders import OrderService
@@ -88,15 +89,20 @@ class Container(containers.DeclarativeContainer):
         ids=core.ids,
         revocations=messaging.revocations,
     )
-    #: Every /v5 request resolves its key with one read (a revocation is seen at once).
+    #: Live keys read lately, one cache per process (`application/key_cache.py`), which follows
+    #: the revocation bus while the api serves.
+    api_key_cache = providers.Singleton(KeyCache, clock=core.clock)
+    #: A /v5 request resolves its key from the cache, else with one read.
     api_keys = providers.Factory(
         ApiKeyService,
+        cache=api_key_cache,
         uow_factory=persistence.unit_of_work.provider,
         single_statement_uow_factory=persistence.api_key_unit_of_work.provider,
         box=security.secret_box,
         clock=core.clock,
         ids=core.ids,
         quota=core.quotas.provided.api_keys,
+        revocations=messaging.revocations,
     )
     throttle = providers.Singleton(Throttle, counters=messaging.rate_counters, clock=core.clock)
     login_throttle = providers.Singleton(

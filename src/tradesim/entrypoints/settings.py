@@ -113,7 +113,7 @@ class Settings:
     #: When set, `/metrics` wants `Authorization: Bearer <token>`.
     metrics_token: str | None = attrs.field(default=None, repr=False)
     #: Requests per second each API key may send to each group of `/v5` endpoints (orders,
-    #: positions, reads), counted per api process; beyond it Bybit's retCode 10006.
+    #: positions, reads), counted over every api process (shared rate counters); beyond it Bybit's retCode 10006.
     bybit_rate_limit: int = 50
     #: TRADESIM_STRATEGIES_DIR: folders of Jesse strategies (``NAME/__init__.py``) beside the built-in ones.
     strategies_dirs: tuple[Path, ...] = ()

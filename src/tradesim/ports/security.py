@@ -59,12 +59,13 @@ class PasswordHasher(Protocol):
 
 class RevocationBus(Protocol):
     """Token families (one login and every token rotated from it) revoked by logout or by reuse of a
-    rotated refresh token, told to every api process so that their open sockets of that login end."""
+    rotated refresh token, and revoked API keys (`application.api_keys.revoked_key_name`), told to
+    every api process so that their open sockets of that login or key end."""
 
     async def publish(self, family_id: str) -> None: ...
 
     def subscribe(self) -> Subscription[str]:
-        """Families revoked from now on."""
+        """Families and keys revoked from now on."""
         ...
 
 

@@ -7,6 +7,9 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
+from quart.testing.connections import WebsocketDisconnectError
+
 from tests.unit.http.bybit_client import bybit_sign, trader
 from tests.unit.http.conftest import T0, Api
 from tradesim.domain.enums import Side
@@ -126,3 +129,26 @@ async def test_the_public_linear_socket_pushes_trades_and_one_minute_candles(api
             "2",
             True,
         )
+
+
+async def test_revoking_a_key_closes_the_private_sockets_authenticated_with_it(api: Api) -> None:
+    # One process (the embedded mode): the revocation travels on the in-memory bus.
+    headers = await api.user("revoke-ws@example.com")
+    account = await api.account(headers)
+    listed = []
+    for _ in range(2):
+        created = await api.client.post("/api/v1/api-keys", json={"accountId": account["accountId"]}, headers=headers)
+        listed.append(await created.get_json())
+    revoked, kept = listed
+    async with api.client.websocket("/v5/private") as gone, api.client.websocket("/v5/private") as stays:
+        for ws, key in ((gone, revoked), (stays, kept)):
+            await ws.send(_auth(key["apiKey"], key["apiSecret"], api.clock.now_ms() + 10_000))
+            assert (await _next(ws))["success"] is True
+        deleted = await api.client.delete(f"/api/v1/api-keys/{revoked['apiKeyId']}", headers=headers)
+        assert deleted.status_code == 200
+        with pytest.raises(WebsocketDisconnectError) as closed:
+            while True:
+                await _next(gone)
+        assert closed.value.args[0] == 4401
+        await stays.send(json.dumps({"op": "ping", "req_id": "still"}))
+        assert (await _next(stays))["op"] == "pong"

@@ -15,6 +15,8 @@ class MemoryRateCounters:
         self._facts: dict[str, float] = {}
         self._since_prune = 0
         self._places: dict[str, dict[str, int]] = {}
+        #: Fixed windows: key -> (window start, events counted in it).
+        self._windows: dict[str, tuple[int, int]] = {}
 
     async def hold(self, key: str, member: str, limit: int, ttl_ms: int, now_ms: int) -> bool:
         places = self._places.setdefault(key, {})
@@ -43,6 +45,16 @@ class MemoryRateCounters:
         if self._since_prune >= PRUNE_EVERY:
             self._prune(now_ms, window_ms)
         return 0
+
+    async def count(self, key: str, window_ms: int, now_ms: int, n: int = 1) -> int:
+        window = now_ms - now_ms % window_ms
+        start, used = self._windows.get(key, (window, 0))
+        if start != window:
+            start, used = window, 0
+            if len(self._windows) > 100_000:  # forget the windows of keys that went quiet
+                self._windows = {k: v for k, v in self._windows.items() if v[0] == window}
+        self._windows[key] = (start, used + n)
+        return used + n
 
     async def remember(self, key: str, ttl_ms: int) -> None:
         self._facts[key] = time.monotonic() + ttl_ms / 1000

@@ -18,6 +18,7 @@ from decimal import Decimal
 from tradesim.application.replay.cache import BarCache
 from tradesim.application.replay.timeline import bar_before
 from tradesim.domain.bars import day_of
+from tradesim.domain.market import Candle
 from tradesim.domain.replay_session import MINUTE_MS, ReplaySession
 from tradesim.ports.unit_of_work import UnitOfWork
 
@@ -47,3 +48,20 @@ class ReplayPrices:
             return None
         price = await self.last_price(uow, session)
         return {} if price is None else {session.symbol: price}
+
+    async def played_bars(self, uow: UnitOfWork, session: ReplaySession, start_ms: int, end_ms: int) -> list[Candle]:
+        """The session's stored 1m bars with `start_ms` <= open time < `end_ms` that it has played
+        (opened before its cursor), oldest first: what a bot trading it may know of the market."""
+        end_ms = min(end_ms, session.cursor)
+        if end_ms <= start_ms:
+            return []
+        first, last = day_of(start_ms), day_of(end_ms - 1)
+        days = sorted({f.day for f in await uow.candle_files.list(session.symbol) if first <= f.day <= last})
+        found: list[Candle] = []
+        for bars in await self._cache.days(session.symbol, days):
+            if bars is None:
+                continue
+            found.extend(
+                bars.candle(i) for i in range(bars.index_from(start_ms), len(bars)) if bars.open_time[i] < end_ms
+            )
+        return found

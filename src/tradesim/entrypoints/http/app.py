@@ -222,6 +222,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
             asyncio.create_task(pump_prices(container.messaging.price_bus(), container.api.tickers(), hub)),
             asyncio.create_task(feed.run()),
             asyncio.create_task(container.api.sessions().run()),
+            asyncio.create_task(container.api_key_cache().follow(container.messaging.revocations())),
             asyncio.create_task(container.api.socket_quota().run()),
         ]
         try:

@@ -106,6 +106,14 @@ async def _authenticate(s: BybitServices) -> ApiKey:
     return credentials.key
 
 
+async def signer() -> ApiKey | None:
+    """The key of a public request that came signed (checked as any signed request: a bad signature,
+    window or key is refused); None for an unsigned one."""
+    if "X-BAPI-API-KEY" not in request.headers:
+        return None
+    return await _authenticate(services())
+
+
 def signed(*, trade: bool = False, group: str = "read") -> Callable[[View[P]], View[P]]:
     """A view for signed requests only: the key's window, signature, limit and permission are
     checked first; refusals leave as Bybit's envelope with the limit headers on every answer."""
@@ -118,7 +126,7 @@ def signed(*, trade: bool = False, group: str = "read") -> Callable[[View[P]], V
                 key = await _authenticate(s)
             except (BybitRefusal, TradesimError) as error:
                 return refusal_of(error)
-            status = s.limits.take(key.api_key, group, s.clock.now_ms())
+            status = await s.limits.take(key.api_key, group, s.clock.now_ms())
             if status.exceeded:
                 response = refusal(RATE_LIMIT, "Too many visits. Exceeded the API Rate Limit.")
             elif trade and key.read_only:

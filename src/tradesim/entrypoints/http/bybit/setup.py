@@ -63,7 +63,7 @@ def register_bybit(app: Quart, container: Container) -> None:
         candles=container.candles(),
         tickers=container.api.tickers(),
         clock=container.core.clock(),
-        limits=KeyLimits(container.settings().bybit_rate_limit),
+        limits=KeyLimits(container.messaging.rate_counters(), container.settings().bybit_rate_limit),
     )
     app.extensions["bybit_clock"] = app.extensions["bybit"].clock.now_ms
     app.register_blueprint(_blueprint())
@@ -72,6 +72,7 @@ def register_bybit(app: Quart, container: Container) -> None:
         hub=container.api.hub(),
         feed=container.api.account_feed(),
         api_keys=app.extensions["bybit"].api_keys,
+        sessions=container.api.sessions(),
         clock=app.extensions["bybit"].clock,
         symbols=tuple(container.settings().symbols),
     )

@@ -2,7 +2,8 @@
 
 Private: `{"op": "auth", "args": [apiKey, expires, signature]}` with the signature an HMAC of
 `"GET/realtime" + expires`, refused when `expires` has passed, the key is unknown or revoked, or
-the signature differs; then `subscribe` to `order`, `execution`, `position`, `wallet`, whose
+the signature differs; an authenticated socket is closed (4401) when its key is revoked on any api
+process (`ws/sessions.SocketSessions`); then `subscribe` to `order`, `execution`, `position`, `wallet`, whose
 pushes (`{id, topic, creationTime, data}`) carry Bybit's records of the key's one account, fanned
 out by the hub. Acks come some tens of ms after their request: pybit stores a subscription only
 after sending it, and an ack that arrives first loses it the socket (a loopback race).
@@ -27,6 +28,7 @@ from tradesim.entrypoints.http.bybit import signing
 from tradesim.entrypoints.http.ws.account_feed import AccountFeed
 from tradesim.entrypoints.http.ws.hub import UNAUTHENTICATED, Connection, Hub, encode
 from tradesim.entrypoints.http.ws.lifetime import until_closed
+from tradesim.entrypoints.http.ws.sessions import SocketSessions
 from tradesim.ports.clock import Clock
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -87,6 +89,7 @@ class BybitSession:
         hub: Hub,
         feed: AccountFeed,
         api_keys: ApiKeyService,
+        sessions: SocketSessions,
         clock: Clock,
         category: str | None,
         symbols: tuple[str, ...],
@@ -95,6 +98,7 @@ class BybitSession:
         self._hub = hub
         self._feed = feed
         self._api_keys = api_keys
+        self._sessions = sessions
         self._clock = clock
         #: None on the private socket; the market of a public one.
         self._category = category
@@ -132,11 +136,14 @@ class BybitSession:
             return self._refuse(op, "Params Error: send [apiKey, expires, signature]")
         if int(expires) <= self._clock.now_ms():
             return self._refuse(op, "Params Error: the request expired")
+        self._sessions.watch_key(conn, api_key)  # before the read: see `watch_key`
         try:
             credentials = await self._api_keys.credentials(api_key)
         except TradesimError:
+            self._sessions.forget(conn)
             return self._refuse(op, "Invalid apikey")
         if not signing.websocket_signature_matches(credentials.secret, expires, signature):
+            self._sessions.forget(conn)
             return self._refuse(op, "Invalid sign")
         key = credentials.key
         await self._feed.attach(conn, key.user_id, [key.account_id])
@@ -187,6 +194,7 @@ class BybitSocketEndpoint:
         hub: Hub,
         feed: AccountFeed,
         api_keys: ApiKeyService,
+        sessions: SocketSessions,
         clock: Clock,
         symbols: tuple[str, ...],
     ) -> None:
@@ -194,6 +202,7 @@ class BybitSocketEndpoint:
         self._hub = hub
         self._feed = feed
         self._api_keys = api_keys
+        self._sessions = sessions
         self._clock = clock
         self._symbols = symbols
 
@@ -207,7 +216,9 @@ class BybitSocketEndpoint:
     async def _serve(self, scope: dict[str, Any], receive: Receive, send: Send, category: str | None) -> None:
         await send({"type": "websocket.accept"})
         connection = self._hub.connect()
-        session = BybitSession(connection, self._hub, self._feed, self._api_keys, self._clock, category, self._symbols)
+        session = BybitSession(
+            connection, self._hub, self._feed, self._api_keys, self._sessions, self._clock, category, self._symbols
+        )
         writer = asyncio.ensure_future(connection.write(send))
         reader = asyncio.ensure_future(_read(receive, session))
         try:
@@ -215,6 +226,7 @@ class BybitSocketEndpoint:
         finally:
             for task in (reader, writer):
                 task.cancel()
+            self._sessions.forget(connection)
             await self._feed.detach(connection)
             log.info("websocket_closed", conn_id=connection.conn_id, path=scope.get("path"), user_id=connection.user_id)
 

@@ -1,5 +1,7 @@
 """Sockets end with their login: when the access token they authenticated with expires, or when its
-login is revoked (logout, reuse of a rotated refresh token) on any api process, with close code 4401."""
+login is revoked (logout, reuse of a rotated refresh token) on any api process, with close code 4401.
+A `/v5/private` socket ends alike when the API key it authenticated with is revoked on any api process
+(Bybit ends a socket whose key is deleted; the client reconnects and its `op: auth` is refused)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import itertools
 
 import structlog
 
+from tradesim.application.key_cache import revoked_key_name
 from tradesim.entrypoints.http.ws.hub import UNAUTHENTICATED, Connection
 from tradesim.ports.clock import Clock
 from tradesim.ports.messaging import Subscription
@@ -26,6 +29,7 @@ class SocketSessions:
         self._clock = clock
         self._revocations = revocations
         self._expiries: list[tuple[int, int, Connection]] = []
+        #: What each socket authenticated with (a token family or an API key) by its revocation name.
         self._families: dict[str, set[Connection]] = {}
         self._family_of: dict[Connection, str] = {}
         self._order = itertools.count()
@@ -34,8 +38,17 @@ class SocketSessions:
         """End `conn` when `claims` expire or their family is revoked."""
         heapq.heappush(self._expiries, (claims.expires_at, next(self._order), conn))
         if claims.family_id:
-            self._families.setdefault(claims.family_id, set()).add(conn)
-            self._family_of[conn] = claims.family_id
+            self._follow(conn, claims.family_id)
+
+    def watch_key(self, conn: Connection, api_key: str) -> None:
+        """End `conn` when the API key `api_key` is revoked. Call it before reading the key from the
+        store: a revocation committed after that read is then told to a socket already watched."""
+        self._follow(conn, revoked_key_name(api_key))
+
+    def _follow(self, conn: Connection, name: str) -> None:
+        self.forget(conn)
+        self._families.setdefault(name, set()).add(conn)
+        self._family_of[conn] = name
 
     def forget(self, conn: Connection) -> None:
         family = self._family_of.pop(conn, None)
@@ -54,9 +67,11 @@ class SocketSessions:
                 conn.close(UNAUTHENTICATED, "access token expired; reconnect with a fresh one")
 
     def revoke(self, family_id: str) -> None:
+        """`family_id`: a token family, or a key's `revoked_key_name`."""
+        reason = "api key revoked" if family_id.startswith(revoked_key_name("")) else "session revoked; log in again"
         for conn in self._families.pop(family_id, set()):
             self._family_of.pop(conn, None)
-            conn.close(UNAUTHENTICATED, "session revoked; log in again")
+            conn.close(UNAUTHENTICATED, reason)
 
     async def run(self) -> None:
         """Until cancelled: expiries every `EXPIRY_CHECK_S`, revocations as they are told."""
