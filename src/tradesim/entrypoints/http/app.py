@@ -29,6 +29,7 @@ from tradesim.entrypoints.http.headers import install_security_headers
 from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
 from tradesim.entrypoints.http.observability import install_request_hooks
 from tradesim.entrypoints.http.openapi import TradesimOpenAPI
+from tradesim.entrypoints.http.order_post import OrderPost
 from tradesim.entrypoints.http.quart_app import TradesimQuart
 from tradesim.entrypoints.http.routes import (
     accounts,
@@ -199,7 +200,7 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         app.register_blueprint(module.bp)
     register_bybit(app, container)
     app.register_blueprint(web.bp)
-    app.asgi_app = WebSocketEndpoint(  # type: ignore[method-assign,assignment]
+    sockets = WebSocketEndpoint(
         app.asgi_app,  # type: ignore[arg-type]
         hub=container.api.hub(),
         feed=container.api.account_feed(),
@@ -210,6 +211,16 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         sessions=container.api.sessions(),
         quota=container.api.socket_quota(),
         runs=container.api.strategy_run_feed(),
+    )
+    # The order POST, the api's hottest request, outermost: it passes through no other layer.
+    app.asgi_app = OrderPost(  # type: ignore[method-assign,assignment]
+        sockets,
+        app=app,
+        orders=container.orders(),
+        auth=container.auth(),
+        metrics=metrics,
+        max_body=MAX_JSON_BODY,
+        metrics_port=settings.metrics_port,
     )
 
     @app.while_serving

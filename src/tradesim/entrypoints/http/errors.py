@@ -60,7 +60,7 @@ def status_of(error: TradesimError) -> int:
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    body = current_app.json.dumps({"error": {"code": code, "message": message}})
+    body = current_app.json.dumps(error_document(code, message))
     response = Response(body, status=status, content_type="application/json")
     if status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
@@ -69,15 +69,32 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
     return response
 
 
-async def _tradesim_error(error: TradesimError) -> Response:
+def refusal_of(error: TradesimError) -> tuple[int, dict[str, str]]:
+    """The status and extra headers `error` is answered with (a 5xx is logged here)."""
     status = status_of(error)
     if status >= 500:
         log.error("request_failed", code=error.code, error=error.message)
-    headers = None
+    headers = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, RateLimited):
-        headers = {"Retry-After": str(error.retry_after_s)}
+        headers["Retry-After"] = str(error.retry_after_s)
     elif isinstance(error, Overloaded):
-        headers = {"Retry-After": "1"}
+        headers["Retry-After"] = "1"
+    return status, headers
+
+
+def error_document(code: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"code": code, "message": message}}
+
+
+#: The answer to what nobody expected (logged by whoever met it).
+UNEXPECTED_CODE = "INTERNAL_ERROR"
+UNEXPECTED_MESSAGE = "the server failed to handle the request; it was logged"
+
+
+async def _tradesim_error(error: TradesimError) -> Response:
+    status, headers = refusal_of(error)
     return error_response(status, error.code, error.message, headers)
 
 
@@ -133,7 +150,7 @@ async def _http_error(error: HTTPException) -> Response:
 
 async def _unexpected(error: Exception) -> Response:
     log.exception("unhandled_error", error_type=type(error).__name__)
-    return error_response(500, "INTERNAL_ERROR", "the server failed to handle the request; it was logged")
+    return error_response(500, UNEXPECTED_CODE, UNEXPECTED_MESSAGE)
 
 
 def register_error_handlers(app: Quart) -> None:

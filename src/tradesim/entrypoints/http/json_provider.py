@@ -37,7 +37,7 @@ class MsgspecJSONProvider(JSONProvider):
         self._unsorted = msgspec.json.Encoder(enc_hook=_unknown)
         self._decoder = msgspec.json.Decoder()
 
-    def _encode(self, obj: Any) -> bytes:
+    def encode(self, obj: Any) -> bytes:
         try:
             return self._encoder.encode(obj)
         except TypeError:
@@ -46,7 +46,7 @@ class MsgspecJSONProvider(JSONProvider):
             return self._unsorted.encode(obj)
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        return self._encode(obj).decode()
+        return self.encode(obj).decode()
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         # msgspec.DecodeError and JsonTooDeep are ValueErrors: Quart answers them as a malformed body (400).
@@ -54,5 +54,5 @@ class MsgspecJSONProvider(JSONProvider):
         return self._decoder.decode(s)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
-        body = self._encode(self._prepare_response_obj(args, kwargs)) + b"\n"
+        body = self.encode(self._prepare_response_obj(args, kwargs)) + b"\n"
         return self._quart.response_class(body, mimetype=self.mimetype)

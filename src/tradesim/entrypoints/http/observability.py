@@ -140,11 +140,30 @@ def new_message_id() -> str:
     return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
 
 
+def request_id_for(incoming: str) -> str:
+    """The client's request id when it is a safe one, else a new one."""
+    return incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else new_message_id()
+
+
+def record_request(
+    metrics: ApiMetrics, method: str, route: str, status: int, elapsed: float, user_id: str | None
+) -> None:
+    """A finished request in the latency histogram and the access log."""
+    metrics.observe_request(method if method in KNOWN_METHODS else "OTHER", route, status, elapsed)
+    log.info(
+        "request",
+        method=method[:32],
+        route=route,
+        status=status,
+        duration_ms=round(elapsed * 1000, 3),
+        user_id=user_id,
+    )
+
+
 def install_request_hooks(app: Quart, metrics: ApiMetrics) -> None:
     @app.before_request
     async def _start() -> None:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else new_message_id()
+        g.request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER, ""))
         g.started = time.perf_counter()
         # Each request runs in a task of its own, on a copy of the server's context: what a
         # request binds never reaches another, so there is nothing to clear first.
@@ -162,14 +181,5 @@ def install_request_hooks(app: Quart, metrics: ApiMetrics) -> None:
         elapsed = time.perf_counter() - started if started is not None else 0.0
         # Label by route rule, never the raw path: ids in paths would explode the label set.
         route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
-        method = request.method if request.method in KNOWN_METHODS else "OTHER"
-        metrics.observe_request(method, route, response.status_code, elapsed)
-        log.info(
-            "request",
-            method=request.method[:32],
-            route=route,
-            status=response.status_code,
-            duration_ms=round(elapsed * 1000, 3),
-            user_id=getattr(g, "user_id", None),
-        )
+        record_request(metrics, request.method, route, response.status_code, elapsed, getattr(g, "user_id", None))
         return response

@@ -1,0 +1,205 @@
+"""POST /api/v1/orders straight on ASGI: the api's hottest request without the framework around it.
+
+Placing an order is most of what the api does under load, and most of its CPU went to Quart's
+machinery around the view (the request and app contexts, a dozen hooks, the routing, the
+response object and its conversions), not to the order. `OrderPost` answers the ordinary
+order itself, with the very pieces the full path uses (the body's parsing and its model, the
+bearer check, `place_command`, `OrderService.place`, the presenter, the JSON provider, the
+request id, the security headers, the latency metric and the access log), so the answer is the
+same, byte for byte.
+
+Anything out of the ordinary goes to the app unread or, once the body is read, with the body
+replayed: another content type, a body too large, malformed or not of the model's shape, an
+unknown field, a missing or bad token, a request on the metrics port. There the full path
+refuses it in its own words. A refusal of `OrderService.place` itself (a rule the order breaks,
+an account not the user's) is answered here as the app's error handler answers it: by then the
+order may have been recorded, so it must not be placed a second time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import attrs
+import structlog
+from quart import Quart
+from quart_schema import RequestSchemaValidationError
+from quart_schema.conversion import model_dump, model_load
+
+from tradesim.application.auth import AuthService
+from tradesim.application.orders import OrderService
+from tradesim.domain.errors import TradesimError
+from tradesim.entrypoints.http import errors, presenters
+from tradesim.entrypoints.http.headers import HEADERS, PRIVATE_PREFIXES
+from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
+from tradesim.entrypoints.http.observability import (
+    REQUEST_ID_HEADER,
+    ApiMetrics,
+    record_request,
+    request_id_for,
+)
+from tradesim.entrypoints.http.routes.orders import place_command
+from tradesim.entrypoints.http.schemas.orders import OrderCreate
+from tradesim.entrypoints.http.security import bearer_token
+from tradesim.ports.security import Unauthenticated
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
+
+PATH = "/api/v1/orders"
+#: The route's rule, as the full path labels its metric and access log.
+ROUTE = PATH
+KNOWN_FIELDS = frozenset(field.name for field in attrs.fields(OrderCreate))
+
+log = structlog.get_logger("tradesim.api")
+
+_JSON = b"application/json"
+_FIXED_HEADERS = [(name.lower().encode(), value.encode()) for name, value in HEADERS.items()]
+if PATH.startswith(PRIVATE_PREFIXES):
+    _FIXED_HEADERS.append((b"cache-control", b"no-store"))
+_REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
+
+
+class _NotOurs(Exception):
+    """The request goes to the app (the full path answers it)."""
+
+
+class OrderPost:
+    """ASGI middleware: POST /api/v1/orders answered here, everything else passed to `inner`."""
+
+    def __init__(
+        self,
+        inner: ASGIApp,
+        *,
+        app: Quart,
+        orders: OrderService,
+        auth: AuthService,
+        metrics: ApiMetrics,
+        max_body: int,
+        metrics_port: int | None,
+    ) -> None:
+        #: The app behind: what answers every other request (and any unusual order POST).
+        self.inner = inner
+        assert isinstance(app.json, MsgspecJSONProvider), "the app writes its JSON with msgspec"
+        self._json = app.json
+        self._orders = orders
+        self._auth = auth
+        self._metrics = metrics
+        self._max_body = max_body
+        self._metrics_port = metrics_port
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST" or scope.get("root_path"):
+            await self.inner(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = _headers_of(scope)
+        server = scope.get("server")
+        on_metrics_port = server is not None and self._metrics_port is not None and server[1] == self._metrics_port
+        length = headers.get(b"content-length")
+        if (
+            on_metrics_port
+            or headers.get(b"content-type") != _JSON
+            or b"authorization" not in headers
+            or (length is not None and (not length.isdigit() or int(length) > self._max_body))
+        ):
+            await self.inner(scope, receive, send)
+            return
+        body, complete, then = await self._read_body(receive)
+        if not complete:  # over the cap, or the client left: the app deals with it
+            await self.inner(scope, _replaying(body, False, then, receive), send)
+            return
+        try:
+            user_id, data = self._check(headers, body)
+        except _NotOurs:
+            await self.inner(scope, _replaying(body, True, None, receive), send)
+            return
+        request_id = request_id_for(headers.get(_REQUEST_ID, b"").decode("latin-1"))
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        status, extra, answer = await self._place(user_id, data)
+        response_headers = [(b"content-type", _JSON), (b"content-length", str(len(answer)).encode())]
+        response_headers += extra
+        response_headers += _FIXED_HEADERS
+        response_headers.append((_REQUEST_ID, request_id.encode()))
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": answer, "more_body": False})
+        record_request(self._metrics, "POST", ROUTE, status, time.perf_counter() - started, user_id)
+
+    async def _read_body(self, receive: Receive) -> tuple[bytes, bool, dict[str, Any] | None]:
+        """The body so far; whether that is all of it; a message other than the body's that came."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return b"".join(chunks), False, message
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks), True, None
+            if size > self._max_body:
+                return b"".join(chunks), False, None
+
+    def _check(self, headers: dict[bytes, bytes], body: bytes) -> tuple[str, OrderCreate]:
+        """The user and the order the request asks for; `_NotOurs` for anything the app refuses."""
+        try:
+            body.decode("utf-8")
+            raw = self._json.loads(body)
+            if not isinstance(raw, dict) or not KNOWN_FIELDS.issuperset(raw):
+                raise _NotOurs
+            data = model_load(raw, OrderCreate, RequestSchemaValidationError, preference="msgspec")
+            user_id = self._auth.authenticate(bearer_token(headers[b"authorization"].decode("latin-1")))
+        except (ValueError, RequestSchemaValidationError, Unauthenticated) as error:
+            raise _NotOurs from error
+        return user_id, data
+
+    async def _place(self, user_id: str, data: OrderCreate) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The status, its extra headers and the body answered."""
+        try:
+            placed = await self._orders.place(user_id, place_command(data))
+        except TradesimError as error:
+            status, extra = errors.refusal_of(error)
+            encoded = [(name.lower().encode(), value.encode()) for name, value in extra.items()]
+            return status, encoded, self._error_body(error.code, error.message)
+        except Exception as error:
+            log.exception("unhandled_error", error_type=type(error).__name__)
+            return 500, [], self._error_body(errors.UNEXPECTED_CODE, errors.UNEXPECTED_MESSAGE)
+        if placed.created:
+            self._metrics.orders_accepted.inc()
+        document = model_dump(presenters.order(placed.order), preference="msgspec")
+        # As the JSON provider writes a view's answer (a newline after it).
+        return 201 if placed.created else 200, [], self._json.encode(document) + b"\n"
+
+    def _error_body(self, code: str, message: str) -> bytes:
+        # As `errors.error_response` writes it.
+        return self._json.dumps(errors.error_document(code, message)).encode()
+
+
+def _headers_of(scope: dict[str, Any]) -> dict[bytes, bytes]:
+    """The request's headers by lower-case name; a repeated one counts as unusual (the app decides)."""
+    found: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        name = name.lower()
+        if name in found:
+            found[name] = b"\0repeated"
+        else:
+            found[name] = value
+    return found
+
+
+def _replaying(body: bytes, complete: bool, then: dict[str, Any] | None, receive: Receive) -> Receive:
+    """`receive` giving the body read so far again first, then `then` (if any), then what follows."""
+    pending = [{"type": "http.request", "body": body, "more_body": not complete}]
+    if then is not None:
+        pending.append(then)
+
+    async def replay() -> dict[str, Any]:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
