@@ -125,8 +125,10 @@ async def _v1_phase(
         async def send(link: str, side: str) -> None:
             body = {"accountId": account_id, "symbol": "BTCUSDT", "side": side, "orderType": "Market", "qty": QTY}
             async with http.post("/api/v1/orders", json=body | {"orderLinkId": link}) as response:
+                # Read as the /v5 legs read theirs: every leg's client parses the answer it got.
+                answer = await response.json()
                 if response.status != 201:
-                    raise RuntimeError(f"{response.status} {await response.text()}")
+                    raise RuntimeError(f"{response.status} {answer}")
 
         try:
             return await _open_loop(send, prefix, rate, seconds, pushes)
