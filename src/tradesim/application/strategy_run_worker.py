@@ -22,6 +22,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import TypeVar
 
 from tradesim.application.strategy_runs import run_push
@@ -137,8 +138,12 @@ class StrategyRunWorker:
             timeframe=run.timeframe,
             leverage=run.leverage,
         )
-        latest = [run.progress]
-        task = asyncio.create_task(backtester.run(job, latest.append))
+        latest = [run.progress]  # only the last report counts
+
+        def report(done: Decimal) -> None:
+            latest[0] = done
+
+        task = asyncio.create_task(backtester.run(job, report))
         stopping = asyncio.create_task(stop.wait())
         state, held, next_save = run, True, self._monotonic() + self._save_every_s
         try:
@@ -152,7 +157,7 @@ class StrategyRunWorker:
                 if self._monotonic() < next_save:
                     continue
                 next_save = self._monotonic() + self._save_every_s
-                moved = state.advanced(latest[-1], self._clock.now_ms())
+                moved = state.advanced(latest[0], self._clock.now_ms())
                 held = await self._renew(moved if moved.progress != state.progress else None)
                 if not held:  # cancelled, or the lease was lost: stop working on it
                     backtester.abort()

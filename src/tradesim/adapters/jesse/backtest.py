@@ -33,6 +33,7 @@ from tradesim.domain.events import EngineEvent
 from tradesim.domain.instruments import InstrumentCatalog
 from tradesim.domain.numbers import ZERO, money_str
 from tradesim.domain.replay import ManualClock
+from tradesim.domain.strategy_specs import check_timeframe
 from tradesim.ports.storage import CandleStore
 from tradesim.ports.strategies import Progress, StrategyJob, StrategyResult, StrategyTrade
 
@@ -67,8 +68,7 @@ class JesseStrategyRunner:
     def check(self, job: StrategyJob) -> dict[str, Any]:
         """The job's hyperparameters, typed; raises `NotFound` / `InvalidInput` naming what is wrong."""
         hyperparameters = self._catalogue.hyperparameters(job.strategy, job.params)
-        if job.timeframe not in TIMEFRAME_MS:
-            raise InvalidInput(f"unknown timeframe {job.timeframe!r}; known: {', '.join(TIMEFRAME_MS)}")
+        check_timeframe(job.timeframe)
         if job.end_ms <= job.start_ms:
             raise InvalidInput("end must be after start")
         instrument = self._instruments.get(job.symbol)
@@ -174,7 +174,7 @@ def _result(job: StrategyJob, engine: MatchingEngine) -> StrategyResult:
     out = {key: text for key, value in metrics.items() if (text := _text(value)) is not None}
     balance = engine.balances(ACCOUNT).get("USDT", ZERO)
     # The engine's ledger is the truth; Jesse's floats only follow it.
-    out["starting_balance"] = money_str(job.starting_balance)  # as given, whatever store it came through
+    out["starting_balance"] = money_str(job.starting_balance)  # PostgreSQL hands 10000 back as 1E+4
     out["finishing_balance"] = str(balance)
     trades = [_trade(job.symbol, t) for t in closed]
     equity = [
