@@ -23,18 +23,17 @@ def run(_: argparse.Namespace) -> int:
 
 async def serve_worker(process: Process) -> None:
     from tradesim.entrypoints.container import provide
-    from tradesim.entrypoints.deployment_host import build_deployment_host
+    from tradesim.entrypoints.deployment_host import serve_deployments
     from tradesim.entrypoints.heap import settle_heap
 
     container = process.container
     worker = await provide(container.worker(on_take_over=settle_heap))
     runner = await provide(container.replay.runner())
-    deployments = await build_deployment_host(container)
     # One part failing (a bug) stops the others too: the supervisor restarts the whole worker.
     await process.supervise(
         {
             "engine": worker.run(process.stop),
             "replays": runner.run(process.stop),
-            "deployments": deployments.run(process.stop),
+            "deployments": serve_deployments(container, process.stop),
         }
     )
