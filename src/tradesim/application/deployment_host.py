@@ -133,26 +133,26 @@ class DeploymentHost:
     # -- leases ----------------------------------------------------------------------------------
 
     async def rebalance(self) -> None:
+        """Renew every lease held (letting go of what was stopped, failed or taken), then take new ones."""
         now = self._clock.now_ms()
         owner, until = self._config.owner, now + self._config.lease_ttl_ms
-        async with self._uow() as uow:
-            claimable = await uow.deployments.list_claimable(owner, now, limit=self._config.batch)
-        renewed: set[str] = set()
-        for deployment in claimable:
-            async with self._uow() as uow:
-                claimed = await uow.deployments.claim(deployment.deployment_id, owner, now, until)
-                await uow.commit()
-            if not claimed:
-                continue
-            renewed.add(deployment.deployment_id)
-            if deployment.deployment_id not in self._held:
-                await self._take(deployment)
-        for deployment_id in set(self._held) - renewed:
-            async with self._uow() as uow:
-                current = await uow.deployments.get(deployment_id)
-            if current is None or current.status is not DeploymentStatus.RUNNING or current.owner != owner:
+        for deployment_id in list(self._held):
+            if not await self._claim(deployment_id, now, until):
+                async with self._uow() as uow:
+                    current = await uow.deployments.get(deployment_id)
                 stopped = current is not None and current.status is DeploymentStatus.STOPPED
                 await self._let_go(deployment_id, cancel_orders=stopped)
+        async with self._uow() as uow:
+            claimable = await uow.deployments.list_claimable(owner, now, limit=self._config.batch)
+        for deployment in claimable:
+            if deployment.deployment_id not in self._held and await self._claim(deployment.deployment_id, now, until):
+                await self._take(deployment)
+
+    async def _claim(self, deployment_id: str, now: int, until: int) -> bool:
+        async with self._uow() as uow:
+            claimed = await uow.deployments.claim(deployment_id, self._config.owner, now, until)
+            await uow.commit()
+        return claimed
 
     async def _take(self, deployment: StrategyDeployment) -> None:
         entry = await self._directory.find(deployment.account_id)
