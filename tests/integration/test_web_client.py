@@ -482,6 +482,15 @@ def test_a_strategy_is_deployed_on_an_account_and_stopped(page: Page, stack: tup
     row.get_by_role("button", name="Stop SmaCross on Main BTCUSDT").click()
     expect(row).to_contain_text("stopped")
     expect(row.get_by_role("button")).to_have_count(0)
+    # The panel holds in a narrow window, and is reached by keyboard: the tabs move with the arrows.
+    page.set_viewport_size({"width": 400, "height": 860})
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than a 400px window"
+    page.get_by_role("tab", name="Journal").click()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Strategies")).to_be_focused()
+    expect(page.get_by_label("Strategy", exact=True)).to_be_visible()
+    shot(page, "14-strategies-narrow")
 
 
 def test_the_api_docs_pages_load_their_assets_from_the_api(page: Page) -> None:
