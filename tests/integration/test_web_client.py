@@ -442,6 +442,10 @@ def test_a_backtest_is_started_followed_to_the_end_and_its_results_shown(
     expect(run.get_by_role("status")).to_contain_text("cancelled")
     expect(run.get_by_role("button", name="Cancel backtest")).to_be_hidden()
     expect(past.filter(has_text="cancelled")).to_have_count(1)
+    # The finished one is shown again from the list, results and all.
+    past.filter(has_text="finished").get_by_role("button", name=re.compile("^Show backtest SmaCross")).click()
+    expect(run.get_by_role("status")).to_have_text("finished 100 %")
+    expect(trades).to_have_count(count)
 
 
 def test_a_backtest_is_followed_by_polling_while_the_socket_says_nothing(page: Page, stack: tuple[Serve, Feed]) -> None:
