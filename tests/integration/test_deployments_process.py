@@ -60,7 +60,7 @@ class Bars:
             assert found["status"] == "running", found
             return bool(found["lastDecisionTime"] and found["lastDecisionTime"] >= open_time + MIN)
 
-        wait_for(decided, 30, f"the deployment to decide on bar {n}")
+        wait_for(decided, 90, f"the deployment to decide on bar {n}")
 
     def close(self) -> None:
         self._client.close()

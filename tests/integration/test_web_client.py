@@ -442,6 +442,30 @@ def test_a_backtest_is_started_followed_to_the_end_and_its_results_shown(
     expect(run.get_by_role("status")).to_contain_text("cancelled")
     expect(run.get_by_role("button", name="Cancel backtest")).to_be_hidden()
     expect(past.filter(has_text="cancelled")).to_have_count(1)
+    # The finished one is shown again from the list, results and all.
+    past.filter(has_text="finished").get_by_role("button", name=re.compile("^Show backtest SmaCross")).click()
+    expect(run.get_by_role("status")).to_have_text("finished 100 %")
+    expect(trades).to_have_count(count)
+
+
+def test_a_backtest_is_followed_by_polling_while_the_socket_says_nothing(page: Page, stack: tuple[Serve, Feed]) -> None:
+    serve, _feed = stack
+    if not served(serve, "GET", "/api/v1/strategies"):
+        pytest.skip("the api does not serve GET /api/v1/strategies nor /api/v1/strategy-runs yet (branch h/runs)")
+    wait_for_strategies(serve, sign_up(page))
+    # From now on the page's socket reaches nothing: it opens, and never answers (not even the auth).
+    page.route_web_socket("**/ws", lambda ws: None)
+    page.reload()
+    expect(page.get_by_role("status").filter(has_text="connecting")).to_be_visible()
+    open_strategies(page)
+    page.get_by_label("Timeframe").select_option("5m")
+    page.get_by_label("From (UTC)").fill("2024-03-04T00:00")
+    page.get_by_label("To (UTC)").fill("2024-03-04T04:00")
+    page.get_by_role("button", name="Start backtest").click()
+    run = page.get_by_role("region", name=re.compile("^Backtest of SmaCross"))
+    expect(run.get_by_role("status")).to_have_text("finished 100 %", timeout=120_000)
+    expect(run.get_by_label("Backtest metrics").get_by_role("term").filter(has_text="net_profit").first).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="connecting")).to_be_visible()  # the socket never spoke
 
 
 def test_a_strategy_is_deployed_on_an_account_and_stopped(page: Page, stack: tuple[Serve, Feed]) -> None:
@@ -462,6 +486,15 @@ def test_a_strategy_is_deployed_on_an_account_and_stopped(page: Page, stack: tup
     row.get_by_role("button", name="Stop SmaCross on Main BTCUSDT").click()
     expect(row).to_contain_text("stopped")
     expect(row.get_by_role("button")).to_have_count(0)
+    # The panel holds in a narrow window, and is reached by keyboard: the tabs move with the arrows.
+    page.set_viewport_size({"width": 400, "height": 860})
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than a 400px window"
+    page.get_by_role("tab", name="Journal").click()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Strategies")).to_be_focused()
+    expect(page.get_by_label("Strategy", exact=True)).to_be_visible()
+    shot(page, "14-strategies-narrow")
 
 
 def test_the_api_docs_pages_load_their_assets_from_the_api(page: Page) -> None:

@@ -114,6 +114,7 @@ class DeploymentHost:
         pump = asyncio.create_task(self._pump_events(self._subscription), name="deployment-events")
         try:
             while not stop.is_set():
+                self._raise_from_tasks(pump)
                 try:
                     await self.rebalance()
                 except DependencyUnavailable as error:
@@ -130,29 +131,36 @@ class DeploymentHost:
                 for deployment_id in list(self._held):
                     await self._let_go(deployment_id)
 
+    def _raise_from_tasks(self, pump: asyncio.Task[None]) -> None:
+        """A bug that ended the events' or a bar feed's task ends the host (the worker restarts) rather than
+        leaving its deployments deaf."""
+        for task in (pump, *self._feeds.values()):
+            if task.done() and not task.cancelled() and (error := task.exception()) is not None:
+                raise error
+
     # -- leases ----------------------------------------------------------------------------------
 
     async def rebalance(self) -> None:
+        """Renew every lease held (letting go of what was stopped, failed or taken), then take new ones."""
         now = self._clock.now_ms()
         owner, until = self._config.owner, now + self._config.lease_ttl_ms
-        async with self._uow() as uow:
-            claimable = await uow.deployments.list_claimable(owner, now, limit=self._config.batch)
-        renewed: set[str] = set()
-        for deployment in claimable:
-            async with self._uow() as uow:
-                claimed = await uow.deployments.claim(deployment.deployment_id, owner, now, until)
-                await uow.commit()
-            if not claimed:
-                continue
-            renewed.add(deployment.deployment_id)
-            if deployment.deployment_id not in self._held:
-                await self._take(deployment)
-        for deployment_id in set(self._held) - renewed:
-            async with self._uow() as uow:
-                current = await uow.deployments.get(deployment_id)
-            if current is None or current.status is not DeploymentStatus.RUNNING or current.owner != owner:
+        for deployment_id in list(self._held):
+            if not await self._claim(deployment_id, now, until):
+                async with self._uow() as uow:
+                    current = await uow.deployments.get(deployment_id)
                 stopped = current is not None and current.status is DeploymentStatus.STOPPED
                 await self._let_go(deployment_id, cancel_orders=stopped)
+        async with self._uow() as uow:
+            claimable = await uow.deployments.list_claimable(owner, now, limit=self._config.batch)
+        for deployment in claimable:
+            if deployment.deployment_id not in self._held and await self._claim(deployment.deployment_id, now, until):
+                await self._take(deployment)
+
+    async def _claim(self, deployment_id: str, now: int, until: int) -> bool:
+        async with self._uow() as uow:
+            claimed = await uow.deployments.claim(deployment_id, self._config.owner, now, until)
+            await uow.commit()
+        return claimed
 
     async def _take(self, deployment: StrategyDeployment) -> None:
         entry = await self._directory.find(deployment.account_id)
@@ -250,7 +258,11 @@ class DeploymentHost:
             async for item in bars:
                 candle = getattr(item, "candle", item)  # a replay's bar carries its candle
                 if isinstance(candle, Candle) and candle.closed and candle.interval == "1m":
-                    await self.on_bar(source, candle)
+                    try:
+                        await self.on_bar(source, candle)
+                    except DependencyUnavailable as error:
+                        # The bar's orders may be lost; the next bar is decided as usual.
+                        log.warning("deployments on %s: bar %s not handled: %s", source, candle.open_time, error)
         finally:
             await bars.aclose()
 
@@ -281,7 +293,10 @@ class DeploymentHost:
     async def _pump_events(self, subscription: AccountEventSubscription) -> None:
         async for event in subscription:
             for deployment_id in tuple(self._by_account.get(event.account_id, ())):
-                await self._feed(deployment_id, [event])
+                try:
+                    await self._feed(deployment_id, [event])
+                except DependencyUnavailable as error:
+                    log.warning("deployment %s: orders after an event not sent: %s", deployment_id, error)
 
     async def _feed(self, deployment_id: str, events: Sequence[EngineEvent]) -> None:
         held = self._held.get(deployment_id)

@@ -24,17 +24,16 @@ def run(_: argparse.Namespace) -> int:
 
 async def serve_worker(process: Process) -> None:
     from tradesim.entrypoints.container import provide
-    from tradesim.entrypoints.deployment_host import build_deployment_host
+    from tradesim.entrypoints.deployment_host import serve_deployments
     from tradesim.entrypoints.heap import settle_heap
 
     container = process.container
     worker = await provide(container.worker(on_take_over=settle_heap))
     runner = await provide(container.replay.runner())
-    deployments = await build_deployment_host(container)
     jobs = {
         "engine": worker.run(process.stop),
         "replays": runner.run(process.stop),
-        "deployments": deployments.run(process.stop),
+        "deployments": serve_deployments(container, process.stop),
     }
     if (strategy_runs := strategy_run_worker(process)) is not None:
         jobs["strategy-runs"] = strategy_runs.run(process.stop)

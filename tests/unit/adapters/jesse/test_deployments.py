@@ -139,6 +139,29 @@ async def test_a_deployment_trades_through_the_order_path_decides_each_bar_and_s
     await until(lambda: deployment["deploymentId"] not in world.host.held, what="the host lets it go")
 
 
+async def test_stopping_cancels_the_open_orders_the_deployment_made_and_keeps_the_persons(world: World) -> None:
+    alice = await world.api.user("alice@example.com")
+    account = (await world.api.account(alice))["accountId"]
+    mine = {"accountId": account, "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit", "qty": "0.001"}
+    own = await world.api.client.post("/api/v1/orders", json={**mine, "price": "25000.0"}, headers=alice)
+    assert own.status_code == 201
+    deployment = await world.deploy(alice, account, "RestingBid")
+    await world.bar(B0)
+    resting = [o for o in await world.orders(alice, account) if o["orderLinkId"]]
+    assert [(Decimal(o["price"]), o["orderStatus"]) for o in resting] == [(Decimal(27000), "New")]
+
+    await world.api.client.post(f"{URL}/{deployment['deploymentId']}/stop", headers=alice)
+
+    async def cancelled() -> bool:
+        await world.drain()
+        statuses = {o["orderLinkId"]: o["orderStatus"] for o in await world.orders(alice, account)}
+        return statuses.get(resting[0]["orderLinkId"]) == "Cancelled"
+
+    await until(cancelled, what="the deployment's order to be cancelled")
+    statuses = {o["orderId"]: o["orderStatus"] for o in await world.orders(alice, account)}
+    assert statuses[(await own.get_json())["orderId"]] == "New"
+
+
 async def test_a_strategy_that_raises_fails_its_own_deployment_only(world: World) -> None:
     alice = await world.api.user("alice@example.com")
     first = (await world.api.account(alice, name="A"))["accountId"]

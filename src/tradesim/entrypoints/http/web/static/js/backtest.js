@@ -72,6 +72,7 @@ export function onRunPush(runId, data) {
 function update(next) {
   const was = run.status;
   run = { ...run, ...next };
+  if (was !== run.status) changed();
   if (DONE.has(run.status)) {
     clearInterval(timer);
     socket.want([], "backtest");
@@ -79,7 +80,6 @@ function update(next) {
     if (run.status === "finished" && !run.metrics) return void poll();
   }
   draw();
-  if (was !== run.status) changed();
 }
 
 function draw() {

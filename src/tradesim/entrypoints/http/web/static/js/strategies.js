@@ -228,7 +228,7 @@ export async function cancelRun(runId) {
     await api("DELETE", `/api/v1/strategy-runs/${runId}`);
     say("strategy-message", "Backtest cancelled", "ok");
   } catch (error) {
-    refused(error);
+    shown(error); // about the run, not the form's fields
   }
   await loadRuns().catch(() => {});
 }
@@ -273,6 +273,6 @@ async function stop(deployment) {
     say("strategy-message", `${deployment.strategy} on ${accountName(deployment.accountId)} stopped`, "ok");
     await loadDeployments();
   } catch (error) {
-    refused(error);
+    shown(error);
   }
 }
