@@ -71,6 +71,7 @@ from tradesim.adapters.sqlalchemy.database import Database  # noqa: E402
 from tradesim.adapters.sqlalchemy.migrate import upgrade_to_head  # noqa: E402
 from tradesim.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork  # noqa: E402
 from tradesim.domain import Order, OrderStatus, OrderType, Side, TimeInForce  # noqa: E402
+from tradesim.entrypoints.roles import SERVER_GC  # noqa: E402
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 QTY = {"BTCUSDT": "0.001", "ETHUSDT": "0.01"}
@@ -202,6 +203,10 @@ async def _load(users: list[dict[str, str]], rate: int, duration: float, harness
         # every order in flight then showed as latency of the service).
         gc.collect()
         gc.freeze()
+        # Young collections as rarely as the services' (SERVER_GC): at CPython's default the
+        # client's own pauses (dozens per run, some of hundreds of ms on a busy machine) were
+        # counted as the service's latency of every order in flight.
+        gc.set_threshold(*SERVER_GC)
         harness.send("ready")
         await asyncio.get_running_loop().run_in_executor(None, harness.recv)  # "go"
 
