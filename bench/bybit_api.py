@@ -276,7 +276,10 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=100, help="orders per second on each path")
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds each path sends per round")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of (/api/v1, /v5), alternating")
+    parser.add_argument("--smallest", action="store_true", help="the test suite's run: 20/s, 2 s, one round")
     args = parser.parse_args()
+    if args.smallest:
+        args.rate, args.seconds, args.rounds = 20, 2.0, 1
     server = (
         os.environ.get("TRADESIM_BENCH_DATABASE_URL")
         or os.environ.get("TRADESIM_TEST_DATABASE_URL")

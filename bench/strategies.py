@@ -251,7 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--deployments", type=int, nargs="+", default=[100, 1000, 5000], help="N of part (b) (default 100 1000 5000)"
     )
     parser.add_argument("--part", choices=("a", "b"), help="run only part (a) or part (b)")
+    parser.add_argument("--smallest", action="store_true", help="the test suite's run: 3 days, 100 deployments")
     args = parser.parse_args(argv)
+    if args.smallest:
+        args.days, args.deployments = 3, [100]
     before = rss_kb()
     started = time.perf_counter()
     import jesse.strategies  # noqa: F401  (the import every worker pays once)

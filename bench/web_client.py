@@ -190,7 +190,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="first loads to time (median printed)")
     parser.add_argument("--seconds", type=float, default=3.0, help="seconds of replay (and of idle) per speed")
     parser.add_argument("--speeds", nargs="+", default=["100", "1000"], help="replay speeds in bars per second")
+    parser.add_argument("--smallest", action="store_true", help="the test suite's run: one load, 1 s at 100 bars/s")
     args = parser.parse_args()
+    if args.smallest:
+        args.runs, args.seconds, args.speeds = 1, 1.0, ["100"]
     if not Path(CHROMIUM).exists():
         sys.exit(f"no Chromium at {CHROMIUM}: apt-get install -y chromium, or set TRADESIM_CHROMIUM")
     # Enough stored bars for the fastest speed to play the whole measurement.

@@ -3,8 +3,10 @@
 A benchmark nobody runs rots unnoticed (one did, for months). This runs each script's smallest
 configuration and checks that it exits 0 and prints its table: the header and a row per
 measurement, each with numbers in it. It never looks at what the numbers are, nor at PASS/FAIL
-verdicts (the smallest runs judge nothing). bench/engine.py has no smallest run of its own yet:
-its quick part (a) runs, and its exit status 1 (a missed target) is accepted.
+verdicts (the smallest runs judge nothing). The bench modules that are parts of others
+(`naive_engine`, `sma_*`, `synthetic`, `tick_workload`) run inside them. bench/engine.py has no
+smallest run of its own yet: its quick part (a) runs, and its exit status 1 (a missed target) is
+accepted.
 
 Only the script's standard output is searched for a traceback: a server it runs may log on
 standard error (hypercorn logs a cancelled connection task's traceback on Python 3.11).
@@ -45,6 +47,18 @@ BENCHES = [
             r"api reads, CPU ms per request .*",
             r"request\s+single-statement\s+transactional \(baseline\)",
             *(rf"GET {re.escape(r)}\s+{NUMBER}\s+{NUMBER}" for r in ("/orders/{id}", "/orders (20)", "/healthz")),
+        ),
+    ),
+    Bench(
+        "bybit_api.py",
+        ("--smallest",),
+        (
+            r"order -> execution push, /api/v1 \+ /ws beside ccxt \+ /v5/private; .*",
+            *(
+                rf"{re.escape(path)}\s+20/s: {NUMBER} orders, .* p50 {NUMBER} ms, p99 {NUMBER} ms, .*"
+                for path in ("/api/v1 + /ws", "ccxt + /v5/private", "signed HTTP + /v5/private")
+            ),
+            rf"ccxt \+ /v5/private vs /api/v1 \+ /ws: p50 x{NUMBER}, p99 x{NUMBER} .*",
         ),
     ),
     Bench(
@@ -100,9 +114,30 @@ BENCHES = [
         ),
     ),
     Bench(
+        "strategies.py",
+        ("--smallest",),
+        (
+            rf"jesse imported in {NUMBER} s, .*",
+            rf"\s+100\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+.*",
+            *(rf"\s+{tf} ratio tradesim/jesse speed \(by CPU\) {NUMBER} .*" for tf in ("1h", "1m")),
+        ),
+        services=False,
+    ),
+    Bench(
         "streamer.py",
         ("--smallest",),
         (r".*parse \+ normalise.*", rf".*{NUMBER} messages/s.*"),
+    ),
+    Bench(
+        "web_client.py",
+        ("--smallest",),
+        (
+            rf"\s+time to first chart\s+{NUMBER} ms",
+            rf"\s+bytes transferred\s+{NUMBER} KB .*",
+            rf"\s+bars received {NUMBER} \({NUMBER}/s\), drawn {NUMBER}; .*",
+            rf"\s+frames/s {NUMBER} \(idle {NUMBER}\); .*",
+        ),
+        services=False,
     ),
     Bench(
         "ws_fanout.py",
