@@ -220,7 +220,8 @@ def test_a_deployment_on_a_replay_account_decides_on_the_replays_bars(
         closed = wait_for(lambda: _try(lambda: step_decided(5)), 120, "the deployment's first decision on the replay")
         while closed // MIN % 4 != 2:  # until the strategy's 2nd bar of a run of four: its buy
             closed = step_decided()
-        placed = wait_for(lambda: filled(trader, account_id, 1), 30, "the buy on the replay account to fill")
+        # A paused replay fills its account's orders as its bars play: step on until the buy is filled.
+        placed = wait_for(lambda: step_decided() and filled(trader, account_id, 1), 120, "the buy to fill")
         buys = [o for o in placed if o["side"] == "Buy" and o["orderStatus"] == "Filled"]
         # Decided on the close of the strategy's 2nd bar, in replay time (2024), not on the wall clock.
         assert [int(o["orderLinkId"].split("-")[-2]) % 4 for o in buys] == [2]
