@@ -80,6 +80,12 @@ def filled(trader: Trader, account_id: str, count: int) -> list[dict[str, Any]]:
 
 
 def deploy(trader: Trader, account_id: str) -> str:
+    # The api checks a deployment against the strategies a worker loaded and published.
+    wait_for(
+        lambda: trader.client.get("/api/v1/strategies").status_code == 200,
+        120,
+        "a worker to publish the strategies it loaded",
+    )
     body = {"strategy": "BuySecondCloseFourth", "accountId": account_id, "symbol": "BTCUSDT", "timeframe": "1m"}
     answer = trader.client.post(URL, json=body)
     assert answer.status_code == 201, answer.text

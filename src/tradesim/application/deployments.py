@@ -14,13 +14,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tradesim.application.directory import AccountDirectory
-from tradesim.application.strategy_catalogue import StrategyCatalogueReader
+from tradesim.application.published_strategies import PublishedStrategies
 from tradesim.domain.accounts import AccountKind
-from tradesim.domain.errors import InvalidInput, NotFound
+from tradesim.domain.errors import NotFound
 from tradesim.domain.instruments import InstrumentCatalog
 from tradesim.domain.replay_session import NotReplaySymbol
-from tradesim.domain.strategy_deployment import DeploymentStatus, StrategyDeployment, check_timeframe
+from tradesim.domain.strategy_deployment import DeploymentStatus, StrategyDeployment
 from tradesim.ports.clock import Clock
+from tradesim.ports.strategy_runs import StrategyCatalogueBoard
 from tradesim.ports.unit_of_work import UnitOfWorkFactory
 
 #: The kinds of account a deployment may trade on (a strategy account belongs to a backtest).
@@ -32,14 +33,14 @@ class DeploymentService:
         self,
         uow_factory: UnitOfWorkFactory,
         directory: AccountDirectory,
-        strategies: StrategyCatalogueReader,
+        board: StrategyCatalogueBoard,
         catalog: InstrumentCatalog,
         clock: Clock,
         ids: Callable[[], str],
     ) -> None:
         self._uow = uow_factory
         self._directory = directory
-        self._strategies = strategies
+        self._strategies = PublishedStrategies(board)
         self._catalog = catalog
         self._clock = clock
         self._ids = ids
@@ -57,17 +58,15 @@ class DeploymentService:
         """Record a running deployment; a worker picks it up.
 
         Raises:
+            NoStrategyWorker: no worker has published the strategies it runs.
+            UnknownStrategy, BrokenStrategy: a strategy the workers do not have, or could not load.
             InvalidInput: a field missing or malformed, an unknown timeframe, a hyperparameter
                 unknown, of the wrong type or out of range.
-            NotFound: an unknown strategy, or the account is not one of the caller's live or replay accounts.
+            NotFound: the account is not one of the caller's live or replay accounts.
             RuleViolation: an unknown symbol, or not the symbol of the replay account's session.
             DeploymentExists: the account runs a deployment on the symbol already.
         """
-        frame = check_timeframe(timeframe)
-        self._strategies.get(strategy)
-        if hyperparameters is not None and not isinstance(hyperparameters, Mapping):
-            raise InvalidInput("hyperparameters must be an object of name: value")
-        checked = self._strategies.hyperparameters(strategy, hyperparameters or {})
+        spec, checked = await self._strategies.choose(strategy, timeframe, hyperparameters)
         instrument = self._catalog.get(symbol)
         now = self._clock.now_ms()
         async with self._uow() as uow:
@@ -84,9 +83,9 @@ class DeploymentService:
                 deployment_id=self._ids(),
                 user_id=user_id,
                 account_id=account_id,
-                strategy=strategy,
+                strategy=spec.name,
                 symbol=instrument.symbol,
-                timeframe=frame,
+                timeframe=timeframe,
                 hyperparameters=checked,
                 created_time=now,
                 updated_time=now,

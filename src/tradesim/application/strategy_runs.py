@@ -15,15 +15,15 @@ from decimal import Decimal
 from typing import Any
 
 from tradesim.application.limits import Quota
+from tradesim.application.published_strategies import PublishedStrategies
 from tradesim.domain.bars import day_of
-from tradesim.domain.errors import InvalidInput, NotFound, RuleViolation
+from tradesim.domain.errors import InvalidInput, NotFound
 from tradesim.domain.instruments import InstrumentCatalog
 from tradesim.domain.numbers import money_str, to_decimal
 from tradesim.domain.replay_session import NoHistory
 from tradesim.domain.strategy_runs import RunNotActive, StrategyRun, run_topic
-from tradesim.domain.strategy_specs import StrategySpec, check_timeframe, find_spec
+from tradesim.domain.strategy_specs import StrategySpec
 from tradesim.ports.clock import Clock
-from tradesim.ports.errors import DependencyUnavailable
 from tradesim.ports.storage import CandleStore
 from tradesim.ports.strategy_runs import StrategyCatalogueBoard
 from tradesim.ports.unit_of_work import UnitOfWorkFactory
@@ -31,16 +31,6 @@ from tradesim.ports.unit_of_work import UnitOfWorkFactory
 DEFAULT_BALANCE = Decimal(10_000)
 #: The longest range one run may cover: a few years of 1m bars is what a worker can hold.
 MAX_RANGE_MS = 5 * 366 * 86_400_000
-
-
-class UnknownStrategy(RuleViolation):
-    code = "UNKNOWN_STRATEGY"
-
-
-class NoStrategyWorker(DependencyUnavailable):
-    """No worker has published its catalogue yet: nobody could run the strategy."""
-
-    code = "NO_STRATEGY_WORKER"
 
 
 class StrategyRunService:
@@ -56,7 +46,7 @@ class StrategyRunService:
     ) -> None:
         """`quota`: how many queued or running runs a user may have; None: no limit."""
         self._uow = uow_factory
-        self._board = board
+        self._strategies = PublishedStrategies(board)
         self._candles = candles
         self._catalog = catalog
         self._clock = clock
@@ -65,10 +55,7 @@ class StrategyRunService:
 
     async def strategies(self) -> list[StrategySpec]:
         """What the workers can run; raises `NoStrategyWorker` before any has published its catalogue."""
-        specs = await self._board.read()
-        if specs is None:
-            raise NoStrategyWorker("no strategy worker is running yet; start `tradesim worker` with the jesse extra")
-        return specs
+        return await self._strategies.all()
 
     async def submit(
         self,
@@ -86,17 +73,7 @@ class StrategyRunService:
         """A queued run. Raises (nothing stored): `UnknownStrategy`, `BrokenStrategy`,
         `UnknownTimeframe`, `BadHyperparameter`, `InvalidInput`, `UnknownSymbol`,
         `LeverageOutOfRange`-like `InvalidInput`, `NoHistory`, `QuotaExceeded`, `NoStrategyWorker`."""
-        specs = {s.name: s for s in await self.strategies()}
-        try:
-            spec = find_spec(specs, strategy)
-        except NotFound as error:
-            raise UnknownStrategy(error.message) from None
-        check_timeframe(timeframe)
-        if timeframe not in spec.timeframes:
-            raise InvalidInput(
-                f"strategy {strategy} does not run on {timeframe}; it runs on {', '.join(spec.timeframes)}"
-            )
-        typed = spec.typed(hyperparameters or {})
+        spec, typed = await self._strategies.choose(strategy, timeframe, hyperparameters)
         symbol = symbol.strip().upper()
         instrument = self._catalog.get(symbol)
         if end <= start:

@@ -15,17 +15,7 @@ from typing import Any, Final
 import attrs
 
 from tradesim.domain.errors import Conflict, InvalidInput
-
-#: The timeframes a strategy may decide on (DESIGN §9) and their length in milliseconds.
-TIMEFRAMES_MS: Final[dict[str, int]] = {
-    "1m": 60_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": 3_600_000,
-    "4h": 14_400_000,
-    "1D": 86_400_000,
-}
+from tradesim.domain.strategy_specs import TIMEFRAME_MS, check_timeframe
 
 
 class DeploymentStatus(StrEnum):
@@ -58,14 +48,8 @@ TRANSITIONS: Final[dict[tuple[DeploymentStatus, DeploymentAction], DeploymentSta
 }
 
 
-def check_timeframe(value: object) -> str:
-    if not isinstance(value, str) or value not in TIMEFRAMES_MS:
-        raise InvalidInput(f"timeframe must be one of {', '.join(TIMEFRAMES_MS)}; got {value!r}")
-    return value
-
-
 def _timeframe(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    check_timeframe(value)
+    check_timeframe(value)  # one rule for runs and deployments (domain.strategy_specs)
 
 
 @attrs.frozen(slots=True)
@@ -94,7 +78,7 @@ class StrategyDeployment:
 
     @property
     def timeframe_ms(self) -> int:
-        return TIMEFRAMES_MS[self.timeframe]
+        return TIMEFRAME_MS[self.timeframe]
 
     def _after(self, action: DeploymentAction, now_ms: int, error: str | None = None) -> StrategyDeployment:
         status = TRANSITIONS.get((self.status, action))

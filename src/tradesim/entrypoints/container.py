@@ -30,7 +30,6 @@ from tradesim.application.market import CandleQueries
 from tradesim.application.orders import OrderService
 from tradesim.application.portfolio import PortfolioQueries
 from tradesim.application.replay.routing import ReplayCommandRouter
-from tradesim.application.strategy_catalogue import SourceStrategyCatalogue
 from tradesim.application.streaming import CandleWriter, MarketStreamer
 from tradesim.application.worker import Worker, WorkerConfig
 from tradesim.domain.engine import MatchingEngine
@@ -122,13 +121,11 @@ class Container(containers.DeclarativeContainer):
         replays=replay.prices,
         single_statement_uow_factory=persistence.single_statement_unit_of_work.provider,
     )
-    #: What the api knows of the strategies (read from their source: the api never imports Jesse).
-    strategy_catalogue = providers.Singleton(SourceStrategyCatalogue, dirs=settings.provided.strategies_dirs)
     deployments = providers.Factory(
         DeploymentService,
         uow_factory=persistence.unit_of_work.provider,
         directory=directory,
-        strategies=strategy_catalogue,
+        board=strategies.board,
         catalog=core.catalog,
         clock=core.clock,
         ids=core.ids,

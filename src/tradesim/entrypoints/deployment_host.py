@@ -4,26 +4,58 @@ Jesse, and the container is imported by the api process, which must never import
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tradesim.application.deployment_host import DeploymentHost, HostConfig
+from tradesim.domain.strategy_specs import StrategySpec
 from tradesim.entrypoints.container import Container, provide, worker_identity
+from tradesim.ports.errors import DependencyUnavailable
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from tradesim.domain.instruments import InstrumentCatalog
     from tradesim.ports.deployments import DeployedStrategies
+    from tradesim.ports.strategy_runs import StrategyCatalogueBoard
+
+
+#: How often the catalogue is published again (a Redis that lost its keys gets it back).
+PUBLISH_EVERY_S = 30.0
 
 
 async def build_deployment_host(container: Container) -> DeploymentHost:
+    """The host, with the strategies it loaded published once (see `serve_deployments`)."""
+    strategies, specs = await _load(container)
+    await (await provide(container.strategies.board())).publish(specs)
+    return await _host(container, strategies)
+
+
+async def serve_deployments(container: Container, stop: asyncio.Event) -> None:
+    """Runs the host until `stop`. The strategies it loaded are published for the api
+    (`StrategyCatalogueBoard`), which checks new deployments against them, and again every
+    `PUBLISH_EVERY_S`."""
+    strategies, specs = await _load(container)
+    board = await provide(container.strategies.board())
+    await board.publish(specs)
+    host = await _host(container, strategies)
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(_republish(board, specs, stop))
+        await host.run(stop)
+
+
+async def _load(container: Container) -> tuple[DeployedStrategies, list[StrategySpec]]:
     """Jesse is imported on a thread of its own: it takes seconds, during which the worker's event
     loop keeps its partitions' leases and serves its orders."""
-    settings = container.settings()
-    catalog = container.core.catalog()
-    strategies = await asyncio.to_thread(_jesse_strategies, settings.strategies_dirs, catalog)
+    dirs = container.settings().strategies_dirs
+    return await asyncio.to_thread(_jesse_strategies, dirs, container.core.catalog())
+
+
+async def _host(container: Container, strategies: DeployedStrategies) -> DeploymentHost:
     return DeploymentHost(
-        HostConfig(owner=worker_identity(), lease_ttl_ms=settings.worker_lease_ttl_ms),
+        HostConfig(owner=worker_identity(), lease_ttl_ms=container.settings().worker_lease_ttl_ms),
         uow_factory=container.persistence.unit_of_work,
         strategies=strategies,
         orders=await provide(container.orders()),
@@ -35,13 +67,24 @@ async def build_deployment_host(container: Container) -> DeploymentHost:
     )
 
 
-async def serve_deployments(container: Container, stop: asyncio.Event) -> None:
-    host = await build_deployment_host(container)
-    await host.run(stop)
+async def _republish(board: StrategyCatalogueBoard, specs: list[StrategySpec], stop: asyncio.Event) -> None:
+    while True:
+        try:
+            await asyncio.wait_for(stop.wait(), PUBLISH_EVERY_S)
+            return
+        except TimeoutError:
+            pass
+        try:
+            await board.publish(specs)
+        except DependencyUnavailable as error:
+            log.warning("deployments: the strategy catalogue could not be published: %s; retrying", error)
 
 
-def _jesse_strategies(dirs: Sequence[Path], catalog: InstrumentCatalog) -> DeployedStrategies:
+def _jesse_strategies(
+    dirs: Sequence[Path], catalog: InstrumentCatalog
+) -> tuple[DeployedStrategies, list[StrategySpec]]:
     from tradesim.adapters.jesse.catalogue import StrategyCatalogue
     from tradesim.adapters.jesse.deployments import JesseDeployments
 
-    return JesseDeployments(StrategyCatalogue(dirs), catalog)
+    catalogue = StrategyCatalogue(dirs)
+    return JesseDeployments(catalogue, catalog), [info.spec() for info in catalogue.list()]

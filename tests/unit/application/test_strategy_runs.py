@@ -22,8 +22,9 @@ from tradesim.adapters.memory.strategy_runs import MemoryStrategyCatalogueBoard,
 from tradesim.adapters.memory.tables import MemoryDatabase
 from tradesim.adapters.memory.unit_of_work import MemoryUnitOfWork
 from tradesim.application.limits import Quota, QuotaExceeded
+from tradesim.application.published_strategies import NoStrategyWorker, UnknownStrategy
 from tradesim.application.strategy_run_worker import StrategyRunWorker
-from tradesim.application.strategy_runs import NoStrategyWorker, StrategyRunService, UnknownStrategy, run_json
+from tradesim.application.strategy_runs import StrategyRunService, run_json
 from tradesim.domain import default_catalog
 from tradesim.domain.bars import day_start_ms
 from tradesim.domain.errors import InvalidInput, NotFound, UnknownSymbol

@@ -31,7 +31,7 @@ def test_a_failed_deployment_keeps_its_error_and_can_be_neither_stopped_nor_fail
 
 
 def test_unknown_timeframe_and_an_error_without_failure_are_refused_where_the_record_is_built() -> None:
-    with pytest.raises(InvalidInput, match="timeframe must be one of 1m, 5m"):
+    with pytest.raises(InvalidInput, match="unknown timeframe '2m'; known: 1m, 5m"):
         StrategyDeployment(ID, "u", "acc", "SmaCross", "BTCUSDT", "2m")
     with pytest.raises(InvalidInput, match="error exactly when it failed"):
         StrategyDeployment(ID, "u", "acc", "SmaCross", "BTCUSDT", "1m", error="x")

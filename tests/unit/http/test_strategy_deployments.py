@@ -8,8 +8,22 @@ from typing import Any
 import pytest
 
 from tests.unit.http.conftest import Api
+from tradesim.domain.strategy_specs import Hyperparameter, StrategySpec
 
 URL = "/api/v1/strategy-deployments"
+#: What a worker would have published (the api checks deployments against it, never loading Jesse).
+SPECS = [
+    StrategySpec(
+        "SmaCross", "builtin", (Hyperparameter("fast", "int", 2, 100, 10), Hyperparameter("slow", "int", 5, 400, 30))
+    ),
+    StrategySpec("DonchianBreakout", "builtin", (Hyperparameter("period", "int", 5, 200, 20),)),
+    StrategySpec("Broken", "dir", error="SyntaxError: invalid syntax (line 3)"),
+]
+
+
+@pytest.fixture(autouse=True)
+async def published(api: Api) -> None:
+    await api.container.strategies.board().publish(SPECS)
 
 
 async def deploy(api: Api, headers: dict[str, str], **fields: Any) -> Any:
@@ -46,11 +60,12 @@ async def test_a_deployment_starts_running_is_listed_read_and_stopped_by_its_own
 @pytest.mark.parametrize(
     ("fields", "status", "code", "words"),
     [
-        ({"strategy": "NoSuch"}, 404, "NOT_FOUND", "unknown strategy 'NoSuch'"),
-        ({"timeframe": "2m"}, 400, "INVALID_INPUT", "timeframe must be one of"),
-        ({"hyperparameters": {"fast": 1000}}, 400, "INVALID_INPUT", "fast of SmaCross must be between 2 and 100"),
-        ({"hyperparameters": {"fast": "quick"}}, 400, "INVALID_INPUT", "must be an integer"),
-        ({"hyperparameters": {"nope": 1}}, 400, "INVALID_INPUT", "has no hyperparameter 'nope'"),
+        ({"strategy": "NoSuch"}, 422, "UNKNOWN_STRATEGY", "unknown strategy 'NoSuch'"),
+        ({"strategy": "Broken"}, 400, "BROKEN_STRATEGY", "strategy Broken cannot run: SyntaxError"),
+        ({"timeframe": "2m"}, 400, "UNKNOWN_TIMEFRAME", "unknown timeframe '2m'"),
+        ({"hyperparameters": {"fast": 1000}}, 400, "BAD_HYPERPARAMETER", "fast of SmaCross must be between 2 and 100"),
+        ({"hyperparameters": {"fast": "quick"}}, 400, "BAD_HYPERPARAMETER", "must be an integer"),
+        ({"hyperparameters": {"nope": 1}}, 400, "BAD_HYPERPARAMETER", "has no hyperparameter 'nope'"),
         ({"symbol": "NOPEUSDT"}, 422, "UNKNOWN_SYMBOL", "NOPEUSDT"),
         ({"accountId": "not-an-account"}, 404, "NOT_FOUND", "not-an-account"),
     ],

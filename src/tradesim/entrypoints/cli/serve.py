@@ -61,7 +61,7 @@ async def serve_all(process: Process) -> int:
     from tradesim.adapters.stored_feed import StoredHistoryFeed
     from tradesim.application.nightly import run_nightly
     from tradesim.domain.errors import NotFound
-    from tradesim.entrypoints.cli.worker import strategy_run_worker
+    from tradesim.entrypoints.cli.worker import deployment_host, strategy_run_worker
     from tradesim.entrypoints.container import provide
     from tradesim.entrypoints.heap import settle_heap, settled_while_serving
     from tradesim.entrypoints.http.app import create_app, routes_wired
@@ -103,6 +103,8 @@ async def serve_all(process: Process) -> int:
             "streamer": streamer.run(),
             "nightly-sync": run_nightly(nightly_sync, container.core.clock()),
         }
+        if (deployments := deployment_host(process)) is not None:
+            jobs["deployments"] = deployments
         if (strategy_runs := strategy_run_worker(process)) is not None:
             jobs["strategy-runs"] = strategy_runs.run(process.stop)
         await process.supervise(jobs, cancel_on_stop={"streamer", "nightly-sync"})

@@ -4,7 +4,8 @@ live strategy deployments it holds, and queued strategy backtests (with the jess
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tradesim.application.strategy_run_worker import StrategyRunWorker
@@ -24,7 +25,6 @@ def run(_: argparse.Namespace) -> int:
 
 async def serve_worker(process: Process) -> None:
     from tradesim.entrypoints.container import provide
-    from tradesim.entrypoints.deployment_host import serve_deployments
     from tradesim.entrypoints.heap import settle_heap
 
     container = process.container
@@ -33,12 +33,24 @@ async def serve_worker(process: Process) -> None:
     jobs = {
         "engine": worker.run(process.stop),
         "replays": runner.run(process.stop),
-        "deployments": serve_deployments(container, process.stop),
     }
+    if (deployments := deployment_host(process)) is not None:
+        jobs["deployments"] = deployments
     if (strategy_runs := strategy_run_worker(process)) is not None:
         jobs["strategy-runs"] = strategy_runs.run(process.stop)
     # One part failing (a bug) stops the others too: the supervisor restarts the whole worker.
     await process.supervise(jobs)
+
+
+def deployment_host(process: Process) -> Coroutine[Any, Any, None] | None:
+    """Live strategy deployments, where the jesse extra is installed (a worker without it runs
+    orders and replays only; deployments wait for a worker that has it)."""
+    from tradesim.entrypoints.deployment_host import serve_deployments
+    from tradesim.entrypoints.strategy_backtests import jesse_available
+
+    if not jesse_available():
+        return None
+    return serve_deployments(process.container, process.stop)
 
 
 def strategy_run_worker(process: Process) -> StrategyRunWorker | None:
