@@ -15,6 +15,7 @@ import asyncio
 import json
 import time
 from collections import Counter
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,11 @@ import pytest
 import redis
 from websockets.sync.client import connect
 
+from tests.support.candles import walk
 from tests.support.realtime import Process, Stack, TickerPump, Trader, audit, running_stack
 from tests.waiting import wait_for
 from tradesim.adapters.redis.market_codec import encode_events
+from tradesim.domain.bars import day_start_ms
 from tradesim.domain.market import Candle
 from tradesim.ports.messaging import price_channel
 
@@ -178,3 +181,73 @@ def test_a_worker_killed_mid_deployment_is_taken_over_with_no_order_lost_or_doub
         assert all(Decimal(p["size"]) == 0 for p in position)
         assert trader.client.get(f"{URL}/{deployment_id}").json()["status"] == "running"
         assert asyncio.run(audit(database_url, [account_id])).problems == []
+
+
+def test_a_deployment_on_a_replay_account_decides_on_the_replays_bars(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    stack = Stack(
+        database_url,
+        redis_url,
+        tmp_path,
+        extra_env={"TRADESIM_STRATEGIES_DIR": str(STRATEGIES), "TRADESIM_WORKER_LEASE_TTL_MS": "2000"},
+    )
+    day = date(2024, 1, 1)
+    asyncio.run(_store_history(stack, walk("BTCUSDT", day_start_ms(day), 240, seed=3, price="42000.0")))
+    with running_stack(stack):
+        api, _ = start(stack)
+        trader = Trader(api.base_url, "replayer@example.com")
+        created = trader.client.post(
+            "/api/v1/replays", json={"symbol": "BTCUSDT", "start": day_start_ms(day), "speed": "1"}
+        )
+        assert created.status_code == 201, created.text
+        replay_id, account_id = created.json()["replayId"], created.json()["accountId"]
+        deployment_id = deploy(trader, account_id)
+
+        def step_decided(within: float = 60) -> int:
+            """One bar of the replay; its close once the deployment decided on it."""
+            answer = trader.client.post(f"/api/v1/replays/{replay_id}/control", json={"action": "step"})
+            assert answer.status_code == 200, answer.text
+            cursor = int(answer.json()["cursor"])
+            wait_for(
+                lambda: (trader.client.get(f"{URL}/{deployment_id}").json()["lastDecisionTime"] or 0) >= cursor,
+                within,
+                "the deployment to decide on the replay's bar",
+            )
+            return cursor
+
+        # The first bars may play before the worker has the deployment: step until it decides.
+        closed = wait_for(lambda: _try(lambda: step_decided(5)), 120, "the deployment's first decision on the replay")
+        while closed // MIN % 4 != 2:  # until the strategy's 2nd bar of a run of four: its buy
+            closed = step_decided()
+        # A paused replay fills its account's orders as its bars play: step on until the buy is filled.
+        placed = wait_for(lambda: step_decided() and filled(trader, account_id, 1), 120, "the buy to fill")
+        buys = [o for o in placed if o["side"] == "Buy" and o["orderStatus"] == "Filled"]
+        # Decided on the close of the strategy's 2nd bar, in replay time (2024), not on the wall clock.
+        assert [int(o["orderLinkId"].split("-")[-2]) % 4 for o in buys] == [2]
+        assert all(o["orderLinkId"].startswith(deployment_id[-16:]) for o in placed)
+        decided = trader.client.get(f"{URL}/{deployment_id}").json()["lastDecisionTime"]
+        assert closed <= decided < day_start_ms(date(2024, 1, 2))
+
+
+def _try(action: Any) -> Any:
+    try:
+        return action()
+    except AssertionError:
+        return None
+
+
+async def _store_history(stack: Stack, candles: list[Candle]) -> None:
+    """Day files in the stack's object store and their index, as `tradesim history backfill` leaves them."""
+    from tradesim.entrypoints.container import build_container
+    from tradesim.entrypoints.settings import Settings
+
+    container = build_container(Settings.from_env(stack.env()))
+    await container.init_resources()  # type: ignore[misc]
+    try:
+        written = await container.storage.candle_store().write_day("BTCUSDT", date(2024, 1, 1), candles)
+        async with container.persistence.unit_of_work() as uow:
+            await uow.candle_files.record(written)
+            await uow.commit()
+    finally:
+        await container.shutdown_resources()  # type: ignore[misc]
