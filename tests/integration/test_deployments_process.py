@@ -226,8 +226,12 @@ def test_a_deployment_on_a_replay_account_decides_on_the_replays_bars(
         closed = wait_for(lambda: _try(lambda: step_decided(5)), 120, "the deployment's first decision on the replay")
         while closed // MIN % 4 != 2:  # until the strategy's 2nd bar of a run of four: its buy
             closed = step_decided()
-        # A paused replay fills its account's orders as its bars play: step on until the buy is filled.
-        placed = wait_for(lambda: step_decided() and filled(trader, account_id, 1), 120, "the buy to fill")
+        # The buy was sent on that decision. A paused replay fills its account's orders as its bars
+        # play: one more bar fills it. Stepping on before the fill is seen would let a slow worker's
+        # strategy decide on later bars without knowing of its position, so the test waits instead.
+        wait_for(lambda: orders(trader, account_id), 60, "the strategy's buy to reach the account")
+        step_decided()
+        placed = wait_for(lambda: filled(trader, account_id, 1), 60, "the buy to fill")
         buys = [o for o in placed if o["side"] == "Buy" and o["orderStatus"] == "Filled"]
         # Decided on the close of the strategy's 2nd bar, in replay time (2024), not on the wall clock.
         assert [int(o["orderLinkId"].split("-")[-2]) % 4 for o in buys] == [2]
