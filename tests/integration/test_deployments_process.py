@@ -103,7 +103,11 @@ def test_a_deployment_trades_on_the_accounts_routes_and_socket_and_stops(
         database_url,
         redis_url,
         tmp_path,
-        extra_env={"TRADESIM_STRATEGIES_DIR": str(STRATEGIES), "TRADESIM_WORKER_LEASE_TTL_MS": "2000"},
+        extra_env={
+            "TRADESIM_STRATEGIES_DIR": str(STRATEGIES),
+            "TRADESIM_WORKER_LEASE_TTL_MS": "2000",
+            "TRADESIM_STRATEGY_DEPLOYMENTS": "1",
+        },
     )
     with running_stack(stack), TickerPump(redis_url, stack.namespace, ("BTCUSDT",)) as pump:
         api, _ = start(stack)
@@ -143,7 +147,11 @@ def test_a_worker_killed_mid_deployment_is_taken_over_with_no_order_lost_or_doub
         database_url,
         redis_url,
         tmp_path,
-        extra_env={"TRADESIM_STRATEGIES_DIR": str(STRATEGIES), "TRADESIM_WORKER_LEASE_TTL_MS": "2000"},
+        extra_env={
+            "TRADESIM_STRATEGIES_DIR": str(STRATEGIES),
+            "TRADESIM_WORKER_LEASE_TTL_MS": "2000",
+            "TRADESIM_STRATEGY_DEPLOYMENTS": "1",
+        },
     )
     with running_stack(stack), TickerPump(redis_url, stack.namespace, ("BTCUSDT",)) as pump:
         api, worker = start(stack)
@@ -196,7 +204,11 @@ def test_a_deployment_on_a_replay_account_decides_on_the_replays_bars(
         database_url,
         redis_url,
         tmp_path,
-        extra_env={"TRADESIM_STRATEGIES_DIR": str(STRATEGIES), "TRADESIM_WORKER_LEASE_TTL_MS": "2000"},
+        extra_env={
+            "TRADESIM_STRATEGIES_DIR": str(STRATEGIES),
+            "TRADESIM_WORKER_LEASE_TTL_MS": "2000",
+            "TRADESIM_STRATEGY_DEPLOYMENTS": "1",
+        },
     )
     day = date(2024, 1, 1)
     asyncio.run(_store_history(stack, walk("BTCUSDT", day_start_ms(day), 240, seed=3, price="42000.0")))

@@ -102,9 +102,10 @@ class Stack:
                 "TRADESIM_SYMBOLS": "BTCUSDT,ETHUSDT,SOLUSDT",
                 "JWT_SECRET": self.jwt_secret,
                 "PYTHONUNBUFFERED": "1",
-                # Strategy backtests keep a child process with Jesse loaded in each worker: only the
-                # tests of strategy runs turn them on (extra_env).
+                # Strategy backtests keep a child process with Jesse loaded in each worker, and
+                # deployments import Jesse in it: only the tests of strategies turn them on (extra_env).
                 "TRADESIM_STRATEGY_RUNS": "0",
+                "TRADESIM_STRATEGY_DEPLOYMENTS": "0",
                 **self.extra_env,
                 **extra,
             }

@@ -120,6 +120,9 @@ class Settings:
     #: TRADESIM_STRATEGY_RUNS: whether workers (and `serve`) run queued strategy backtests, when the
     #: jesse extra is installed. Each such process keeps a child process with Jesse loaded (~330 MB).
     strategy_runs: bool = True
+    #: TRADESIM_STRATEGY_DEPLOYMENTS: whether workers (and `serve`) run live strategy deployments, when
+    #: the jesse extra is installed (each such process imports Jesse once, on a thread, at start).
+    strategy_deployments: bool = True
     #: None where the process signs no tokens (`Role.signs_tokens`); the api refuses to build without it.
     jwt_secret: str | None = attrs.field(default=None, repr=False)
     db_password: str | None = attrs.field(default=None, repr=False)
@@ -237,6 +240,7 @@ class Settings:
                 Path(part.strip()) for part in env.get("TRADESIM_STRATEGIES_DIR", "").split(",") if part.strip()
             ),
             strategy_runs=_flag(env.get("TRADESIM_STRATEGY_RUNS", "1")),
+            strategy_deployments=_flag(env.get("TRADESIM_STRATEGY_DEPLOYMENTS", "1")),
             jwt_secret=jwt_secret,
             db_password=db_password,
             bybit_api_key=env.get("BYBIT_API_KEY") or None,

@@ -43,12 +43,12 @@ async def serve_worker(process: Process) -> None:
 
 
 def deployment_host(process: Process) -> Coroutine[Any, Any, None] | None:
-    """Live strategy deployments, where the jesse extra is installed (a worker without it runs
-    orders and replays only; deployments wait for a worker that has it)."""
+    """Live strategy deployments, where the jesse extra is installed and TRADESIM_STRATEGY_DEPLOYMENTS
+    allows it (a worker without them runs orders and replays only; deployments wait for one that has)."""
     from tradesim.entrypoints.deployment_host import serve_deployments
     from tradesim.entrypoints.strategy_backtests import jesse_available
 
-    if not jesse_available():
+    if not (process.settings.strategy_deployments and jesse_available()):
         return None
     return serve_deployments(process.container, process.stop)
 
