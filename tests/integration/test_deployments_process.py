@@ -92,14 +92,9 @@ def deploy(trader: Trader, account_id: str) -> str:
     return str(answer.json()["deploymentId"])
 
 
-def start(stack: Stack) -> tuple[Process, Process]:
-    return stack.api(), stack.worker()
-
-
-def test_a_deployment_trades_on_the_accounts_routes_and_socket_and_stops(
-    database_url: str, redis_url: str, tmp_path: Path
-) -> None:
-    stack = Stack(
+def deployment_stack(database_url: str, redis_url: str, tmp_path: Path) -> Stack:
+    """Workers that run deployments (the harness turns them off elsewhere), with the test strategies."""
+    return Stack(
         database_url,
         redis_url,
         tmp_path,
@@ -109,6 +104,16 @@ def test_a_deployment_trades_on_the_accounts_routes_and_socket_and_stops(
             "TRADESIM_STRATEGY_DEPLOYMENTS": "1",
         },
     )
+
+
+def start(stack: Stack) -> tuple[Process, Process]:
+    return stack.api(), stack.worker()
+
+
+def test_a_deployment_trades_on_the_accounts_routes_and_socket_and_stops(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    stack = deployment_stack(database_url, redis_url, tmp_path)
     with running_stack(stack), TickerPump(redis_url, stack.namespace, ("BTCUSDT",)) as pump:
         api, _ = start(stack)
         trader = Trader(api.base_url, "deployer@example.com")
@@ -143,16 +148,7 @@ def test_a_deployment_trades_on_the_accounts_routes_and_socket_and_stops(
 def test_a_worker_killed_mid_deployment_is_taken_over_with_no_order_lost_or_doubled(
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
-    stack = Stack(
-        database_url,
-        redis_url,
-        tmp_path,
-        extra_env={
-            "TRADESIM_STRATEGIES_DIR": str(STRATEGIES),
-            "TRADESIM_WORKER_LEASE_TTL_MS": "2000",
-            "TRADESIM_STRATEGY_DEPLOYMENTS": "1",
-        },
-    )
+    stack = deployment_stack(database_url, redis_url, tmp_path)
     with running_stack(stack), TickerPump(redis_url, stack.namespace, ("BTCUSDT",)) as pump:
         api, worker = start(stack)
         trader = Trader(api.base_url, "survivor@example.com")
@@ -200,16 +196,7 @@ def test_a_worker_killed_mid_deployment_is_taken_over_with_no_order_lost_or_doub
 def test_a_deployment_on_a_replay_account_decides_on_the_replays_bars(
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
-    stack = Stack(
-        database_url,
-        redis_url,
-        tmp_path,
-        extra_env={
-            "TRADESIM_STRATEGIES_DIR": str(STRATEGIES),
-            "TRADESIM_WORKER_LEASE_TTL_MS": "2000",
-            "TRADESIM_STRATEGY_DEPLOYMENTS": "1",
-        },
-    )
+    stack = deployment_stack(database_url, redis_url, tmp_path)
     day = date(2024, 1, 1)
     asyncio.run(_store_history(stack, walk("BTCUSDT", day_start_ms(day), 240, seed=3, price="42000.0")))
     with running_stack(stack):
