@@ -28,8 +28,7 @@ PUBLISH_EVERY_S = 30.0
 
 async def build_deployment_host(container: Container) -> DeploymentHost:
     """The host, with the strategies it loaded published once (see `serve_deployments`)."""
-    strategies, specs = await _load(container)
-    await (await provide(container.strategies.board())).publish(specs)
+    strategies, _, _ = await _load_and_publish(container)
     return await _host(container, strategies)
 
 
@@ -37,20 +36,23 @@ async def serve_deployments(container: Container, stop: asyncio.Event) -> None:
     """Runs the host until `stop`. The strategies it loaded are published for the api
     (`StrategyCatalogueBoard`), which checks new deployments against them, and again every
     `PUBLISH_EVERY_S`."""
-    strategies, specs = await _load(container)
-    board = await provide(container.strategies.board())
-    await board.publish(specs)
+    strategies, specs, board = await _load_and_publish(container)
     host = await _host(container, strategies)
     async with asyncio.TaskGroup() as tasks:
         tasks.create_task(_republish(board, specs, stop))
         await host.run(stop)
 
 
-async def _load(container: Container) -> tuple[DeployedStrategies, list[StrategySpec]]:
+async def _load_and_publish(
+    container: Container,
+) -> tuple[DeployedStrategies, list[StrategySpec], StrategyCatalogueBoard]:
     """Jesse is imported on a thread of its own: it takes seconds, during which the worker's event
     loop keeps its partitions' leases and serves its orders."""
     dirs = container.settings().strategies_dirs
-    return await asyncio.to_thread(_jesse_strategies, dirs, container.core.catalog())
+    strategies, specs = await asyncio.to_thread(_jesse_strategies, dirs, container.core.catalog())
+    board = await provide(container.strategies.board())
+    await board.publish(specs)
+    return strategies, specs, board
 
 
 async def _host(container: Container, strategies: DeployedStrategies) -> DeploymentHost:
