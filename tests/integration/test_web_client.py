@@ -210,6 +210,35 @@ def test_an_expired_access_token_is_refreshed_quietly_and_the_request_retried(pa
     assert len(answered) == 1
 
 
+def test_a_refresh_the_server_could_not_answer_is_tried_again_and_the_trader_stays_signed_in(
+    page: Page, guard: Guard
+) -> None:
+    guard.allow(503)  # the outage below, on purpose
+    sign_up(page)
+    busy = {"error": {"code": "UNAVAILABLE", "message": "the database file is busy"}}
+    refreshes: list[int] = []
+
+    def busy_twice(route: object) -> None:
+        refreshes.append(len(refreshes))
+        if len(refreshes) <= 2:
+            route.fulfill(status=503, json=busy)  # type: ignore[attr-defined]
+        else:
+            route.fallback()  # type: ignore[attr-defined]
+
+    page.route("**/api/v1/auth/refresh", busy_twice)
+    page.reload()  # a reloaded page starts from its refresh token
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.get_by_label("Account", exact=True)).to_have_value(re.compile(".+"))
+    assert len(refreshes) == 3
+    refused = {"error": {"code": "UNAUTHENTICATED", "message": "refresh token was revoked; log in again"}}
+    page.unroute("**/api/v1/auth/refresh")
+    guard.allow(401)
+    page.route("**/api/v1/auth/refresh", lambda route: route.fulfill(status=401, json=refused))  # type: ignore[attr-defined]
+    page.reload()  # a refusal is not tried again: the session is over
+    expect(page.get_by_label("Password")).to_be_visible()
+    assert page.evaluate("() => localStorage.getItem('tradesim.refreshToken')") is None
+
+
 def test_a_market_buy_through_the_ticket_shows_the_position_and_the_fill(page: Page, stack: tuple[Serve, Feed]) -> None:
     _serve, feed = stack
     sign_up(page)

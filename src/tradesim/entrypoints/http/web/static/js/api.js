@@ -3,6 +3,9 @@
 
 const REFRESH_KEY = "tradesim.refreshToken";
 const EARLY_MS = 60_000;
+// A refresh the server could not answer (503: the database was busy; a dropped connection) is tried
+// again after these pauses before the caller hears of it: a passing outage must not sign the trader out.
+const RETRY_PAUSES_MS = [500, 1_000, 2_000, 4_000, 8_000];
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -33,8 +36,18 @@ function store(tokens) {
   localStorage.setItem(REFRESH_KEY, tokens.refreshToken);
   clearTimeout(session.timer);
   const delay = Math.max(5_000, tokens.expiresIn * 1000 - EARLY_MS);
-  session.timer = setTimeout(() => refresh().catch(() => forget()), delay);
+  session.timer = setTimeout(() => refresh().catch(forgetUnlessTransient), delay);
   for (const listener of listeners) listener(true);
+}
+
+/** True for a failure worth trying again later (the server or the network), false for a refusal. */
+export function transient(error) {
+  return !(error instanceof ApiError) || error.status >= 500 || error.status === 429;
+}
+
+/** Ends the session after a refusal (an expired or revoked refresh token); keeps it after an outage. */
+export function forgetUnlessTransient(error) {
+  if (!transient(error)) forget();
 }
 
 export function forget() {
@@ -78,13 +91,24 @@ export async function login(email, password) {
 /** One refresh at a time: two callers racing would present the same token twice (revoking its family). */
 export function refresh() {
   if (!session.pending) {
-    session.pending = post("/api/v1/auth/refresh", { refreshToken: session.refresh })
+    session.pending = rotate()
       .then(store)
       .finally(() => {
         session.pending = null;
       });
   }
   return session.pending;
+}
+
+async function rotate() {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await post("/api/v1/auth/refresh", { refreshToken: session.refresh });
+    } catch (error) {
+      if (!transient(error) || attempt >= RETRY_PAUSES_MS.length) throw error;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSES_MS[attempt]));
+    }
+  }
 }
 
 export async function logout() {
@@ -112,7 +136,7 @@ export async function api(method, path, body, { form, raw } = {}) {
     try {
       await refresh();
     } catch (error) {
-      forget();
+      forgetUnlessTransient(error);
       throw error;
     }
     response = await send(method, path, body, form);

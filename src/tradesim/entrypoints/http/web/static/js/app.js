@@ -1,6 +1,6 @@
 // The trader's screen: sign-in, accounts, the chart and the socket that keeps everything live.
 
-import { api, ApiError, forget, hasSession, login, logout, onSessionChange, refresh, register } from "./api.js";
+import { api, ApiError, forgetUnlessTransient, hasSession, login, logout, onSessionChange, refresh, register } from "./api.js";
 import { onRunPush, setupBacktest } from "./backtest.js";
 import { CandleChart } from "./chart.js";
 import { $, h, say } from "./dom.js";
@@ -269,8 +269,9 @@ async function start() {
   if (!hasSession()) return showAuth();
   try {
     await refresh();
-  } catch {
-    return forget(); // an expired or revoked session: sign in again
+  } catch (error) {
+    forgetUnlessTransient(error); // an expired or revoked session: sign in again
+    return showAuth();
   }
   await showApp();
 }
