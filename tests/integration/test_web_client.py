@@ -113,7 +113,12 @@ def page(browser: object, stack: tuple[Serve, Feed], guard: Guard) -> Iterator[P
     yield opened
     context.close()
     assert guard.outside == [], f"requests left loopback: {guard.outside}"
-    assert guard.errors == [], f"console errors: {guard.errors}"
+    assert guard.errors == [], f"console errors: {guard.errors}\nserve's failures: {failures_logged(serve)}"
+
+
+def failures_logged(serve: Serve) -> list[str]:
+    """What `serve` logged about the requests it failed (a 5xx says why only there)."""
+    return [line for line in serve.log_path.read_text().splitlines() if "request_failed" in line]
 
 
 def shot(page: Page, name: str) -> None:
