@@ -8,6 +8,7 @@ that a client which negotiated compression gets its pushes through ASGI, compres
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import uvloop
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.unit.http.conftest import SECRET
@@ -36,8 +38,8 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[tuple[Container, str]]:
+@contextlib.asynccontextmanager
+async def _serving(tmp_path: Path) -> AsyncIterator[tuple[Container, str]]:
     port = _free_port()
     settings = Settings(
         jwt_secret=SECRET,
@@ -66,6 +68,12 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[Container, str]]:
     finally:
         stop.set()
         await asyncio.wait_for(server, 15)
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[tuple[Container, str]]:
+    async with _serving(tmp_path) as found:
+        yield found
 
 
 async def _subscribed(container: Container, url: str, **options: object) -> tuple[ClientConnection, str]:
@@ -103,6 +111,19 @@ async def test_an_uncompressed_connection_gets_its_pushes_as_ready_made_frames(
     assert connection.writes_directly
     assert await _ticks(container, ws, 20) == list(range(1, 21))  # each one, in order
     await ws.close()
+
+
+def test_on_uvloop_as_the_api_runs_pushes_are_ready_made_frames_too(tmp_path: Path) -> None:
+    # uvloop's transports are not asyncio's classes: the writer is found by what they do.
+    async def main() -> None:
+        async with _serving(tmp_path) as (container, url):
+            ws, user_id = await _subscribed(container, url, compression=None)
+            [connection] = container.api.hub().connections_of(user_id)
+            assert connection.writes_directly
+            assert await _ticks(container, ws, 5) == list(range(1, 6))
+            await ws.close()
+
+    uvloop.run(main())
 
 
 async def test_a_compressed_connection_gets_its_pushes_through_asgi(served: tuple[Container, str]) -> None:

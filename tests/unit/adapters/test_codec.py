@@ -9,7 +9,7 @@ import pytest
 
 from tests.contract import records
 from tradesim.adapters.codec import Codec
-from tradesim.domain import OrderType, PlaceOrder, Side
+from tradesim.domain import OrderStatus, OrderType, PlaceOrder, Side
 from tradesim.domain.errors import InsufficientBalance
 from tradesim.domain.events import BalanceChanged, CommandRejected, EngineEvent, OrderFilled, PositionChanged
 
@@ -27,6 +27,9 @@ def test_events_come_back_equal_with_every_decimal_digit() -> None:
     assert back[:3] == events[:3]
     assert isinstance(back[0], OrderFilled)
     assert str(back[0].order.price) == "30000.10"
+    # An enum comes back as its member, not as the text it equals.
+    assert back[0].order.side is Side.BUY
+    assert back[0].order.status is OrderStatus.NEW
     rejected = back[3]
     assert isinstance(rejected, CommandRejected)
     assert isinstance(rejected.error, InsufficientBalance)

@@ -23,10 +23,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
+import msgspec
 import structlog
 from quart import Quart
-from quart_schema import RequestSchemaValidationError
-from quart_schema.conversion import model_dump, model_load
 
 from tradesim.application.auth import AuthService
 from tradesim.application.orders import OrderService
@@ -151,9 +150,11 @@ class OrderPost:
             raw = self._json.loads(body)
             if not isinstance(raw, dict) or not KNOWN_FIELDS.issuperset(raw):
                 raise _NotOurs
-            data = model_load(raw, OrderCreate, RequestSchemaValidationError, preference="msgspec")
+            # What quart_schema's `model_load` calls for an attrs model, without its look at which
+            # library the model is for (pydantic's checks cost more than the conversion).
+            data = msgspec.convert(raw, OrderCreate, strict=False)
             user_id = self._auth.authenticate(bearer_token(headers[b"authorization"].decode("latin-1")))
-        except (ValueError, RequestSchemaValidationError, Unauthenticated) as error:
+        except (ValueError, TypeError, Unauthenticated) as error:  # msgspec.ValidationError: a ValueError
             raise _NotOurs from error
         return user_id, data
 
@@ -170,9 +171,9 @@ class OrderPost:
             return 500, [], self._error_body(errors.UNEXPECTED_CODE, errors.UNEXPECTED_MESSAGE)
         if placed.created:
             self._metrics.orders_accepted.inc()
-        document = model_dump(presenters.order(placed.order), preference="msgspec")
-        # As the JSON provider writes a view's answer (a newline after it).
-        return 201 if placed.created else 200, [], self._json.encode(document) + b"\n"
+        # As the JSON provider writes a view's answer (a newline after it); msgspec writes the
+        # attrs model itself (keys sorted) as it writes quart_schema's `model_dump` of it.
+        return 201 if placed.created else 200, [], self._json.encode(presenters.order(placed.order)) + b"\n"
 
     def _error_body(self, code: str, message: str) -> bytes:
         # As `errors.error_response` writes it.

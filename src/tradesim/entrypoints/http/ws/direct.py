@@ -20,6 +20,8 @@ from typing import Any
 
 #: Unsent bytes beyond which frames go through ASGI (and its flow control) instead.
 HIGH_WATER = 64 * 1024
+#: What `DirectWriter` asks of a transport.
+_TRANSPORT = ("write", "get_write_buffer_size", "is_closing")
 
 
 def text_frame(text: str) -> bytes:
@@ -64,6 +66,8 @@ def direct_writer(send: Any) -> DirectWriter | None:
         transport, lock = server.writer.transport, server.send_lock
     except AttributeError:
         return None
-    if not isinstance(transport, asyncio.WriteTransport) or not isinstance(lock, asyncio.Lock):
+    # By what it does, not its class: uvloop's transports (what `tradesim api` runs on) do not
+    # derive from asyncio's, and an isinstance check turned every socket there back to ASGI.
+    if not all(callable(getattr(transport, name, None)) for name in _TRANSPORT) or not isinstance(lock, asyncio.Lock):
         return None
     return DirectWriter(transport, lock)

@@ -1,8 +1,8 @@
 """Fan-out of frames to WebSocket connections.
 
 A message is encoded once, by whoever publishes it, and the same text frame is queued to every
-subscriber; a public push is also framed once (`direct.text_frame`) and written as those bytes
-where the connection allows it. Queuing never waits: each connection has a bounded queue drained
+subscriber; a push is also framed once (`direct.text_frame`) and written as those bytes where
+the connection allows it. Queuing never waits: each connection has a bounded queue drained
 by its own writer, so a slow client only fills its own queue. When it overflows, the connection
 is closed with `SLOW_CONSUMER` and nobody else notices.
 """
@@ -284,9 +284,13 @@ class Hub:
     def publish_private(self, account_id: str, topic: str, frame: str) -> int:
         """Queue an encoded frame of one account to its owner's connections subscribed to `topic`."""
         delivered = 0
+        framed = None
         for connection in tuple(self._by_account.get(account_id, ())):
             if topic in connection.topics:
-                delivered += self._queue(connection, frame)
+                if framed is None and connection.writes_directly:
+                    # Framed once, as a public push is: hypercorn's ASGI path costs more than the write.
+                    framed = text_frame(frame)
+                delivered += self._queue(connection, frame, framed)
         if delivered:
             self._metrics.ws_frames.inc(delivered)
         return delivered
