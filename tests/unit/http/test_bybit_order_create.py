@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from werkzeug.datastructures import Headers
+
 from tradesim.adapters.memory.clock import FixedClock
 from tradesim.entrypoints.http.app import ApiOptions
 from tradesim.entrypoints.http.bybit.order_create import BybitOrderCreate
@@ -42,12 +44,13 @@ async def serving(tmp_path: Path, *, fast: bool) -> AsyncIterator[tuple[Api, Cou
         yield api, counter
 
 
-def _request(bot: BybitClient, body: bytes | dict[str, Any], **options: Any) -> tuple[bytes, dict[str, str]]:
+def _request(bot: BybitClient, body: bytes | dict[str, Any], **options: Any) -> tuple[bytes, list[tuple[str, str]]]:
     """The body and headers of a signed POST; `options` change what is signed or sent."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     headers = bot.headers(raw.decode("latin-1"), **options.get("signing", {}))
     drop = options.get("drop", ())
-    return raw, {k: v for k, v in headers.items() if k not in drop} | options.get("headers", {})
+    sent = {k: v for k, v in headers.items() if k not in drop} | options.get("headers", {})
+    return raw, [*sent.items(), *options.get("again", {}).items()]
 
 
 async def conversation(api: Api) -> tuple[list[Answer], dict[tuple[str, str], float]]:
@@ -63,7 +66,7 @@ async def conversation(api: Api) -> tuple[list[Answer], dict[tuple[str, str], fl
     limit |= {"qty": "0.010", "orderLinkId": "first"}
     market = {"category": "linear", "symbol": "ETHUSDT", "side": "Sell", "orderType": "Market", "qty": "0.01"}
     unknown = BybitClient(api, "no-such-key", "no-such-secret")
-    requests: list[tuple[bytes, dict[str, str]]] = [
+    requests: list[tuple[bytes, list[tuple[str, str]]]] = [
         _request(bot, limit),
         _request(bot, limit),  # a repeated orderLinkId
         _request(bot, market),
@@ -90,6 +93,7 @@ async def conversation(api: Api) -> tuple[list[Answer], dict[tuple[str, str], fl
         _request(bot, market | {"symbol": "BTCUSDT", "qty": "50"}),  # accepted: the engine checks the margin
         _request(bot, market | {"category": "spot", "side": "Buy"}),  # 0.01 USDT buys less than a step
         _request(bot, market, drop=("X-BAPI-API-KEY",)),  # no key: the framework's
+        _request(bot, market, again={"X-BAPI-SIGN": "0" * 64}),  # a header twice: the framework's
         _request(bot, b'{"symbol": "\xff"}'),  # not UTF-8: the framework's
         _request(bot, market, headers={"Content-Type": "text/plain"}),  # the framework's
         _request(bot, b'{"notes": "' + b"x" * 300_000 + b'"}'),  # too large: the framework's
@@ -98,9 +102,9 @@ async def conversation(api: Api) -> tuple[list[Answer], dict[tuple[str, str], fl
     requests += [_request(hammer, market | {"qty": "a lot"}) for _ in range(51)]
     answers = []
     for body, headers in requests:
-        response = await api.client.post(PATH, data=body, headers=headers)
+        response = await api.client.post(PATH, data=body, headers=Headers(headers))
         answer_headers = sorted((k.lower(), v) for k, v in response.headers.items())
-        if headers.get("X-Request-ID", "not safe!") == "not safe!":
+        if dict(headers).get("X-Request-ID", "not safe!") == "not safe!":
             # A request id the server made: the same shape, not the same digits.
             assert len(response.headers["X-Request-ID"]) == 32
             answer_headers = [(k, "(made)" if k == "x-request-id" else v) for k, v in answer_headers]
@@ -120,7 +124,7 @@ async def test_the_order_create_answers_every_request_as_the_full_path_does(tmp_
     async with serving(tmp_path / "fast", fast=True) as (api, behind):
         fast, fast_counts = await conversation(api)
         # Only what the framework refuses before the route's own checks goes on to it.
-        assert behind.calls == setup + 4
+        assert behind.calls == setup + 5
     async with serving(tmp_path / "full", fast=False) as (api, behind):
         full, full_counts = await conversation(api)
         assert behind.calls == setup + len(full)

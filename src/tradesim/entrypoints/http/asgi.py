@@ -16,6 +16,8 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
 
 JSON = b"application/json"
+#: What `headers_of` gives for a header sent more than once.
+REPEATED = b"\0repeated"
 REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
 
 
@@ -37,7 +39,7 @@ def headers_of(scope: dict[str, Any]) -> dict[bytes, bytes]:
     for name, value in scope["headers"]:
         name = name.lower()
         if name in found:
-            found[name] = b"\0repeated"
+            found[name] = REPEATED
         else:
             found[name] = value
     return found

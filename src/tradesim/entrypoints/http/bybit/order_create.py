@@ -8,8 +8,8 @@ same, byte for byte, refusals included: a stale window, an unknown key, a bad si
 key's limit, a read-only key, a bad parameter, a rule the order breaks.
 
 Anything out of the ordinary goes to the app unread or, once the body is read, with the body
-replayed: another content type, a body too large or not UTF-8, a request without a key, a
-request on the metrics port. There the full path answers it in its own words.
+replayed: another content type, a body too large or not UTF-8, a request without a key or with
+a header sent twice, a request on the metrics port. There the full path answers it in its own words.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from quart import Quart
 from tradesim.domain.errors import TradesimError
 from tradesim.entrypoints.http.asgi import (
     JSON,
+    REPEATED,
     REQUEST_ID,
     ASGIApp,
     Receive,
@@ -86,6 +87,7 @@ class BybitOrderCreate:
             or headers.get(b"content-type") != JSON
             or _API_KEY not in headers
             or not length_within(headers, self._max_body)
+            or REPEATED in headers.values()  # which one counts is the app's to say
         ):
             await self.inner(scope, receive, send)
             return
