@@ -90,7 +90,10 @@ BENCHES = [
         ("--smallest",),
         (
             r"instructions per operation \(--smallest: one run each, not counted\)",
-            *(rf"{w}\s+not counted" for w in ("order POST", "worker batch", "worker handle_batch")),
+            *(
+                rf"{w}\s+not counted"
+                for w in ("order POST", "/v5 order/create over HTTP", "worker batch", "worker handle_batch")
+            ),
         ),
     ),
     Bench(

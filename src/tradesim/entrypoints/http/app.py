@@ -23,6 +23,7 @@ from tradesim.domain.errors import InvalidInput
 from tradesim.entrypoints.container import Container
 from tradesim.entrypoints.http import errors, security, web
 from tradesim.entrypoints.http.bodies import BoundedBody, BoundedRequest
+from tradesim.entrypoints.http.bybit.order_create import BybitOrderCreate
 from tradesim.entrypoints.http.bybit.setup import register_bybit
 from tradesim.entrypoints.http.converters import IdConverter, SymbolConverter
 from tradesim.entrypoints.http.headers import install_security_headers
@@ -212,9 +213,17 @@ def create_app(container: Container, options: ApiOptions | None = None) -> Quart
         quota=container.api.socket_quota(),
         runs=container.api.strategy_run_feed(),
     )
-    # The order POST, the api's hottest request, outermost: it passes through no other layer.
-    app.asgi_app = OrderPost(  # type: ignore[method-assign,assignment]
+    # The order POSTs, the api's hottest requests, outermost: they pass through no other layer.
+    bybit_orders = BybitOrderCreate(
         sockets,
+        app=app,
+        services=app.extensions["bybit"],
+        metrics=metrics,
+        max_body=MAX_JSON_BODY,
+        metrics_port=settings.metrics_port,
+    )
+    app.asgi_app = OrderPost(  # type: ignore[method-assign,assignment]
+        bybit_orders,
         app=app,
         orders=container.orders(),
         auth=container.auth(),

@@ -19,7 +19,6 @@ order may have been recorded, so it must not be placed a second time.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
@@ -31,22 +30,27 @@ from tradesim.application.auth import AuthService
 from tradesim.application.orders import OrderService
 from tradesim.domain.errors import TradesimError
 from tradesim.entrypoints.http import errors, presenters
-from tradesim.entrypoints.http.headers import HEADERS, PRIVATE_PREFIXES
-from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
-from tradesim.entrypoints.http.observability import (
-    REQUEST_ID_HEADER,
-    ApiMetrics,
-    record_request,
-    request_id_for,
+from tradesim.entrypoints.http.asgi import (
+    JSON,
+    REQUEST_ID,
+    ASGIApp,
+    Receive,
+    Send,
+    fixed_headers,
+    headers_of,
+    is_post_to,
+    length_within,
+    on_port,
+    read_body,
+    replaying,
+    send_json,
 )
+from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
+from tradesim.entrypoints.http.observability import ApiMetrics, record_request, request_id_for
 from tradesim.entrypoints.http.routes.orders import place_command
 from tradesim.entrypoints.http.schemas.orders import OrderCreate
 from tradesim.entrypoints.http.security import bearer_token
 from tradesim.ports.security import Unauthenticated
-
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
 
 PATH = "/api/v1/orders"
 #: The route's rule, as the full path labels its metric and access log.
@@ -55,11 +59,7 @@ KNOWN_FIELDS = frozenset(field.name for field in attrs.fields(OrderCreate))
 
 log = structlog.get_logger("tradesim.api")
 
-_JSON = b"application/json"
-_FIXED_HEADERS = [(name.lower().encode(), value.encode()) for name, value in HEADERS.items()]
-if PATH.startswith(PRIVATE_PREFIXES):
-    _FIXED_HEADERS.append((b"cache-control", b"no-store"))
-_REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
+_FIXED_HEADERS = fixed_headers(PATH)
 
 
 class _NotOurs(Exception):
@@ -91,57 +91,33 @@ class OrderPost:
         self._metrics_port = metrics_port
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST" or scope.get("root_path"):
+        if not is_post_to(scope, PATH):
             await self.inner(scope, receive, send)
             return
         started = time.perf_counter()
-        headers = _headers_of(scope)
-        server = scope.get("server")
-        on_metrics_port = server is not None and self._metrics_port is not None and server[1] == self._metrics_port
-        length = headers.get(b"content-length")
+        headers = headers_of(scope)
         if (
-            on_metrics_port
-            or headers.get(b"content-type") != _JSON
+            on_port(scope, self._metrics_port)
+            or headers.get(b"content-type") != JSON
             or b"authorization" not in headers
-            or (length is not None and (not length.isdigit() or int(length) > self._max_body))
+            or not length_within(headers, self._max_body)
         ):
             await self.inner(scope, receive, send)
             return
-        body, complete, then = await self._read_body(receive)
+        body, complete, then = await read_body(receive, self._max_body)
         if not complete:  # over the cap, or the client left: the app deals with it
-            await self.inner(scope, _replaying(body, False, then, receive), send)
+            await self.inner(scope, replaying(body, False, then, receive), send)
             return
         try:
             user_id, data = self._check(headers, body)
         except _NotOurs:
-            await self.inner(scope, _replaying(body, True, None, receive), send)
+            await self.inner(scope, replaying(body, True, None, receive), send)
             return
-        request_id = request_id_for(headers.get(_REQUEST_ID, b"").decode("latin-1"))
+        request_id = request_id_for(headers.get(REQUEST_ID, b"").decode("latin-1"))
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status, extra, answer = await self._place(user_id, data)
-        response_headers = [(b"content-type", _JSON), (b"content-length", str(len(answer)).encode())]
-        response_headers += extra
-        response_headers += _FIXED_HEADERS
-        response_headers.append((_REQUEST_ID, request_id.encode()))
-        await send({"type": "http.response.start", "status": status, "headers": response_headers})
-        await send({"type": "http.response.body", "body": answer, "more_body": False})
+        await send_json(send, status, answer, extra, _FIXED_HEADERS, request_id)
         record_request(self._metrics, "POST", ROUTE, status, time.perf_counter() - started, user_id)
-
-    async def _read_body(self, receive: Receive) -> tuple[bytes, bool, dict[str, Any] | None]:
-        """The body so far; whether that is all of it; a message other than the body's that came."""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return b"".join(chunks), False, message
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks), True, None
-            if size > self._max_body:
-                return b"".join(chunks), False, None
 
     def _check(self, headers: dict[bytes, bytes], body: bytes) -> tuple[str, OrderCreate]:
         """The user and the order the request asks for; `_NotOurs` for anything the app refuses."""
@@ -178,29 +154,3 @@ class OrderPost:
     def _error_body(self, code: str, message: str) -> bytes:
         # As `errors.error_response` writes it.
         return self._json.dumps(errors.error_document(code, message)).encode()
-
-
-def _headers_of(scope: dict[str, Any]) -> dict[bytes, bytes]:
-    """The request's headers by lower-case name; a repeated one counts as unusual (the app decides)."""
-    found: dict[bytes, bytes] = {}
-    for name, value in scope["headers"]:
-        name = name.lower()
-        if name in found:
-            found[name] = b"\0repeated"
-        else:
-            found[name] = value
-    return found
-
-
-def _replaying(body: bytes, complete: bool, then: dict[str, Any] | None, receive: Receive) -> Receive:
-    """`receive` giving the body read so far again first, then `then` (if any), then what follows."""
-    pending = [{"type": "http.request", "body": body, "more_body": not complete}]
-    if then is not None:
-        pending.append(then)
-
-    async def replay() -> dict[str, Any]:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replay

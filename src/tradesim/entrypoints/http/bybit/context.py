@@ -30,7 +30,7 @@ from tradesim.entrypoints.http.bybit.envelope import (
     refusal,
     ret_code_of,
 )
-from tradesim.entrypoints.http.bybit.limits import KeyLimits
+from tradesim.entrypoints.http.bybit.limits import KeyLimits, LimitStatus
 from tradesim.entrypoints.http.bybit.params import Params, parse_body
 from tradesim.entrypoints.http.tickers import TickerCache
 from tradesim.ports.clock import Clock
@@ -76,18 +76,25 @@ async def params() -> Params:
     return Params(parse_body(await _body()))
 
 
-def refusal_of(error: Exception) -> Response:
+def refused(error: Exception) -> BybitRefusal:
+    """A refusal of the translation layer or of a use case, as Bybit's retCode and message."""
     if isinstance(error, BybitRefusal):
-        return refusal(error.ret_code, error.message)
+        return error
     if isinstance(error, TradesimError):
-        return refusal(ret_code_of(error), message_of(error))
+        return BybitRefusal(ret_code_of(error), message_of(error))
     raise error
 
 
-async def _authenticate(s: BybitServices) -> ApiKey:
-    headers = request.headers
-    timestamp = headers.get("X-BAPI-TIMESTAMP", "")
-    recv_window = headers.get("X-BAPI-RECV-WINDOW", "")
+def refusal_of(error: Exception) -> Response:
+    answer = refused(error)
+    return refusal(answer.ret_code, answer.message)
+
+
+async def authenticate(s: BybitServices, header: Callable[[str], str], payload: bytes) -> ApiKey:
+    """The key of a signed request whose headers `header` reads ("" for a missing one) and whose
+    signed payload is `payload`; a refusal for a stale window, an unknown key or a bad signature."""
+    timestamp = header("X-BAPI-TIMESTAMP")
+    recv_window = header("X-BAPI-RECV-WINDOW")
     now = s.clock.now_ms()
     window = int(recv_window) if recv_window.isdigit() else signing.DEFAULT_RECV_WINDOW_MS
     if not timestamp.isdigit() or not signing.within_window(now, int(timestamp), window):
@@ -96,14 +103,30 @@ async def _authenticate(s: BybitServices) -> ApiKey:
             "invalid request, please check your server timestamp or recv_window param. "
             f"req_timestamp[{timestamp}],server_timestamp[{now}],recv_window[{window}]",
         )
-    credentials = await s.api_keys.credentials(headers.get("X-BAPI-API-KEY", ""))
-    payload = request.query_string if request.method == "GET" else await _body()
+    credentials = await s.api_keys.credentials(header("X-BAPI-API-KEY"))
     matches = signing.signature_matches(
-        credentials.secret, timestamp, credentials.key.api_key, recv_window, payload, headers.get("X-BAPI-SIGN", "")
+        credentials.secret, timestamp, credentials.key.api_key, recv_window, payload, header("X-BAPI-SIGN")
     )
     if not matches:
         raise BybitRefusal(SIGNATURE, "error sign! the signature does not match the request")
     return credentials.key
+
+
+async def _authenticate(s: BybitServices) -> ApiKey:
+    headers = request.headers
+    payload = request.query_string if request.method == "GET" else await _body()
+    return await authenticate(s, lambda name: headers.get(name, ""), payload)
+
+
+async def admit(s: BybitServices, key: ApiKey, *, trade: bool, group: str) -> tuple[LimitStatus, BybitRefusal | None]:
+    """Count the request against the key's limit of `group`: its limit, and why it is refused
+    (over the limit, or a read-only key asking to trade) or None when it is let through."""
+    status = await s.limits.take(key.api_key, group, s.clock.now_ms())
+    if status.exceeded:
+        return status, BybitRefusal(RATE_LIMIT, "Too many visits. Exceeded the API Rate Limit.")
+    if trade and key.read_only:
+        return status, BybitRefusal(PERMISSION, "Permission denied for current apikey: it is read-only")
+    return status, None
 
 
 async def signer() -> ApiKey | None:
@@ -126,11 +149,9 @@ def signed(*, trade: bool = False, group: str = "read") -> Callable[[View[P]], V
                 key = await _authenticate(s)
             except (BybitRefusal, TradesimError) as error:
                 return refusal_of(error)
-            status = await s.limits.take(key.api_key, group, s.clock.now_ms())
-            if status.exceeded:
-                response = refusal(RATE_LIMIT, "Too many visits. Exceeded the API Rate Limit.")
-            elif trade and key.read_only:
-                response = refusal(PERMISSION, "Permission denied for current apikey: it is read-only")
+            status, refusing = await admit(s, key, trade=trade, group=group)
+            if refusing is not None:
+                response = refusal_of(refusing)
             else:
                 g.bybit_key = key
                 g.user_id = key.user_id  # for the request log

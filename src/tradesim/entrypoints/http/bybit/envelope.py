@@ -38,6 +38,8 @@ INSUFFICIENT_BALANCE = 110007
 REDUCE_ONLY = 110017
 MARGIN_MODE_WITH_POSITION = 110026
 LEVERAGE_NOT_MODIFIED = 110043
+#: What an unexpected failure answers (it was logged).
+UNEXPECTED_MESSAGE = "Internal System Error; it was logged"
 
 
 class BybitRefusal(Exception):
@@ -84,14 +86,19 @@ def now_ms() -> int:
     return clock() if clock is not None else time.time_ns() // 1_000_000
 
 
-def envelope(ret_code: int = 0, ret_msg: str = "OK", result: Any = None, *, at_ms: int | None = None) -> Response:
-    body = {
+def document(ret_code: int, ret_msg: str, result: Any, at_ms: int) -> dict[str, Any]:
+    """An answer's body, before its JSON."""
+    return {
         "retCode": ret_code,
         "retMsg": ret_msg,
         "result": {} if result is None else result,
         "retExtInfo": {},
-        "time": now_ms() if at_ms is None else at_ms,
+        "time": at_ms,
     }
+
+
+def envelope(ret_code: int = 0, ret_msg: str = "OK", result: Any = None, *, at_ms: int | None = None) -> Response:
+    body = document(ret_code, ret_msg, result, now_ms() if at_ms is None else at_ms)
     return Response(current_app.json.dumps(body), status=200, content_type="application/json")
 
 

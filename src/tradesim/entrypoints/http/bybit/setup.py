@@ -10,17 +10,18 @@ from werkzeug.exceptions import HTTPException
 from tradesim.entrypoints.container import Container
 from tradesim.entrypoints.http.bybit import account, market, position, trade
 from tradesim.entrypoints.http.bybit.context import BybitServices
-from tradesim.entrypoints.http.bybit.envelope import PARAMS, ROUTE, SERVER, refusal
+from tradesim.entrypoints.http.bybit.envelope import PARAMS, ROUTE, SERVER, UNEXPECTED_MESSAGE, refusal
 from tradesim.entrypoints.http.bybit.limits import KeyLimits
 from tradesim.entrypoints.http.bybit.sockets import BybitSocketEndpoint
 
 log = structlog.get_logger("tradesim.api")
 
+PREFIX = "/v5"
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 def _blueprint() -> Blueprint:
-    v5 = Blueprint("bybit", __name__, url_prefix="/v5")
+    v5 = Blueprint("bybit", __name__, url_prefix=PREFIX)
     for child in (
         market.bp,
         trade.bp,
@@ -48,7 +49,7 @@ def _blueprint() -> Blueprint:
     async def unexpected(error: Exception) -> Response:
         # Still Bybit's envelope (pybit fails on any status but 200 without reading the body).
         log.exception("unhandled_error", error_type=type(error).__name__)
-        return refusal(SERVER, "Internal System Error; it was logged")
+        return refusal(SERVER, UNEXPECTED_MESSAGE)
 
     return v5
 

@@ -8,18 +8,24 @@ from decimal import Decimal
 import attrs
 from quart import Blueprint, Response
 
+from tradesim.domain.api_keys import ApiKey
 from tradesim.domain.commands import AmendOrder, PlaceOrder
 from tradesim.domain.enums import Category, OrderStatus, OrderType, Side, TimeInForce, TriggerBy, TriggerDirection
 from tradesim.domain.errors import NotFound
 from tradesim.domain.numbers import round_to_step
 from tradesim.domain.orders import Order
 from tradesim.entrypoints.http.bybit import records
-from tradesim.entrypoints.http.bybit.context import caller, params, services, signed
+from tradesim.entrypoints.http.bybit.context import BybitServices, caller, params, services, signed
 from tradesim.entrypoints.http.bybit.envelope import ORDER_NOT_FOUND, PARAMS, BybitRefusal, ok, page
 from tradesim.entrypoints.http.bybit.paging import MAX_OFFSET, offset_of, paginate
 from tradesim.entrypoints.http.bybit.params import Params
 
-bp = Blueprint("bybit_trade", __name__, url_prefix="/order")
+PREFIX = "/order"
+bp = Blueprint("bybit_trade", __name__, url_prefix=PREFIX)
+#: `/order/create`'s rule and how it is checked: a trade, counted in the order group.
+CREATE = "/create"
+CREATE_TRADES = True
+CREATE_GROUP = "order"
 
 SIDES = tuple(s.value for s in Side)
 ORDER_TYPES = tuple(t.value for t in OrderType)
@@ -90,7 +96,7 @@ def _ids(order: Order) -> dict[str, str]:
     return {"orderId": order.order_id, "orderLinkId": order.order_link_id}
 
 
-def _spot_market_buy_in_base(cmd: PlaceOrder, p: Params, last_price: Decimal | None) -> PlaceOrder:
+def _spot_market_buy_in_base(s: BybitServices, cmd: PlaceOrder, p: Params, last_price: Decimal | None) -> PlaceOrder:
     """Bybit takes a spot market buy's `qty` in the quote coin unless `marketUnit` is `baseCoin`;
     tradesim's orders are in the base coin: the quote amount becomes the base quantity it buys at
     the last price, down to the quantity step (the engine still checks it as any order)."""
@@ -100,21 +106,24 @@ def _spot_market_buy_in_base(cmd: PlaceOrder, p: Params, last_price: Decimal | N
         return cmd
     if last_price is None:
         raise BybitRefusal(PARAMS, "params error: no price yet to turn a quote-coin qty into the base coin")
-    step = services().catalog.get(cmd.symbol, cmd.category).qty_step
+    step = s.catalog.get(cmd.symbol, cmd.category).qty_step
     return attrs.evolve(cmd, qty=round_to_step(cmd.qty / last_price, step, up=False))
 
 
-@bp.post("/create")
-@signed(trade=True, group="order")
-async def create() -> Response:
-    key = caller()
-    s = services()
-    p = await params()
+async def create_order(s: BybitServices, key: ApiKey, p: Params) -> dict[str, str]:
+    """The order `p` asks for placed on the key's account: its ids (what `/v5/order/create` answers,
+    here and in `order_create.BybitOrderCreate`)."""
     cmd = place_command(p, key.account_id)
     last_price = await s.prices.last_price(key.account_id, cmd.symbol, cmd.category)
-    cmd = _spot_market_buy_in_base(cmd, p, last_price)
+    cmd = _spot_market_buy_in_base(s, cmd, p, last_price)
     placed = await s.orders.place(key.user_id, cmd, last_price=last_price)
-    return ok(_ids(placed.order))
+    return _ids(placed.order)
+
+
+@bp.post(CREATE)
+@signed(trade=CREATE_TRADES, group=CREATE_GROUP)
+async def create() -> Response:
+    return ok(await create_order(services(), caller(), await params()))
 
 
 @bp.post("/amend")
