@@ -146,12 +146,14 @@ def test_a_run_whose_worker_is_killed_is_restarted_elsewhere_with_the_same_resul
     workers = {process.pid: process for process in (stack.worker(), stack.worker())}
     trader = Trader(api.base_url, "carol@example.com")
     wait_for(lambda: _catalogue_ready(trader), READY_S, "the workers to publish their strategy catalogue")
-    job = {"timeframe": "5m", "end": START + 10 * DAY_MS, "hyperparameters": {"fast": 8}}
+    # As long as the cancelled run above: a shorter one can end between two looks, on a quick machine,
+    # before the test could kill its worker.
+    job = {"timeframe": "1m", "end": START + 10 * DAY_MS, "hyperparameters": {"fast": 8}}
     # Two runs of one job: each worker takes one (a worker runs one at a time).
     baseline_id = _submit(trader, **job).json()["runId"]
     run_id = _submit(trader, **job).json()["runId"]
 
-    wait_for(lambda: _progressed(trader, run_id), RUN_S, "the run to report progress")
+    wait_for(lambda: _progressed(trader, run_id), RUN_S, "the run to report progress", every=0.05)
     holder = asyncio.run(_owner(stack.database_url, run_id))
     victim = workers[int(holder.rsplit(":", 1)[1])]
     victim.kill9()
