@@ -126,6 +126,26 @@ def test_on_uvloop_as_the_api_runs_pushes_are_ready_made_frames_too(tmp_path: Pa
     uvloop.run(main())
 
 
+async def test_a_bybit_socket_gets_its_pushes_as_ready_made_frames_too(served: tuple[Container, str]) -> None:
+    # A bot's pushes (`/v5/public/...`, `/v5/private`) take the same path as the web client's.
+    container, url = served
+    ws = await connect(url.removesuffix("/ws") + "/v5/public/linear", compression=None)
+    await ws.send(json.dumps({"op": "subscribe", "args": ["tickers.BTCUSDT"], "req_id": "1"}))
+    assert json.loads(await ws.recv())["success"] is True
+    [connection] = [c for c in container.api.hub()._connections if c.topics]
+    assert connection.writes_directly
+    bus = container.messaging.price_bus()
+    for n in range(1, 6):
+        price = Decimal(30000) + n
+        await bus.publish(Ticker.of("BTCUSDT", last=price, bid=price, ask=price, mark=price, ts=n))
+        async with asyncio.timeout(5):
+            while (message := json.loads(await ws.recv())).get("topic") != "tickers.BTCUSDT":
+                pass
+        assert message["ts"] == n
+        assert message["data"]["lastPrice"] == str(price)
+    await ws.close()
+
+
 async def test_a_compressed_connection_gets_its_pushes_through_asgi(served: tuple[Container, str]) -> None:
     container, url = served
     ws, user_id = await _subscribed(container, url, compression="deflate")

@@ -26,6 +26,7 @@ from tradesim.application.api_keys import ApiKeyService
 from tradesim.domain.errors import TradesimError
 from tradesim.entrypoints.http.bybit import signing
 from tradesim.entrypoints.http.ws.account_feed import AccountFeed
+from tradesim.entrypoints.http.ws.direct import direct_writer
 from tradesim.entrypoints.http.ws.hub import UNAUTHENTICATED, Connection, Hub, encode
 from tradesim.entrypoints.http.ws.lifetime import until_closed
 from tradesim.entrypoints.http.ws.sessions import SocketSessions
@@ -216,6 +217,8 @@ class BybitSocketEndpoint:
     async def _serve(self, scope: dict[str, Any], receive: Receive, send: Send, category: str | None) -> None:
         await send({"type": "websocket.accept"})
         connection = self._hub.connect()
+        # Pushes as ready-made frames, as on `/ws`: a bot's order -> execution push is the hot path.
+        connection.write_directly(direct_writer(send))
         session = BybitSession(
             connection, self._hub, self._feed, self._api_keys, self._sessions, self._clock, category, self._symbols
         )
