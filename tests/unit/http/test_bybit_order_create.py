@@ -8,40 +8,20 @@ latency metric's counts by route and status.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from werkzeug.datastructures import Headers
 
-from tradesim.adapters.memory.clock import FixedClock
-from tradesim.entrypoints.http.app import ApiOptions
 from tradesim.entrypoints.http.bybit.order_create import BybitOrderCreate
-from tradesim.entrypoints.http.order_post import OrderPost
 
 from .bybit_client import BybitClient, new_key
-from .conftest import T0, Api, api_container, running_api
-from .test_order_post import CountingApp
+from .conftest import T0, Api
+from .layers import serving
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
 PATH = "/v5/order/create"
-
-
-@contextlib.asynccontextmanager
-async def serving(tmp_path: Path, *, fast: bool) -> AsyncIterator[tuple[Api, CountingApp]]:
-    clock = FixedClock(T0)
-    async with running_api(api_container(tmp_path, clock=clock), clock, ApiOptions(rate_limits=False)) as api:
-        front = api.app.asgi_app
-        assert isinstance(front, OrderPost)
-        layer = front.inner
-        assert isinstance(layer, BybitOrderCreate)
-        if fast:
-            counter = layer.inner = CountingApp(layer.inner)
-        else:  # every order/create through the framework
-            counter = front.inner = CountingApp(layer.inner)
-        yield api, counter
 
 
 def _request(bot: BybitClient, body: bytes | dict[str, Any], **options: Any) -> tuple[bytes, list[tuple[str, str]]]:
@@ -121,11 +101,11 @@ async def conversation(api: Api) -> tuple[list[Answer], dict[tuple[str, str], fl
 
 async def test_the_order_create_answers_every_request_as_the_full_path_does(tmp_path: Path) -> None:
     setup = 6  # a user registered and logged in, an account, three keys: not order/create POSTs
-    async with serving(tmp_path / "fast", fast=True) as (api, behind):
+    async with serving(tmp_path / "fast", BybitOrderCreate, fast=True) as (api, behind):
         fast, fast_counts = await conversation(api)
         # Only what the framework refuses before the route's own checks goes on to it.
         assert behind.calls == setup + 5
-    async with serving(tmp_path / "full", fast=False) as (api, behind):
+    async with serving(tmp_path / "full", BybitOrderCreate, fast=False) as (api, behind):
         full, full_counts = await conversation(api)
         assert behind.calls == setup + len(full)
     codes = [json.loads(body).get("retCode") for _, _, body in fast[:25]]

@@ -7,44 +7,16 @@ Every answer must be the same: status, headers and body, byte for byte.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from tradesim.adapters.memory.clock import FixedClock
-from tradesim.entrypoints.http.app import ApiOptions
 from tradesim.entrypoints.http.order_post import OrderPost
 
-from .conftest import T0, Api, api_container, running_api
+from .conftest import Api
+from .layers import serving
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
-
-
-class CountingApp:
-    """An ASGI app in front of another that counts the requests it is given."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.calls = 0
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        self.calls += 1
-        await self.inner(scope, receive, send)
-
-
-@contextlib.asynccontextmanager
-async def serving(tmp_path: Path, *, fast: bool) -> AsyncIterator[tuple[Api, CountingApp]]:
-    clock = FixedClock(T0)
-    async with running_api(api_container(tmp_path, clock=clock), clock, ApiOptions(rate_limits=False)) as api:
-        front = api.app.asgi_app
-        assert isinstance(front, OrderPost)
-        if fast:
-            counter = front.inner = CountingApp(front.inner)
-        else:  # every order POST through the framework
-            counter = api.app.asgi_app = CountingApp(front.inner)  # type: ignore[method-assign]
-        yield api, counter
 
 
 async def conversation(api: Api) -> list[Answer]:
@@ -100,12 +72,12 @@ async def conversation(api: Api) -> list[Answer]:
 
 async def test_the_order_post_answers_every_request_as_the_full_path_does(tmp_path: Path) -> None:
     setup = 6  # two users registered and logged in, an account each: not order POSTs
-    async with serving(tmp_path / "fast", fast=True) as (api, behind):
+    async with serving(tmp_path / "fast", OrderPost, fast=True) as (api, behind):
         fast = await conversation(api)
         # Orders accepted, repeated and refused by the service (10 of the 22) are answered by
         # `OrderPost`; only the requests the framework refuses go on to it.
         assert behind.calls == setup + 12
-    async with serving(tmp_path / "full", fast=False) as (api, behind):
+    async with serving(tmp_path / "full", OrderPost, fast=False) as (api, behind):
         full = await conversation(api)
         assert behind.calls == setup + 22
     statuses = [status for status, _, _ in fast]

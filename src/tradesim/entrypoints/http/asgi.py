@@ -5,8 +5,9 @@ writing the answer with the headers the app's hooks would add."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from tradesim.entrypoints.http.headers import HEADERS, PRIVATE_PREFIXES
 from tradesim.entrypoints.http.observability import REQUEST_ID_HEADER
@@ -66,6 +67,54 @@ async def read_body(receive: Receive, max_body: int) -> tuple[bytes, bool, dict[
             return b"".join(chunks), True, None
         if size > max_body:
             return b"".join(chunks), False, None
+
+
+class Taken(NamedTuple):
+    """A request a layer answers itself: its headers (`headers_of`), its whole body, when it began."""
+
+    headers: dict[bytes, bytes]
+    body: bytes
+    started: float
+
+
+async def take(
+    scope: dict[str, Any],
+    receive: Receive,
+    send: Send,
+    *,
+    path: str,
+    inner: ASGIApp,
+    max_body: int,
+    metrics_port: int | None,
+    admits: Callable[[dict[bytes, bytes]], bool],
+) -> Taken | None:
+    """The request, read, when it is an ordinary JSON POST to `path` whose headers the layer `admits`;
+    otherwise None, once `inner` (the app) has answered it, with the body replayed if it was read:
+    another path, the metrics port, another content type, a length over `max_body` (declared or
+    sent), a client gone before its body ended."""
+    if not is_post_to(scope, path):
+        await inner(scope, receive, send)
+        return None
+    started = time.perf_counter()
+    headers = headers_of(scope)
+    if (
+        on_port(scope, metrics_port)
+        or headers.get(b"content-type") != JSON
+        or not length_within(headers, max_body)
+        or not admits(headers)
+    ):
+        await inner(scope, receive, send)
+        return None
+    body, complete, then = await read_body(receive, max_body)
+    if not complete:
+        await inner(scope, replaying(body, False, then, receive), send)
+        return None
+    return Taken(headers, body, started)
+
+
+async def pass_on(inner: ASGIApp, scope: dict[str, Any], body: bytes, receive: Receive, send: Send) -> None:
+    """A taken request the layer will not answer after all, to `inner` with its whole body replayed."""
+    await inner(scope, replaying(body, True, None, receive), send)
 
 
 def replaying(body: bytes, complete: bool, then: dict[str, Any] | None, receive: Receive) -> Receive:

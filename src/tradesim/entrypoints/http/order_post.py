@@ -31,19 +31,14 @@ from tradesim.application.orders import OrderService
 from tradesim.domain.errors import TradesimError
 from tradesim.entrypoints.http import errors, presenters
 from tradesim.entrypoints.http.asgi import (
-    JSON,
     REQUEST_ID,
     ASGIApp,
     Receive,
     Send,
     fixed_headers,
-    headers_of,
-    is_post_to,
-    length_within,
-    on_port,
-    read_body,
-    replaying,
+    pass_on,
     send_json,
+    take,
 )
 from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
 from tradesim.entrypoints.http.observability import ApiMetrics, record_request, request_id_for
@@ -60,6 +55,10 @@ KNOWN_FIELDS = frozenset(field.name for field in attrs.fields(OrderCreate))
 log = structlog.get_logger("tradesim.api")
 
 _FIXED_HEADERS = fixed_headers(PATH)
+
+
+def _bearing_a_token(headers: dict[bytes, bytes]) -> bool:
+    return b"authorization" in headers
 
 
 class _NotOurs(Exception):
@@ -91,27 +90,23 @@ class OrderPost:
         self._metrics_port = metrics_port
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        if not is_post_to(scope, PATH):
-            await self.inner(scope, receive, send)
+        taken = await take(
+            scope,
+            receive,
+            send,
+            path=PATH,
+            inner=self.inner,
+            max_body=self._max_body,
+            metrics_port=self._metrics_port,
+            admits=_bearing_a_token,
+        )
+        if taken is None:
             return
-        started = time.perf_counter()
-        headers = headers_of(scope)
-        if (
-            on_port(scope, self._metrics_port)
-            or headers.get(b"content-type") != JSON
-            or b"authorization" not in headers
-            or not length_within(headers, self._max_body)
-        ):
-            await self.inner(scope, receive, send)
-            return
-        body, complete, then = await read_body(receive, self._max_body)
-        if not complete:  # over the cap, or the client left: the app deals with it
-            await self.inner(scope, replaying(body, False, then, receive), send)
-            return
+        headers, body, started = taken
         try:
             user_id, data = self._check(headers, body)
         except _NotOurs:
-            await self.inner(scope, replaying(body, True, None, receive), send)
+            await pass_on(self.inner, scope, body, receive, send)
             return
         request_id = request_id_for(headers.get(REQUEST_ID, b"").decode("latin-1"))
         structlog.contextvars.bind_contextvars(request_id=request_id)

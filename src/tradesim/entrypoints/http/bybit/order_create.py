@@ -22,20 +22,15 @@ from quart import Quart
 
 from tradesim.domain.errors import TradesimError
 from tradesim.entrypoints.http.asgi import (
-    JSON,
     REPEATED,
     REQUEST_ID,
     ASGIApp,
     Receive,
     Send,
     fixed_headers,
-    headers_of,
-    is_post_to,
-    length_within,
-    on_port,
-    read_body,
-    replaying,
+    pass_on,
     send_json,
+    take,
 )
 from tradesim.entrypoints.http.bybit import setup, trade
 from tradesim.entrypoints.http.bybit.context import BybitServices, admit, authenticate, refused
@@ -52,6 +47,11 @@ log = structlog.get_logger("tradesim.api")
 
 _FIXED_HEADERS = fixed_headers(PATH)
 _API_KEY = b"x-bapi-api-key"
+
+
+def _signed_once(headers: dict[bytes, bytes]) -> bool:
+    # A header sent twice: which one counts is the app's to say.
+    return _API_KEY in headers and REPEATED not in headers.values()
 
 
 class BybitOrderCreate:
@@ -77,28 +77,23 @@ class BybitOrderCreate:
         self._metrics_port = metrics_port
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        if not is_post_to(scope, PATH):
-            await self.inner(scope, receive, send)
+        taken = await take(
+            scope,
+            receive,
+            send,
+            path=PATH,
+            inner=self.inner,
+            max_body=self._max_body,
+            metrics_port=self._metrics_port,
+            admits=_signed_once,
+        )
+        if taken is None:
             return
-        started = time.perf_counter()
-        headers = headers_of(scope)
-        if (
-            on_port(scope, self._metrics_port)
-            or headers.get(b"content-type") != JSON
-            or _API_KEY not in headers
-            or not length_within(headers, self._max_body)
-            or REPEATED in headers.values()  # which one counts is the app's to say
-        ):
-            await self.inner(scope, receive, send)
-            return
-        body, complete, then = await read_body(receive, self._max_body)
-        if not complete:  # over the cap, or the client left: the app deals with it
-            await self.inner(scope, replaying(body, False, then, receive), send)
-            return
+        headers, body, started = taken
         try:
             body.decode("utf-8")
         except UnicodeDecodeError:  # the app refuses it in its words
-            await self.inner(scope, replaying(body, True, None, receive), send)
+            await pass_on(self.inner, scope, body, receive, send)
             return
         request_id = request_id_for(headers.get(REQUEST_ID, b"").decode("latin-1"))
         structlog.contextvars.bind_contextvars(request_id=request_id)
