@@ -6,12 +6,13 @@ A fresh PostgreSQL database and Redis namespace get one `tradesim api` and one `
 tickers on Redis as the streamer would. One user has two accounts: one traded through `/api/v1`
 (aiohttp POST /api/v1/orders, pushes on `/ws`), the other through `/v5` with an API key (the real
 ccxt's async client, `create_order` with its own signing, pushes on `/v5/private` after Bybit's
-`op:auth`). Each path runs in turn (`--rounds` times, alternating, so that drift in the machine's
-load hits both alike), sending market orders open loop at `--rate` per second for `--seconds`,
-alternating Buy and Sell. Latency is from just before the order is sent to the receipt of the
-execution push naming its `orderLinkId`, on the client's clock; the first `WARMUP_S` of each phase
-is not counted. A third path sends the /v5 orders with aiohttp and Bybit's signing done here,
-without ccxt: the server's share of the difference, apart from ccxt's own cost on the client.
+`op:auth`). Each path runs in turn (`--rounds` times, the order reversed every other round, so
+that drift in the machine's load and the order itself hit every path alike), sending market
+orders open loop at `--rate` per second for `--seconds`, alternating Buy and Sell. Latency is
+from just before the order is sent to the receipt of the execution push naming its `orderLinkId`,
+on the client's clock; the first `WARMUP_S` of each phase is not counted. A third path sends the
+/v5 orders with aiohttp and Bybit's signing done here, without ccxt: the server's share of the
+difference, apart from ccxt's own cost on the client.
 Printed per path: orders, pushes, p50/p99/max in ms, CPU per order of the api process and of
 this client process; then each /v5 path's p50 and p99 as a ratio of /api/v1's (the ccxt one
 against the target of 1.10).
@@ -203,7 +204,9 @@ async def _measure(api: Any, users: dict[str, Any], rate: int, seconds: float, r
         await exchange.load_markets()
         await exchange.fetch_balance()  # ccxt's start-up calls, out of the measurement
         for n in range(rounds):
-            for path in results:
+            # Reversed every other round: a path that always ran first (or right after another)
+            # would carry whatever the order does to it (a cache warm, a table grown) alone.
+            for path in list(results)[:: -1 if n % 2 else 1]:
                 cpu, client_cpu = _cpu_seconds(api.pid), time.process_time()
                 if path.startswith("/api/v1"):
                     result = await _v1_phase(api.base_url, users["token"], users["v1"], f"v1r{n}", rate, seconds)
