@@ -77,39 +77,42 @@ class Taken(NamedTuple):
     started: float
 
 
-async def take(
-    scope: dict[str, Any],
-    receive: Receive,
-    send: Send,
-    *,
-    path: str,
-    inner: ASGIApp,
-    max_body: int,
-    metrics_port: int | None,
-    admits: Callable[[dict[bytes, bytes]], bool],
-) -> Taken | None:
-    """The request, read, when it is an ordinary JSON POST to `path` whose headers the layer `admits`;
-    otherwise None, once `inner` (the app) has answered it, with the body replayed if it was read:
-    another path, the metrics port, another content type, a length over `max_body` (declared or
-    sent), a client gone before its body ended."""
-    if not is_post_to(scope, path):
-        await inner(scope, receive, send)
-        return None
-    started = time.perf_counter()
-    headers = headers_of(scope)
-    if (
-        on_port(scope, metrics_port)
-        or headers.get(b"content-type") != JSON
-        or not length_within(headers, max_body)
-        or not admits(headers)
-    ):
-        await inner(scope, receive, send)
-        return None
-    body, complete, then = await read_body(receive, max_body)
-    if not complete:
-        await inner(scope, replaying(body, False, then, receive), send)
-        return None
-    return Taken(headers, body, started)
+class Gate:
+    """Which requests a layer answers itself: ordinary JSON POSTs to `path` whose headers it `admits`.
+    Set up once per layer; `inner` (the app) is asked for each request, as a layer's may change."""
+
+    __slots__ = ("_admits", "_max_body", "_metrics_port", "_path")
+
+    def __init__(
+        self, path: str, *, max_body: int, metrics_port: int | None, admits: Callable[[dict[bytes, bytes]], bool]
+    ) -> None:
+        self._path = path
+        self._max_body = max_body
+        self._metrics_port = metrics_port
+        self._admits = admits
+
+    async def take(self, scope: dict[str, Any], receive: Receive, send: Send, inner: ASGIApp) -> Taken | None:
+        """The request, read, when it is the layer's; otherwise None, once `inner` (the app) has
+        answered it, with the body replayed if it was read: another path, the metrics port, another
+        content type, a length over the cap (declared or sent), a client gone before its body ended."""
+        if not is_post_to(scope, self._path):
+            await inner(scope, receive, send)
+            return None
+        started = time.perf_counter()
+        headers = headers_of(scope)
+        if (
+            on_port(scope, self._metrics_port)
+            or headers.get(b"content-type") != JSON
+            or not length_within(headers, self._max_body)
+            or not self._admits(headers)
+        ):
+            await inner(scope, receive, send)
+            return None
+        body, complete, then = await read_body(receive, self._max_body)
+        if not complete:
+            await inner(scope, replaying(body, False, then, receive), send)
+            return None
+        return Taken(headers, body, started)
 
 
 async def pass_on(inner: ASGIApp, scope: dict[str, Any], body: bytes, receive: Receive, send: Send) -> None:

@@ -33,12 +33,12 @@ from tradesim.entrypoints.http import errors, presenters
 from tradesim.entrypoints.http.asgi import (
     REQUEST_ID,
     ASGIApp,
+    Gate,
     Receive,
     Send,
     fixed_headers,
     pass_on,
     send_json,
-    take,
 )
 from tradesim.entrypoints.http.json_provider import MsgspecJSONProvider
 from tradesim.entrypoints.http.observability import ApiMetrics, record_request, request_id_for
@@ -86,20 +86,10 @@ class OrderPost:
         self._orders = orders
         self._auth = auth
         self._metrics = metrics
-        self._max_body = max_body
-        self._metrics_port = metrics_port
+        self._gate = Gate(PATH, max_body=max_body, metrics_port=metrics_port, admits=_bearing_a_token)
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        taken = await take(
-            scope,
-            receive,
-            send,
-            path=PATH,
-            inner=self.inner,
-            max_body=self._max_body,
-            metrics_port=self._metrics_port,
-            admits=_bearing_a_token,
-        )
+        taken = await self._gate.take(scope, receive, send, self.inner)
         if taken is None:
             return
         headers, body, started = taken

@@ -25,12 +25,12 @@ from tradesim.entrypoints.http.asgi import (
     REPEATED,
     REQUEST_ID,
     ASGIApp,
+    Gate,
     Receive,
     Send,
     fixed_headers,
     pass_on,
     send_json,
-    take,
 )
 from tradesim.entrypoints.http.bybit import setup, trade
 from tradesim.entrypoints.http.bybit.context import BybitServices, admit, authenticate, refused
@@ -73,20 +73,10 @@ class BybitOrderCreate:
         self._json = app.json
         self._services = services
         self._metrics = metrics
-        self._max_body = max_body
-        self._metrics_port = metrics_port
+        self._gate = Gate(PATH, max_body=max_body, metrics_port=metrics_port, admits=_signed_once)
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        taken = await take(
-            scope,
-            receive,
-            send,
-            path=PATH,
-            inner=self.inner,
-            max_body=self._max_body,
-            metrics_port=self._metrics_port,
-            admits=_signed_once,
-        )
+        taken = await self._gate.take(scope, receive, send, self.inner)
         if taken is None:
             return
         headers, body, started = taken
